@@ -1,0 +1,85 @@
+//! The store conformance suite: the contract of specstar, scenario by scenario, written once
+//! and run unchanged against every store (as object_store's `integration.rs` and sqlx's
+//! per-database suites do).
+//!
+//! A store's test file calls [`store_suite!`] with an async function that makes a fresh, empty
+//! [`TestStore`]; the macro expands to one `#[tokio::test]` per scenario, so a failure names the
+//! scenario and the store.
+
+use std::any::Any;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use specstar_core::Store;
+
+pub mod fixtures;
+pub mod model;
+pub mod properties;
+pub mod scenarios;
+
+/// Reopens a persistent store over the same data, as a restarted process would.
+pub type Reopen = Box<dyn Fn() -> Pin<Box<dyn Future<Output = Arc<dyn Store>> + Send>> + Send + Sync>;
+
+/// A fresh store for one scenario, with what keeps its data alive (a temporary directory, a
+/// database schema) until the scenario ends.
+pub struct TestStore {
+    /// The store under test, empty.
+    pub store: Arc<dyn Store>,
+    /// How to reopen it over the same data; `None` for a store that keeps nothing (memory).
+    pub reopen: Option<Reopen>,
+    /// Dropped when the scenario ends (e.g. a `tempfile::TempDir`).
+    pub guard: Box<dyn Any + Send + Sync>,
+}
+
+impl TestStore {
+    /// A store that keeps nothing beyond its own lifetime.
+    pub fn ephemeral(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            reopen: None,
+            guard: Box::new(()),
+        }
+    }
+}
+
+/// Expands to one test per scenario of [`scenarios`] and [`properties`], each run against a
+/// fresh store from `$make` (an `async fn() -> TestStore`).
+#[macro_export]
+macro_rules! store_suite {
+    ($make:path) => {
+        $crate::store_suite!(@tests $make;
+            create_get_update_history,
+            same_data_appends_nothing,
+            old_revisions_readable_after_delete,
+            delete_restore_history_lists_four_revisions,
+            delete_twice_and_restore_live,
+            revert_appends_copy,
+            patch_json_and_merge,
+            permanently_delete_erases,
+            expected_revision_guards_writes,
+            racing_writers_from_one_head_exactly_one_wins,
+            concurrent_unconditioned_updates_none_lost,
+            sequence_numbers_grow_store_wide,
+            data_hash_is_stable,
+            ids_malformed_foreign_unknown_are_distinct,
+            caller_chosen_ids,
+            validation_refuses_bad_data,
+            user_and_clock_recorded,
+            indexed_values_follow_the_head,
+            revision_pages,
+            count_by_model,
+            reopen_resumes_everything,
+            random_operation_sequences_match_the_model,
+        );
+    };
+    (@tests $make:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                let store = $make().await;
+                $crate::scenarios::$name(store).await;
+            }
+        )*
+    };
+}

@@ -1,0 +1,69 @@
+//! Who and when: the acting user and the clock that every write records.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::time::{Clock, SystemClock, Timestamp};
+
+/// The user recorded when no one is named.
+pub const ANONYMOUS: &str = "anonymous";
+
+/// The acting user and the clock of a resource manager. Managers are cheap to clone, so a
+/// context is set per scope (`let alice = mgr.as_user("alice")`) or per call
+/// (`mgr.as_user("bob").update(…)`).
+#[derive(Clone)]
+pub struct WriteContext {
+    user: Arc<str>,
+    clock: Arc<dyn Clock>,
+}
+
+impl WriteContext {
+    /// A context acting as `user` with the system clock.
+    pub fn new(user: impl Into<Arc<str>>) -> Self {
+        Self {
+            user: user.into(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The same context acting as `user`.
+    pub fn as_user(&self, user: impl Into<Arc<str>>) -> Self {
+        Self {
+            user: user.into(),
+            clock: self.clock.clone(),
+        }
+    }
+
+    /// The same context reading time from `clock`.
+    pub fn with_clock(&self, clock: impl Clock) -> Self {
+        Self {
+            user: self.user.clone(),
+            clock: Arc::new(clock),
+        }
+    }
+
+    /// The acting user.
+    pub fn user(&self) -> &Arc<str> {
+        &self.user
+    }
+
+    /// The time to record for a write now, truncated to microseconds.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now().truncated()
+    }
+}
+
+impl Default for WriteContext {
+    fn default() -> Self {
+        Self::new(ANONYMOUS)
+    }
+}
+
+impl fmt::Debug for WriteContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WriteContext")
+            .field("user", &self.user)
+            .field("clock", &self.clock)
+            .finish()
+    }
+}

@@ -1,0 +1,153 @@
+//! The errors of the core: one enum, each variant carrying the ids involved, so that callers
+//! (and the HTTP layer, which maps each variant to a status in one place) can act on them.
+
+use std::fmt;
+
+use crate::id::{ResourceId, RevisionId};
+
+/// A result with the core's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the core, a store or a resource manager.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The text is not an id of the expected form.
+    #[error("malformed id {id:?}: {reason}")]
+    MalformedId {
+        /// The text given as an id.
+        id: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A well-formed id of another model than the one asked.
+    #[error("id {id:?} belongs to model {found:?}, not to model {expected:?}")]
+    ForeignModel {
+        /// The id given.
+        id: String,
+        /// The model it was given to.
+        expected: String,
+        /// The model its prefix names.
+        found: String,
+    },
+    /// A well-formed revision id of another resource than the one asked.
+    #[error("revision {revision_id:?} is not a revision of resource {resource_id}")]
+    ForeignRevision {
+        /// The revision id given.
+        revision_id: String,
+        /// The resource it was given for.
+        resource_id: ResourceId,
+    },
+    /// No resource has this id (never created, or permanently deleted).
+    #[error("resource {resource_id} not found")]
+    ResourceNotFound {
+        /// The id asked for.
+        resource_id: ResourceId,
+    },
+    /// The resource exists but has no such revision.
+    #[error("revision {revision_id} not found")]
+    RevisionNotFound {
+        /// The revision asked for.
+        revision_id: RevisionId,
+    },
+    /// The resource is soft-deleted: restore it first, or read one of its revisions by id.
+    #[error("resource {resource_id} is deleted; restore it, or read a revision by its id")]
+    Deleted {
+        /// The deleted resource.
+        resource_id: ResourceId,
+    },
+    /// A create with an id that is already taken (deleted resources keep their id).
+    #[error("resource {resource_id} already exists")]
+    AlreadyExists {
+        /// The id asked for.
+        resource_id: ResourceId,
+    },
+    /// The resource's current revision is not the one the write expected: nothing was written.
+    #[error("expected current revision {expected} but found {actual}; nothing was written")]
+    Conflict {
+        /// The revision the caller expected to be current.
+        expected: RevisionId,
+        /// The revision that is current.
+        actual: RevisionId,
+    },
+    /// The data does not fit the model.
+    #[error("data does not fit model {model:?}: {errors}")]
+    Validation {
+        /// The model the data was given to.
+        model: String,
+        /// What does not fit, field by field.
+        errors: FieldErrors,
+    },
+    /// A patch could not be applied to the current data (a failed `test`, a missing path…).
+    #[error("patch cannot be applied to {resource_id}: {reason}")]
+    Patch {
+        /// The patched resource.
+        resource_id: ResourceId,
+        /// Why the patch failed.
+        reason: String,
+    },
+    /// No model of this name (or type) is registered.
+    #[error("no model {model:?} is registered")]
+    UnknownModel {
+        /// The name or type asked for.
+        model: String,
+    },
+    /// A model of this name, or this Rust type, is registered already.
+    #[error("model {model:?} is registered already")]
+    DuplicateModel {
+        /// The name (or type) registered twice.
+        model: String,
+    },
+    /// A schema declares something the model cannot have.
+    #[error("schema of model {model:?} is invalid: {reason}")]
+    InvalidSchema {
+        /// The model being registered.
+        model: String,
+        /// What is wrong, naming the field or option.
+        reason: String,
+    },
+    /// Stored data could not be decoded: the store holds something this version cannot read.
+    #[error("stored data of {what} cannot be decoded: {reason}")]
+    Corrupt {
+        /// The record that failed.
+        what: String,
+        /// The decoder's message.
+        reason: String,
+    },
+    /// The store failed (I/O, database, a closed connection…).
+    #[error("store error: {0}")]
+    Store(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl Error {
+    /// Wraps a store's own error.
+    pub fn store(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Store(error.into())
+    }
+}
+
+/// One reason data does not fit its model, at a JSON path (`$.severity`, `$.tags[2]`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    /// Where in the data: a JSON path starting at `$`.
+    pub path: String,
+    /// What is wrong there.
+    pub reason: String,
+}
+
+/// The field errors of one validation, at least one.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct FieldErrors(pub Vec<FieldError>);
+
+impl fmt::Display for FieldErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "at {}: {}", e.path, e.reason)?;
+        }
+        Ok(())
+    }
+}

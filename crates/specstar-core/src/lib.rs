@@ -1,0 +1,45 @@
+//! The core domain of specstar: a versioned resource is a head plus immutable revisions.
+//!
+//! Every change to a resource appends a revision (`{resource_id}:{n}`) and moves the head in one
+//! atomic step; nothing is overwritten. Deletes are tombstone revisions, restores and reverts are
+//! revisions too, so the history tells the whole timeline with who did what when.
+//!
+//! The layers, from the bottom:
+//! - values: [`ResourceId`], [`RevisionId`], [`RevisionInfo`], [`ResourceMeta`], [`DataHash`],
+//!   [`Timestamp`];
+//! - models: a [`Schema`] declares a Rust type as a model; registered, it is a [`ModelDef`] in a
+//!   [`Registry`];
+//! - the [`Store`] interface and the [`plan`](plan::plan)ner, which decides every write once for
+//!   all stores;
+//! - the resource managers: [`DynResourceManager`] over JSON, [`ResourceManager`] over your type.
+
+pub mod context;
+pub mod error;
+pub mod hash;
+pub mod id;
+pub mod manager;
+pub mod meta;
+pub mod plan;
+pub mod registry;
+pub mod revision;
+pub mod schema;
+pub mod store;
+pub mod time;
+
+pub use context::{ANONYMOUS, WriteContext};
+pub use error::{Error, FieldError, FieldErrors, Result};
+pub use hash::DataHash;
+pub use id::{ResourceId, RevisionId};
+pub use manager::{DataPatch, DynResourceManager, Found, Resource, ResourceManager};
+pub use meta::{IndexedValues, ResourceMeta};
+pub use registry::Registry;
+pub use revision::{Action, RevisionInfo};
+pub use schema::{EncodedData, Model, ModelDef, Schema};
+pub use store::{
+    Change, Fetched, Head, ModelDescriptor, RevisionPage, Store, StoredRevision, WriteRequest,
+    Written,
+};
+pub use time::{Clock, FixedClock, SystemClock, Timestamp};
+
+/// Re-exported for [`DataPatch::Json`].
+pub use json_patch;

@@ -1,0 +1,368 @@
+//! The untyped resource manager.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use crate::context::WriteContext;
+use crate::error::{Error, Result};
+use crate::id::{ResourceId, RevisionId};
+use crate::meta::ResourceMeta;
+use crate::revision::{Action, RevisionInfo};
+use crate::schema::{EncodedData, ModelDef};
+use crate::store::{Change, RevisionPage, Store, WriteRequest, Written};
+
+/// How many times a patch without an expected revision re-reads and re-applies itself when
+/// other writers keep moving the head between its read and its write.
+const PATCH_ATTEMPTS: usize = 64;
+
+/// A change to apply to the current data.
+#[derive(Clone, Debug)]
+pub enum DataPatch {
+    /// An RFC 6902 JSON Patch.
+    Json(json_patch::Patch),
+    /// An RFC 7396 JSON Merge Patch.
+    Merge(Value),
+}
+
+/// A revision read with its data (canonical JSON bytes) and the resource's head.
+#[derive(Clone, Debug)]
+pub struct Found {
+    /// The data: canonical JSON.
+    pub data: Bytes,
+    /// The revision's info.
+    pub info: RevisionInfo,
+    /// The resource's head.
+    pub meta: ResourceMeta,
+}
+
+impl Found {
+    /// The data as a JSON value.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] when the stored bytes are not JSON.
+    pub fn data_value(&self) -> Result<Value> {
+        decode(&self.info.revision_id, &self.data)
+    }
+}
+
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(revision: &RevisionId, data: &[u8]) -> Result<T> {
+    serde_json::from_slice(data).map_err(|e| Error::Corrupt {
+        what: format!("revision {revision}"),
+        reason: e.to_string(),
+    })
+}
+
+/// The resource manager of one model over JSON values.
+#[derive(Clone, Debug)]
+pub struct DynResourceManager {
+    model: Arc<ModelDef>,
+    store: Arc<dyn Store>,
+    context: WriteContext,
+}
+
+impl DynResourceManager {
+    /// A manager of `model` in `store`, acting as "anonymous" on the system clock.
+    pub fn new(model: Arc<ModelDef>, store: Arc<dyn Store>) -> Self {
+        Self {
+            model,
+            store,
+            context: WriteContext::default(),
+        }
+    }
+
+    /// The model managed.
+    pub fn model(&self) -> &Arc<ModelDef> {
+        &self.model
+    }
+
+    /// The store written to.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The acting user and clock.
+    pub fn context(&self) -> &WriteContext {
+        &self.context
+    }
+
+    /// The same manager with another user and clock.
+    pub fn with_context(&self, context: WriteContext) -> Self {
+        Self {
+            context,
+            ..self.clone()
+        }
+    }
+
+    /// Parses a resource id of this model.
+    ///
+    /// # Errors
+    /// [`Error::MalformedId`] or [`Error::ForeignModel`].
+    pub fn resource_id(&self, id: &str) -> Result<ResourceId> {
+        ResourceId::parse_for(self.model.name(), id)
+    }
+
+    fn request(&self, resource_id: ResourceId, change: Change, expected: Option<u64>) -> WriteRequest {
+        WriteRequest {
+            resource_id,
+            schema_version: self.model.schema_version().clone(),
+            change,
+            expected,
+            user: self.context.user().clone(),
+            time: self.context.now(),
+        }
+    }
+
+    fn expected(resource_id: &ResourceId, expected: Option<&str>) -> Result<Option<u64>> {
+        expected
+            .map(|e| RevisionId::parse_for(resource_id, e).map(|r| r.number()))
+            .transpose()
+    }
+
+    /// Creates a resource with a new id from data already encoded.
+    pub(crate) async fn create_encoded(&self, id: Option<&str>, data: EncodedData) -> Result<Written> {
+        let resource_id = match id {
+            Some(key) => ResourceId::with_key(self.model.name(), key)?,
+            None => ResourceId::generate(self.model.name()),
+        };
+        self.store
+            .write(self.request(resource_id, Change::Create(data), None))
+            .await
+    }
+
+    pub(crate) async fn put_encoded(
+        &self,
+        id: &str,
+        data: EncodedData,
+        action: Action,
+        expected: Option<&str>,
+    ) -> Result<Written> {
+        let resource_id = self.resource_id(id)?;
+        let expected = Self::expected(&resource_id, expected)?;
+        self.store
+            .write(self.request(resource_id, Change::Put { data, action }, expected))
+            .await
+    }
+
+    /// Creates a resource with a generated id (`{model}:{uuid v7}`) as revision 1.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] when the data does not fit the model; store errors.
+    pub async fn create(&self, data: Value) -> Result<Written> {
+        self.create_encoded(None, self.model.encode(data)?).await
+    }
+
+    /// Creates a resource with the caller's id (a bare key or `{model}:{key}`).
+    ///
+    /// # Errors
+    /// As [`create`](Self::create), plus [`Error::AlreadyExists`] and id errors.
+    pub async fn create_with_id(&self, id: &str, data: Value) -> Result<Written> {
+        self.create_encoded(Some(id), self.model.encode(data)?).await
+    }
+
+    /// Replaces the data, appending a revision unless it is unchanged. With `expected` (a
+    /// revision id), writes only if that revision is still current.
+    ///
+    /// # Errors
+    /// [`Error::Validation`], [`Error::ResourceNotFound`], [`Error::Deleted`],
+    /// [`Error::Conflict`], id errors.
+    pub async fn update(&self, id: &str, data: Value, expected: Option<&str>) -> Result<Written> {
+        let data = self.model.encode(data)?;
+        self.put_encoded(id, data, Action::Update, expected).await
+    }
+
+    /// Applies a patch to the current data and appends the result. Without `expected`, a patch
+    /// that loses a race to another writer is re-applied to the new head, never to stale data.
+    ///
+    /// # Errors
+    /// As [`update`](Self::update), plus [`Error::Patch`] when the patch does not apply.
+    pub async fn patch(&self, id: &str, patch: &DataPatch, expected: Option<&str>) -> Result<Written> {
+        let resource_id = self.resource_id(id)?;
+        let expected = Self::expected(&resource_id, expected)?;
+        let mut attempts = 0;
+        loop {
+            let current = self.read(&resource_id, None, false).await?;
+            let base = current.info.number();
+            if let Some(expected) = expected {
+                if expected != base {
+                    return Err(Error::Conflict {
+                        expected: resource_id.revision(expected),
+                        actual: current.info.revision_id,
+                    });
+                }
+            }
+            let mut value = current.data_value()?;
+            let applied = match patch {
+                DataPatch::Json(ops) => json_patch::patch(&mut value, ops).map_err(|e| e.to_string()),
+                DataPatch::Merge(merge) => {
+                    json_patch::merge(&mut value, merge);
+                    Ok(())
+                }
+            };
+            applied.map_err(|reason| Error::Patch {
+                resource_id: resource_id.clone(),
+                reason,
+            })?;
+            let data = self.model.encode(value)?;
+            let change = Change::Put {
+                data,
+                action: Action::Patch,
+            };
+            match self
+                .store
+                .write(self.request(resource_id.clone(), change, Some(base)))
+                .await
+            {
+                Err(Error::Conflict { .. }) if expected.is_none() && attempts < PATCH_ATTEMPTS => {
+                    attempts += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    /// Soft-deletes: appends a tombstone revision carrying the last data. Every revision stays
+    /// readable by id.
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`], [`Error::Deleted`], [`Error::Conflict`], id errors.
+    pub async fn delete(&self, id: &str, expected: Option<&str>) -> Result<Written> {
+        let resource_id = self.resource_id(id)?;
+        let expected = Self::expected(&resource_id, expected)?;
+        self.store
+            .write(self.request(resource_id, Change::Delete, expected))
+            .await
+    }
+
+    /// Restores a deleted resource: appends its last live data as live again. A live resource
+    /// is left unchanged.
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`], id errors.
+    pub async fn restore(&self, id: &str) -> Result<Written> {
+        let resource_id = self.resource_id(id)?;
+        self.store
+            .write(self.request(resource_id, Change::Restore, None))
+            .await
+    }
+
+    /// Reverts to an old revision: appends a copy of its data as the newest revision.
+    ///
+    /// # Errors
+    /// [`Error::RevisionNotFound`], [`Error::Deleted`], [`Error::ResourceNotFound`], id errors.
+    pub async fn revert(&self, id: &str, revision_id: &str) -> Result<Written> {
+        let resource_id = self.resource_id(id)?;
+        let revision = RevisionId::parse_for(&resource_id, revision_id)?;
+        let old = self.read(&resource_id, Some(revision.number()), true).await?;
+        if old.meta.is_deleted {
+            return Err(Error::Deleted { resource_id });
+        }
+        let data = crate::schema::EncodedData {
+            indexed: self.model.indexed_values(&old.data_value()?),
+            hash: old.info.data_hash,
+            bytes: old.data,
+        };
+        let change = Change::Put {
+            data,
+            action: Action::Revert,
+        };
+        self.store.write(self.request(resource_id, change, None)).await
+    }
+
+    /// Erases a resource and all its revisions. Returns the head as it was.
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`], id errors.
+    pub async fn permanently_delete(&self, id: &str) -> Result<ResourceMeta> {
+        let resource_id = self.resource_id(id)?;
+        self.store
+            .purge(&resource_id)
+            .await?
+            .ok_or(Error::ResourceNotFound { resource_id })
+    }
+
+    pub(crate) async fn read(
+        &self,
+        resource_id: &ResourceId,
+        number: Option<u64>,
+        include_deleted: bool,
+    ) -> Result<Found> {
+        let fetched = self
+            .store
+            .read(resource_id, number)
+            .await?
+            .ok_or_else(|| Error::ResourceNotFound {
+                resource_id: resource_id.clone(),
+            })?;
+        if number.is_none() && fetched.meta.is_deleted && !include_deleted {
+            return Err(Error::Deleted {
+                resource_id: resource_id.clone(),
+            });
+        }
+        let asked = number.unwrap_or(fetched.meta.current_revision_id.number());
+        let revision = fetched.revision.ok_or_else(|| Error::RevisionNotFound {
+            revision_id: resource_id.revision(asked),
+        })?;
+        Ok(Found {
+            data: revision.data,
+            info: revision.info,
+            meta: fetched.meta,
+        })
+    }
+
+    /// Reads the current revision (`revision_id` `None`) or any revision by id. The current
+    /// revision of a deleted resource is [`Error::Deleted`] unless `include_deleted`; a revision
+    /// asked by id is readable whether or not the resource is deleted.
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`], [`Error::RevisionNotFound`], [`Error::Deleted`], id errors.
+    pub async fn get(&self, id: &str, revision_id: Option<&str>, include_deleted: bool) -> Result<Found> {
+        let resource_id = self.resource_id(id)?;
+        let number = revision_id
+            .map(|r| RevisionId::parse_for(&resource_id, r).map(|r| r.number()))
+            .transpose()?;
+        self.read(&resource_id, number, include_deleted).await
+    }
+
+    /// The resource's head, deleted or not.
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`], id errors.
+    pub async fn get_meta(&self, id: &str) -> Result<ResourceMeta> {
+        let resource_id = self.resource_id(id)?;
+        self.store
+            .meta(&resource_id)
+            .await?
+            .ok_or(Error::ResourceNotFound { resource_id })
+    }
+
+    /// Whether the resource exists (deleted or not).
+    ///
+    /// # Errors
+    /// Id and store errors.
+    pub async fn exists(&self, id: &str) -> Result<bool> {
+        let resource_id = self.resource_id(id)?;
+        Ok(self.store.meta(&resource_id).await?.is_some())
+    }
+
+    /// A page of the resource's history, deleted or not.
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`], id errors.
+    pub async fn list_revisions(&self, id: &str, page: RevisionPage) -> Result<Vec<RevisionInfo>> {
+        let resource_id = self.resource_id(id)?;
+        self.store
+            .revisions(&resource_id, page)
+            .await?
+            .ok_or(Error::ResourceNotFound { resource_id })
+    }
+
+    /// How many resources of the model there are (deleted ones too when `include_deleted`).
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn count(&self, include_deleted: bool) -> Result<u64> {
+        self.store.count(self.model.name(), include_deleted).await
+    }
+}

@@ -1,0 +1,91 @@
+//! The registry of models: each model once by name and once by Rust type.
+
+use std::any::TypeId;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+use crate::error::{Error, Result};
+use crate::schema::ModelDef;
+
+/// The registered models. Shared by the resource managers and the HTTP layer.
+#[derive(Debug, Default)]
+pub struct Registry {
+    models: RwLock<Vec<Arc<ModelDef>>>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a model.
+    ///
+    /// # Errors
+    /// [`Error::DuplicateModel`] when its name, or its Rust type, is registered already.
+    pub fn add(&self, model: ModelDef) -> Result<Arc<ModelDef>> {
+        let mut models = self.models.write();
+        if let Some(existing) = models.iter().find(|m| {
+            m.name() == model.name() || (m.type_id().is_some() && m.type_id() == model.type_id())
+        }) {
+            return Err(Error::DuplicateModel {
+                model: if existing.name() == model.name() {
+                    model.name().to_owned()
+                } else {
+                    format!(
+                        "{} (its Rust type is registered as {:?})",
+                        model.name(),
+                        existing.name()
+                    )
+                },
+            });
+        }
+        let model = Arc::new(model);
+        models.push(model.clone());
+        Ok(model)
+    }
+
+    /// Takes a model back out (used when a store refuses it at registration).
+    pub fn remove(&self, name: &str) -> Option<Arc<ModelDef>> {
+        let mut models = self.models.write();
+        let at = models.iter().position(|m| m.name() == name)?;
+        Some(models.remove(at))
+    }
+
+    /// The model named `name`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownModel`].
+    pub fn get(&self, name: &str) -> Result<Arc<ModelDef>> {
+        self.models
+            .read()
+            .iter()
+            .find(|m| m.name() == name)
+            .cloned()
+            .ok_or_else(|| Error::UnknownModel {
+                model: name.to_owned(),
+            })
+    }
+
+    /// The model declared with the Rust type `T`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownModel`].
+    pub fn get_type<T: 'static>(&self) -> Result<Arc<ModelDef>> {
+        let id = TypeId::of::<T>();
+        self.models
+            .read()
+            .iter()
+            .find(|m| m.type_id() == Some(id))
+            .cloned()
+            .ok_or_else(|| Error::UnknownModel {
+                model: std::any::type_name::<T>().to_owned(),
+            })
+    }
+
+    /// Every registered model, in registration order.
+    pub fn all(&self) -> Vec<Arc<ModelDef>> {
+        self.models.read().clone()
+    }
+}

@@ -1,0 +1,432 @@
+//! Schemas: how a Rust type becomes a registered model.
+//!
+//! [`Schema`] is what users write (`Schema::<Issue>::new("v1").index("status")`); registering it
+//! turns it into a [`ModelDef`], the type-erased model every other layer works with. A model
+//! definition knows how to check untyped JSON against the model (deserialize it into the type,
+//! refusing unknown fields by default) and how to turn data into what a store keeps: canonical
+//! bytes, their hash and the values of the indexed fields.
+
+use std::any::TypeId;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use heck::ToKebabCase;
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{Error, FieldError, FieldErrors, Result};
+use crate::hash::{DataHash, canonical_json};
+use crate::id::check_model_name;
+use crate::meta::IndexedValues;
+
+/// What a Rust type needs to be a model: serde both ways and a JSON Schema.
+pub trait Model: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static {}
+
+impl<T: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static> Model for T {}
+
+/// The declaration of a model: its type, schema version, name and indexed fields.
+///
+/// ```
+/// # use specstar_core::Schema;
+/// #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+/// struct BlogPost { title: String, author: String }
+///
+/// let schema = Schema::<BlogPost>::new("v1").index("author");
+/// let model = schema.build().unwrap();
+/// assert_eq!(model.name(), "blog-post");
+/// ```
+pub struct Schema<T> {
+    version: String,
+    name: Option<String>,
+    indexed: Vec<String>,
+    allow_unknown_fields: bool,
+    model: PhantomData<fn() -> T>,
+}
+
+impl<T: Model> Schema<T> {
+    /// A schema of version `version` (e.g. `"v1"`), named after the type in kebab case.
+    pub fn new(version: impl Into<String>) -> Self {
+        Self {
+            version: version.into(),
+            name: None,
+            indexed: Vec::new(),
+            allow_unknown_fields: false,
+            model: PhantomData,
+        }
+    }
+
+    /// Names the model (the prefix of its ids and its URL path) instead of the type's name.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Declares an indexed field, by name or dotted path (`"assignee"`, `"owner.team"`): its
+    /// value is stored with the resource's head, ready to search.
+    pub fn index(mut self, field: impl Into<String>) -> Self {
+        self.indexed.push(field.into());
+        self
+    }
+
+    /// Drops fields the model does not have instead of refusing the data (the reference's
+    /// default, which it warns is unsafe).
+    pub fn allow_unknown_fields(mut self) -> Self {
+        self.allow_unknown_fields = true;
+        self
+    }
+
+    /// Checks the declaration and turns it into a model definition.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSchema`] for a bad name, an empty version, an indexed field the model
+    /// does not have, or one declared twice.
+    pub fn build(self) -> Result<ModelDef> {
+        let name = self.name.unwrap_or_else(default_model_name::<T>);
+        let invalid = |reason: String| Error::InvalidSchema {
+            model: name.clone(),
+            reason,
+        };
+        check_model_name(&name).map_err(|reason| invalid(format!("bad model name: {reason}")))?;
+        if self.version.trim().is_empty() {
+            return Err(invalid("the schema version is empty".into()));
+        }
+        let json_schema = serde_json::to_value(schemars::schema_for!(T))
+            .map_err(|e| invalid(format!("its JSON Schema cannot be written: {e}")))?;
+        let mut indexed_fields: Vec<IndexedField> = Vec::new();
+        for path in self.indexed {
+            if indexed_fields.iter().any(|f| f.path == path) {
+                return Err(invalid(format!("field {path:?} is indexed twice")));
+            }
+            let field = IndexedField::new(&path)
+                .ok_or_else(|| invalid(format!("indexed field path {path:?} is malformed")))?;
+            if !schema_has_field(&json_schema, &json_schema, &field.segments) {
+                return Err(invalid(format!(
+                    "indexed field {path:?} is not a field of the model"
+                )));
+            }
+            indexed_fields.push(field);
+        }
+        Ok(ModelDef {
+            name: name.into(),
+            schema_version: self.version.into(),
+            indexed_fields,
+            json_schema,
+            type_id: Some(TypeId::of::<T>()),
+            codec: Arc::new(TypedCodec::<T> {
+                allow_unknown_fields: self.allow_unknown_fields,
+                model: PhantomData,
+            }),
+        })
+    }
+}
+
+/// The kebab-case name of a type without its module path or generics (`BlogPost` → `blog-post`).
+fn default_model_name<T>() -> String {
+    let full = std::any::type_name::<T>();
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base).to_kebab_case()
+}
+
+/// An indexed field: its dotted path, kept whole and split.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexedField {
+    path: String,
+    segments: Vec<String>,
+}
+
+impl IndexedField {
+    fn new(path: &str) -> Option<Self> {
+        let segments: Vec<String> = path.split('.').map(str::to_owned).collect();
+        if segments.iter().any(String::is_empty) {
+            return None;
+        }
+        Some(Self {
+            path: path.to_owned(),
+            segments,
+        })
+    }
+
+    /// The dotted path, as declared.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The field's value in `data`; `Null` where the path is absent.
+    pub fn value_in(&self, data: &Value) -> Value {
+        let mut node = data;
+        for segment in &self.segments {
+            match node.get(segment) {
+                Some(next) => node = next,
+                None => return Value::Null,
+            }
+        }
+        node.clone()
+    }
+}
+
+/// Whether the JSON Schema `node` (inside document `root`) has the property path `segments`.
+fn schema_has_field(root: &Value, node: &Value, segments: &[String]) -> bool {
+    let node = resolve_ref(root, node);
+    let Some((first, rest)) = segments.split_first() else {
+        return true;
+    };
+    if let Some(property) = node.get("properties").and_then(|p| p.get(first)) {
+        if schema_has_field(root, property, rest) {
+            return true;
+        }
+    }
+    ["anyOf", "oneOf", "allOf"].iter().any(|key| {
+        node.get(key)
+            .and_then(Value::as_array)
+            .is_some_and(|alternatives| {
+                alternatives
+                    .iter()
+                    .any(|alt| schema_has_field(root, alt, segments))
+            })
+    })
+}
+
+fn resolve_ref<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
+    match node.get("$ref").and_then(Value::as_str) {
+        Some(reference) => reference
+            .strip_prefix('#')
+            .and_then(|pointer| root.pointer(pointer))
+            .unwrap_or(node),
+        None => node,
+    }
+}
+
+/// Checks untyped data against a model and brings it to the model's normal form.
+pub trait Codec: Send + Sync + 'static {
+    /// Validates `data` and returns it as the model writes it (defaults filled in).
+    ///
+    /// # Errors
+    /// The field errors when the data does not fit.
+    fn normalize(&self, data: Value) -> std::result::Result<Value, FieldErrors>;
+}
+
+struct TypedCodec<T> {
+    allow_unknown_fields: bool,
+    model: PhantomData<fn() -> T>,
+}
+
+impl<T: Model> Codec for TypedCodec<T> {
+    fn normalize(&self, data: Value) -> std::result::Result<Value, FieldErrors> {
+        let mut unknown = Vec::new();
+        let mut note_unknown = |path: serde_ignored::Path<'_>| unknown.push(ignored_path(&path));
+        let tracked = serde_ignored::Deserializer::new(data, &mut note_unknown);
+        let typed: T = serde_path_to_error::deserialize(tracked).map_err(|e| {
+            FieldErrors(vec![FieldError {
+                path: json_path(&e.path().to_string()),
+                reason: e.inner().to_string(),
+            }])
+        })?;
+        if !unknown.is_empty() && !self.allow_unknown_fields {
+            return Err(FieldErrors(
+                unknown
+                    .into_iter()
+                    .map(|path| FieldError {
+                        path,
+                        reason: "unknown field: the model has no such field".into(),
+                    })
+                    .collect(),
+            ));
+        }
+        serde_json::to_value(&typed).map_err(|e| {
+            FieldErrors(vec![FieldError {
+                path: "$".into(),
+                reason: format!("the model cannot write this value: {e}"),
+            }])
+        })
+    }
+}
+
+/// The JSON path of a field serde_ignored reports (it marks `Option`s and newtypes as steps of
+/// their own, which a JSON path does not have).
+fn ignored_path(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => "$".into(),
+        Path::Seq { parent, index } => format!("{}[{index}]", ignored_path(parent)),
+        Path::Map { parent, key } => format!("{}.{key}", ignored_path(parent)),
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => ignored_path(parent),
+    }
+}
+
+/// Turns serde's `a.b[2]` (or `.` for the root) into a JSON path `$.a.b[2]`.
+fn json_path(path: &str) -> String {
+    match path {
+        "" | "." | "?" => "$".into(),
+        p if p.starts_with('[') => format!("${p}"),
+        p => format!("$.{p}"),
+    }
+}
+
+/// Data ready for a store: canonical JSON bytes, their hash and the indexed values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EncodedData {
+    /// Canonical JSON (see [`crate::hash`]).
+    pub bytes: Bytes,
+    /// The hash of `bytes`.
+    pub hash: DataHash,
+    /// The values of the model's indexed fields.
+    pub indexed: IndexedValues,
+}
+
+/// A registered model, type erased: what stores, resource managers and the HTTP layer share.
+#[derive(Clone)]
+pub struct ModelDef {
+    name: Arc<str>,
+    schema_version: Arc<str>,
+    indexed_fields: Vec<IndexedField>,
+    json_schema: Value,
+    type_id: Option<TypeId>,
+    codec: Arc<dyn Codec>,
+}
+
+impl ModelDef {
+    /// The model's name: the prefix of its ids and its URL path.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The name, shared.
+    pub fn name_arc(&self) -> &Arc<str> {
+        &self.name
+    }
+
+    /// The schema version new revisions are written with.
+    pub fn schema_version(&self) -> &Arc<str> {
+        &self.schema_version
+    }
+
+    /// The indexed fields, in declaration order.
+    pub fn indexed_fields(&self) -> &[IndexedField] {
+        &self.indexed_fields
+    }
+
+    /// The model's JSON Schema (draft 2020-12, as schemars writes it).
+    pub fn json_schema(&self) -> &Value {
+        &self.json_schema
+    }
+
+    /// The Rust type the model was declared with, if any.
+    pub fn type_id(&self) -> Option<TypeId> {
+        self.type_id
+    }
+
+    /// Validates untyped data and encodes its normal form.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] when the data does not fit the model.
+    pub fn encode(&self, data: Value) -> Result<EncodedData> {
+        let normal = self
+            .codec
+            .normalize(data)
+            .map_err(|errors| Error::Validation {
+                model: self.name.to_string(),
+                errors,
+            })?;
+        Ok(self.encode_valid(&normal))
+    }
+
+    /// Encodes data already known to fit (it came from the model's own type).
+    pub fn encode_valid(&self, data: &Value) -> EncodedData {
+        let bytes = canonical_json(data);
+        EncodedData {
+            hash: DataHash::of(&bytes),
+            bytes: bytes.into(),
+            indexed: self.indexed_values(data),
+        }
+    }
+
+    /// The values of the indexed fields in `data`.
+    pub fn indexed_values(&self, data: &Value) -> IndexedValues {
+        self.indexed_fields
+            .iter()
+            .map(|field| (field.path.clone(), field.value_in(data)))
+            .collect()
+    }
+}
+
+impl fmt::Debug for ModelDef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ModelDef")
+            .field("name", &self.name)
+            .field("schema_version", &self.schema_version)
+            .field("indexed_fields", &self.indexed_fields)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use serde_json::json;
+
+    #[derive(Serialize, Deserialize, JsonSchema)]
+    struct BlogPost {
+        title: String,
+        #[serde(default)]
+        tags: Vec<String>,
+        owner: Option<Owner>,
+    }
+
+    #[derive(Serialize, Deserialize, JsonSchema)]
+    struct Owner {
+        team: String,
+    }
+
+    #[test]
+    fn names_are_kebab_case_of_the_type() {
+        assert_eq!(Schema::<BlogPost>::new("v1").build().unwrap().name(), "blog-post");
+        let named = Schema::<BlogPost>::new("v1").name("post").build().unwrap();
+        assert_eq!(named.name(), "post");
+    }
+
+    #[test]
+    fn indexed_fields_must_exist_nested_ones_too() {
+        assert!(Schema::<BlogPost>::new("v1").index("title").index("owner.team").build().is_ok());
+        for bad in ["nope", "owner.nope", "owner..team", "title"] {
+            let schema = Schema::<BlogPost>::new("v1").index("title");
+            let schema = if bad == "title" { schema.index("title") } else { schema.index(bad) };
+            let err = schema.build().unwrap_err();
+            assert!(matches!(err, Error::InvalidSchema { .. }), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn encode_validates_fills_defaults_and_refuses_unknown_fields() {
+        let model = Schema::<BlogPost>::new("v1").index("owner.team").build().unwrap();
+        let encoded = model.encode(json!({"title": "t", "owner": {"team": "a"}})).unwrap();
+        assert_eq!(
+            std::str::from_utf8(&encoded.bytes).unwrap(),
+            r#"{"owner":{"team":"a"},"tags":[],"title":"t"}"#
+        );
+        assert_eq!(encoded.indexed["owner.team"], json!("a"));
+
+        let err = model.encode(json!({"title": 3})).unwrap_err();
+        let Error::Validation { errors, .. } = err else { panic!() };
+        assert_eq!(errors.0[0].path, "$.title");
+
+        let err = model.encode(json!({"tags": []})).unwrap_err();
+        let Error::Validation { errors, .. } = err else { panic!() };
+        assert_eq!(errors.0[0].path, "$");
+        assert!(errors.0[0].reason.contains("title"), "{errors}");
+
+        let err = model.encode(json!({"title": "t", "bogus": 1, "owner": {"team": "a", "x": 2}})).unwrap_err();
+        let Error::Validation { errors, .. } = err else { panic!() };
+        let paths: Vec<_> = errors.0.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["$.bogus", "$.owner.x"]);
+
+        let lenient = Schema::<BlogPost>::new("v1").allow_unknown_fields().build().unwrap();
+        assert!(lenient.encode(json!({"title": "t", "bogus": 1})).is_ok());
+    }
+}

@@ -1,0 +1,210 @@
+//! The store interface: what every backend (memory, the embedded SQLite file, PostgreSQL)
+//! implements, and nothing more.
+//!
+//! A store keeps resources as a head ([`ResourceMeta`]) plus immutable revisions. Its one write,
+//! [`Store::write`], applies a [`WriteRequest`] atomically: it reads the head, asks
+//! [`plan`](crate::plan::plan) what to do, and appends the planned revision and moves the head
+//! in one step, so that a crash never leaves one without the other and two racing writers are
+//! serialized. The semantics of every write (numbering, expected revisions, tombstones,
+//! restore, unchanged data) live in the planner, once, not in each store.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+use crate::error::Result;
+use crate::hash::DataHash;
+use crate::id::ResourceId;
+use crate::meta::ResourceMeta;
+use crate::revision::{Action, RevisionInfo};
+use crate::schema::{EncodedData, IndexedField, ModelDef};
+use crate::time::Timestamp;
+
+/// A store of versioned resources. Shared as `Arc<dyn Store>`.
+#[async_trait]
+pub trait Store: std::fmt::Debug + Send + Sync + 'static {
+    /// Prepares the store for a model (tables, indexes). Called once per model at registration;
+    /// registering the same model again is harmless.
+    async fn register_model(&self, model: &ModelDescriptor) -> Result<()>;
+
+    /// Applies one write atomically: reads the head, plans, appends and moves the head, or
+    /// changes nothing and returns the error the planner gave.
+    async fn write(&self, request: WriteRequest) -> Result<Written>;
+
+    /// Reads a resource's head and one revision: the current one for `None`, else revision
+    /// number `n`. `None` when the resource does not exist; a `revision` of `None` when the
+    /// resource exists but has no such revision.
+    async fn read(&self, resource_id: &ResourceId, number: Option<u64>) -> Result<Option<Fetched>>;
+
+    /// Reads a resource's head only.
+    async fn meta(&self, resource_id: &ResourceId) -> Result<Option<ResourceMeta>>;
+
+    /// Lists revision infos of a resource, a page at a time; `None` when it does not exist.
+    async fn revisions(
+        &self,
+        resource_id: &ResourceId,
+        page: RevisionPage,
+    ) -> Result<Option<Vec<RevisionInfo>>>;
+
+    /// Erases a resource and all its revisions; returns its head as it was, `None` when it did
+    /// not exist.
+    async fn purge(&self, resource_id: &ResourceId) -> Result<Option<ResourceMeta>>;
+
+    /// Counts the resources of a model, deleted ones only when `include_deleted`.
+    async fn count(&self, model: &str, include_deleted: bool) -> Result<u64>;
+}
+
+/// What a store needs to know of a model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelDescriptor {
+    /// The model's name.
+    pub name: Arc<str>,
+    /// The schema version new revisions are written with.
+    pub schema_version: Arc<str>,
+    /// The paths of the indexed fields.
+    pub indexed_fields: Vec<String>,
+}
+
+impl From<&ModelDef> for ModelDescriptor {
+    fn from(model: &ModelDef) -> Self {
+        Self {
+            name: model.name_arc().clone(),
+            schema_version: model.schema_version().clone(),
+            indexed_fields: model
+                .indexed_fields()
+                .iter()
+                .map(IndexedField::path)
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+}
+
+/// One write, as the resource manager asks it of a store.
+#[derive(Clone, Debug)]
+pub struct WriteRequest {
+    /// The resource written.
+    pub resource_id: ResourceId,
+    /// The schema version of new data.
+    pub schema_version: Arc<str>,
+    /// What to do.
+    pub change: Change,
+    /// The revision number the caller expects to be current; `None` for no expectation.
+    pub expected: Option<u64>,
+    /// Who writes.
+    pub user: Arc<str>,
+    /// When (truncated to microseconds).
+    pub time: Timestamp,
+}
+
+/// What a write does to a resource.
+#[derive(Clone, Debug)]
+pub enum Change {
+    /// Creates the resource with revision 1; it must not exist.
+    Create(EncodedData),
+    /// Appends new data (an update, patch or revert); the resource must be live. Data equal to
+    /// the current data (same hash) appends nothing.
+    Put {
+        /// The new data.
+        data: EncodedData,
+        /// [`Action::Update`], [`Action::Patch`] or [`Action::Revert`].
+        action: Action,
+    },
+    /// Appends a tombstone carrying the current data; the resource must be live.
+    Delete,
+    /// Appends the last live data as live again; a live resource is left unchanged.
+    Restore,
+}
+
+/// The head as the planner sees it: the meta plus the current revision's data hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Head {
+    /// The resource's meta.
+    pub meta: ResourceMeta,
+    /// The hash of the current revision's data.
+    pub data_hash: DataHash,
+}
+
+/// A resource's head and one of its revisions, as [`Store::read`] returns them.
+#[derive(Clone, Debug)]
+pub struct Fetched {
+    /// The head.
+    pub meta: ResourceMeta,
+    /// The revision asked for, if the resource has it.
+    pub revision: Option<StoredRevision>,
+}
+
+/// A revision with its data, as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredRevision {
+    /// What the revision says about itself.
+    pub info: RevisionInfo,
+    /// Its data: canonical JSON bytes.
+    pub data: Bytes,
+}
+
+/// The outcome of a write.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Written {
+    /// The revision that is current after the write: the new one, or the unchanged head.
+    pub info: RevisionInfo,
+    /// The head after the write.
+    pub meta: ResourceMeta,
+    /// Whether a revision was appended (`false` when nothing changed).
+    pub appended: bool,
+}
+
+/// A page of a resource's history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RevisionPage {
+    /// Revisions to skip, from the start in the chosen order.
+    pub offset: u64,
+    /// Revisions to return at most; `None` for all.
+    pub limit: Option<u64>,
+    /// Newest first (the HTTP history's order) instead of oldest first.
+    pub newest_first: bool,
+}
+
+impl RevisionPage {
+    /// The whole history, oldest first.
+    pub const ALL: Self = Self {
+        offset: 0,
+        limit: None,
+        newest_first: false,
+    };
+
+    /// The revision numbers this page covers in a history of `count` revisions, in order.
+    pub fn numbers(&self, count: u64) -> Box<dyn Iterator<Item = u64> + Send> {
+        let take = self.limit.unwrap_or(u64::MAX);
+        let skip = self.offset.min(count);
+        let len = (count - skip).min(take);
+        if self.newest_first {
+            let top = count - skip;
+            Box::new((top - len + 1..=top).rev())
+        } else {
+            Box::new(skip + 1..=skip + len)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_cover_the_right_numbers() {
+        let page = |offset, limit, newest_first| RevisionPage {
+            offset,
+            limit,
+            newest_first,
+        };
+        let numbers = |p: RevisionPage, count| p.numbers(count).collect::<Vec<_>>();
+        assert_eq!(numbers(RevisionPage::ALL, 3), [1, 2, 3]);
+        assert_eq!(numbers(page(1, Some(1), false), 3), [2]);
+        assert_eq!(numbers(page(0, Some(2), true), 3), [3, 2]);
+        assert_eq!(numbers(page(2, Some(5), true), 3), [1]);
+        assert_eq!(numbers(page(5, None, true), 3), Vec::<u64>::new());
+        assert_eq!(numbers(page(0, Some(0), false), 3), Vec::<u64>::new());
+    }
+}
