@@ -1,1 +1,119 @@
-//! (being written)
+//! The models and helpers the scenarios share: the quickstart's `Issue`, a second model to tell
+//! models apart, and a manager with a clock the scenarios control.
+
+use std::sync::Arc;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use specstar_core::{
+    FixedClock, ModelDef, ModelDescriptor, ResourceManager, Schema, Store, Timestamp, WriteContext,
+};
+
+/// The quickstart's issue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Issue {
+    /// A one-line summary.
+    pub title: String,
+    /// The details.
+    pub description: Option<String>,
+    /// Where the work stands.
+    #[serde(default)]
+    pub status: Status,
+    /// How bad it is.
+    #[serde(default)]
+    pub severity: Severity,
+    /// Who works on it.
+    pub assignee: Option<String>,
+    /// When it is due.
+    pub due_date: Option<Timestamp>,
+    /// When it was resolved.
+    pub resolved_at: Option<Timestamp>,
+}
+
+/// Where an issue stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Not started.
+    #[default]
+    Open,
+    /// Being worked on.
+    InProgress,
+    /// Done.
+    Resolved,
+}
+
+/// How bad an issue is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Can wait.
+    Low,
+    /// The usual.
+    #[default]
+    Medium,
+    /// Drop everything.
+    High,
+}
+
+/// A second model, to check that models are kept apart.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Team {
+    /// The team's name.
+    pub name: String,
+}
+
+/// An open, medium issue titled `title`.
+pub fn issue(title: &str) -> Issue {
+    Issue {
+        title: title.to_owned(),
+        description: None,
+        status: Status::Open,
+        severity: Severity::Medium,
+        assignee: None,
+        due_date: None,
+        resolved_at: None,
+    }
+}
+
+/// The time the scenarios' clocks start at.
+pub fn start_time() -> Timestamp {
+    "2026-01-01T00:00:00Z".parse().expect("a valid timestamp")
+}
+
+/// Registers `schema` with `store` and returns its definition.
+pub async fn register<T: specstar_core::Model>(
+    store: &Arc<dyn Store>,
+    schema: Schema<T>,
+) -> Arc<ModelDef> {
+    let model = Arc::new(schema.build().expect("the fixture schema is valid"));
+    store
+        .register_model(&ModelDescriptor::from(&*model))
+        .await
+        .expect("the store registers the model");
+    model
+}
+
+/// The quickstart's schema: `Issue` v1 with status, severity and assignee indexed.
+pub fn issue_schema() -> Schema<Issue> {
+    Schema::<Issue>::new("v1")
+        .index("status")
+        .index("severity")
+        .index("assignee")
+}
+
+/// A manager of issues in `store`, with a fixed clock the caller can move.
+pub async fn issues(store: &Arc<dyn Store>) -> (ResourceManager<Issue>, FixedClock) {
+    let model = register(store, issue_schema()).await;
+    let clock = FixedClock::new(start_time());
+    let manager = ResourceManager::new(model, store.clone())
+        .expect("the model was declared with Issue")
+        .with_context(WriteContext::default().with_clock(clock.clone()));
+    (manager, clock)
+}
+
+/// A manager of teams in `store`.
+pub async fn teams(store: &Arc<dyn Store>) -> ResourceManager<Team> {
+    let model = register(store, Schema::<Team>::new("v1").index("name")).await;
+    ResourceManager::new(model, store.clone()).expect("the model was declared with Team")
+}

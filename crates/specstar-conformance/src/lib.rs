@@ -43,10 +43,15 @@ impl TestStore {
     }
 }
 
-/// Expands to one test per scenario of [`scenarios`] and [`properties`], each run against a
-/// fresh store from `$make` (an `async fn() -> TestStore`).
+/// Expands to one test per scenario of [`scenarios`] (the property test included), each run
+/// against a fresh store from `$make` (an `async fn() -> TestStore`). `store_suite!(make,
+/// persistent)` adds the scenarios of stores that keep data across a reopen.
 #[macro_export]
 macro_rules! store_suite {
+    ($make:path, persistent) => {
+        $crate::store_suite!($make);
+        $crate::store_suite!(@tests $make; reopen_resumes_everything);
+    };
     ($make:path) => {
         $crate::store_suite!(@tests $make;
             create_get_update_history,
@@ -69,7 +74,6 @@ macro_rules! store_suite {
             indexed_values_follow_the_head,
             revision_pages,
             count_by_model,
-            reopen_resumes_everything,
             random_operation_sequences_match_the_model,
         );
     };

@@ -344,3 +344,42 @@ mod tests {
         assert!(ResourceId::with_key("issue", &"x".repeat(MAX_KEY_LEN + 1)).is_err());
     }
 }
+
+/// Anything that names a revision of a given resource: a revision id, or its text.
+pub trait RevisionRef: Send + Sync {
+    /// The revision this names, checked to belong to `resource_id`.
+    ///
+    /// # Errors
+    /// [`Error::MalformedId`] or [`Error::ForeignRevision`].
+    fn revision_of(&self, resource_id: &ResourceId) -> Result<RevisionId>;
+}
+
+impl RevisionRef for RevisionId {
+    fn revision_of(&self, resource_id: &ResourceId) -> Result<RevisionId> {
+        if &self.resource_id != resource_id {
+            return Err(Error::ForeignRevision {
+                revision_id: self.to_string(),
+                resource_id: resource_id.clone(),
+            });
+        }
+        Ok(self.clone())
+    }
+}
+
+impl RevisionRef for str {
+    fn revision_of(&self, resource_id: &ResourceId) -> Result<RevisionId> {
+        RevisionId::parse_for(resource_id, self)
+    }
+}
+
+impl RevisionRef for String {
+    fn revision_of(&self, resource_id: &ResourceId) -> Result<RevisionId> {
+        RevisionId::parse_for(resource_id, self)
+    }
+}
+
+impl<T: RevisionRef + ?Sized> RevisionRef for &T {
+    fn revision_of(&self, resource_id: &ResourceId) -> Result<RevisionId> {
+        (**self).revision_of(resource_id)
+    }
+}

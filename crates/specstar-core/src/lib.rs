@@ -29,7 +29,7 @@ pub mod time;
 pub use context::{ANONYMOUS, WriteContext};
 pub use error::{Error, FieldError, FieldErrors, Result};
 pub use hash::DataHash;
-pub use id::{ResourceId, RevisionId};
+pub use id::{ResourceId, RevisionId, RevisionRef};
 pub use manager::{DataPatch, DynResourceManager, Found, Resource, ResourceManager};
 pub use meta::{IndexedValues, ResourceMeta};
 pub use registry::Registry;

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::context::WriteContext;
 use crate::error::{Error, Result};
-use crate::id::{ResourceId, RevisionId};
+use crate::id::{ResourceId, RevisionId, RevisionRef};
 use crate::meta::ResourceMeta;
 use crate::revision::{Action, RevisionInfo};
 use crate::schema::{EncodedData, ModelDef};
@@ -114,9 +114,9 @@ impl DynResourceManager {
         }
     }
 
-    fn expected(resource_id: &ResourceId, expected: Option<&str>) -> Result<Option<u64>> {
+    fn expected(resource_id: &ResourceId, expected: Option<&dyn RevisionRef>) -> Result<Option<u64>> {
         expected
-            .map(|e| RevisionId::parse_for(resource_id, e).map(|r| r.number()))
+            .map(|e| e.revision_of(resource_id).map(|r| r.number()))
             .transpose()
     }
 
@@ -136,7 +136,7 @@ impl DynResourceManager {
         id: &str,
         data: EncodedData,
         action: Action,
-        expected: Option<&str>,
+        expected: Option<&dyn RevisionRef>,
     ) -> Result<Written> {
         let resource_id = self.resource_id(id)?;
         let expected = Self::expected(&resource_id, expected)?;
@@ -167,7 +167,7 @@ impl DynResourceManager {
     /// # Errors
     /// [`Error::Validation`], [`Error::ResourceNotFound`], [`Error::Deleted`],
     /// [`Error::Conflict`], id errors.
-    pub async fn update(&self, id: &str, data: Value, expected: Option<&str>) -> Result<Written> {
+    pub async fn update(&self, id: &str, data: Value, expected: Option<&dyn RevisionRef>) -> Result<Written> {
         let data = self.model.encode(data)?;
         self.put_encoded(id, data, Action::Update, expected).await
     }
@@ -177,7 +177,7 @@ impl DynResourceManager {
     ///
     /// # Errors
     /// As [`update`](Self::update), plus [`Error::Patch`] when the patch does not apply.
-    pub async fn patch(&self, id: &str, patch: &DataPatch, expected: Option<&str>) -> Result<Written> {
+    pub async fn patch(&self, id: &str, patch: &DataPatch, expected: Option<&dyn RevisionRef>) -> Result<Written> {
         let resource_id = self.resource_id(id)?;
         let expected = Self::expected(&resource_id, expected)?;
         let mut attempts = 0;
@@ -227,7 +227,7 @@ impl DynResourceManager {
     ///
     /// # Errors
     /// [`Error::ResourceNotFound`], [`Error::Deleted`], [`Error::Conflict`], id errors.
-    pub async fn delete(&self, id: &str, expected: Option<&str>) -> Result<Written> {
+    pub async fn delete(&self, id: &str, expected: Option<&dyn RevisionRef>) -> Result<Written> {
         let resource_id = self.resource_id(id)?;
         let expected = Self::expected(&resource_id, expected)?;
         self.store
@@ -251,9 +251,9 @@ impl DynResourceManager {
     ///
     /// # Errors
     /// [`Error::RevisionNotFound`], [`Error::Deleted`], [`Error::ResourceNotFound`], id errors.
-    pub async fn revert(&self, id: &str, revision_id: &str) -> Result<Written> {
+    pub async fn revert(&self, id: &str, revision_id: &dyn RevisionRef) -> Result<Written> {
         let resource_id = self.resource_id(id)?;
-        let revision = RevisionId::parse_for(&resource_id, revision_id)?;
+        let revision = revision_id.revision_of(&resource_id)?;
         let old = self.read(&resource_id, Some(revision.number()), true).await?;
         if old.meta.is_deleted {
             return Err(Error::Deleted { resource_id });
@@ -317,10 +317,15 @@ impl DynResourceManager {
     ///
     /// # Errors
     /// [`Error::ResourceNotFound`], [`Error::RevisionNotFound`], [`Error::Deleted`], id errors.
-    pub async fn get(&self, id: &str, revision_id: Option<&str>, include_deleted: bool) -> Result<Found> {
+    pub async fn get(
+        &self,
+        id: &str,
+        revision_id: Option<&dyn RevisionRef>,
+        include_deleted: bool,
+    ) -> Result<Found> {
         let resource_id = self.resource_id(id)?;
         let number = revision_id
-            .map(|r| RevisionId::parse_for(&resource_id, r).map(|r| r.number()))
+            .map(|r| r.revision_of(&resource_id).map(|r| r.number()))
             .transpose()?;
         self.read(&resource_id, number, include_deleted).await
     }

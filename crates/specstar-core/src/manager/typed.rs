@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::context::WriteContext;
 use crate::error::{Error, Result};
+use crate::id::RevisionRef;
 use crate::meta::ResourceMeta;
 use crate::revision::{Action, RevisionInfo};
 use crate::schema::{EncodedData, Model, ModelDef};
@@ -152,11 +153,11 @@ impl<T: Model> ResourceManager<T> {
     ///
     /// # Errors
     /// As [`update`](Self::update), plus [`Error::Conflict`].
-    pub async fn update_if(&self, id: impl AsRef<str>, data: T, expected: impl AsRef<str>) -> Result<RevisionInfo> {
+    pub async fn update_if(&self, id: impl AsRef<str>, data: T, expected: impl RevisionRef) -> Result<RevisionInfo> {
         let data = self.encode(&data)?;
         let written = self
             .inner
-            .put_encoded(id.as_ref(), data, Action::Update, Some(expected.as_ref()))
+            .put_encoded(id.as_ref(), data, Action::Update, Some(&expected as &dyn RevisionRef))
             .await?;
         Ok(written.info)
     }
@@ -173,8 +174,8 @@ impl<T: Model> ResourceManager<T> {
     ///
     /// # Errors
     /// As [`patch`](Self::patch), plus [`Error::Conflict`].
-    pub async fn patch_if(&self, id: impl AsRef<str>, patch: &DataPatch, expected: impl AsRef<str>) -> Result<RevisionInfo> {
-        Ok(self.inner.patch(id.as_ref(), patch, Some(expected.as_ref())).await?.info)
+    pub async fn patch_if(&self, id: impl AsRef<str>, patch: &DataPatch, expected: impl RevisionRef) -> Result<RevisionInfo> {
+        Ok(self.inner.patch(id.as_ref(), patch, Some(&expected as &dyn RevisionRef)).await?.info)
     }
 
     /// Soft-deletes: appends a tombstone revision; returns it. Old revisions stay readable.
@@ -189,8 +190,8 @@ impl<T: Model> ResourceManager<T> {
     ///
     /// # Errors
     /// As [`delete`](Self::delete), plus [`Error::Conflict`].
-    pub async fn delete_if(&self, id: impl AsRef<str>, expected: impl AsRef<str>) -> Result<RevisionInfo> {
-        Ok(self.inner.delete(id.as_ref(), Some(expected.as_ref())).await?.info)
+    pub async fn delete_if(&self, id: impl AsRef<str>, expected: impl RevisionRef) -> Result<RevisionInfo> {
+        Ok(self.inner.delete(id.as_ref(), Some(&expected as &dyn RevisionRef)).await?.info)
     }
 
     /// Restores a deleted resource as a new revision; a live one is left as it is. Returns the
@@ -206,8 +207,8 @@ impl<T: Model> ResourceManager<T> {
     ///
     /// # Errors
     /// [`Error::RevisionNotFound`], [`Error::Deleted`], id and store errors.
-    pub async fn revert(&self, id: impl AsRef<str>, revision_id: impl AsRef<str>) -> Result<RevisionInfo> {
-        Ok(self.inner.revert(id.as_ref(), revision_id.as_ref()).await?.info)
+    pub async fn revert(&self, id: impl AsRef<str>, revision_id: impl RevisionRef) -> Result<RevisionInfo> {
+        Ok(self.inner.revert(id.as_ref(), &revision_id).await?.info)
     }
 
     /// Erases the resource and every revision of it; returns its head as it was.
@@ -239,8 +240,8 @@ impl<T: Model> ResourceManager<T> {
     ///
     /// # Errors
     /// [`Error::ResourceNotFound`], [`Error::RevisionNotFound`], id and store errors.
-    pub async fn get_revision(&self, id: impl AsRef<str>, revision_id: impl AsRef<str>) -> Result<Resource<T>> {
-        Self::typed(self.inner.get(id.as_ref(), Some(revision_id.as_ref()), true).await?)
+    pub async fn get_revision(&self, id: impl AsRef<str>, revision_id: impl RevisionRef) -> Result<Resource<T>> {
+        Self::typed(self.inner.get(id.as_ref(), Some(&revision_id), true).await?)
     }
 
     /// The resource's head, deleted or not.
