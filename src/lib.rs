@@ -1,2 +1,136 @@
-//! placeholder
+//! # specstar
+//!
+//! Declare a model once (a serde struct), register it with a schema version, and get a resource
+//! manager in which every change is a new revision: full history, any old revision readable, soft
+//! delete, restore, revert, optimistic concurrency, and who-and-when on every write. Data lives in
+//! one SQLite file by default ([`Spec::open`]), or in memory ([`Spec::in_memory`]).
+//!
+//! ```
+//! use specstar::{Schema, Spec};
+//!
+//! #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+//! struct Issue { title: String, assignee: Option<String> }
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let spec = Spec::in_memory();
+//! spec.add_model(Schema::<Issue>::new("v1").index("assignee")).await?;
+//! let mgr = spec.resource_manager::<Issue>()?;
+//!
+//! let info = mgr.create(Issue { title: "Search returns duplicates".into(), assignee: None }).await?;
+//! assert_eq!(info.revision_id.to_string(), format!("{}:1", info.resource_id));
+//! let fixed = Issue { title: "Search returns duplicates".into(), assignee: Some("bob".into()) };
+//! let second = mgr.update(&info.resource_id, fixed).await?;
+//! mgr.delete(&info.resource_id).await?;                       // a tombstone revision, :3
+//! let old = mgr.get_revision(&info.resource_id, &info.revision_id).await?; // still readable
+//! assert_eq!(old.data.assignee, None);
+//! mgr.restore(&info.resource_id).await?;                      // live again, :4
+//! assert_eq!(mgr.list_revisions(&info.resource_id).await?.len(), 4);
+//! # let _ = second;
+//! # Ok::<(), specstar::Error>(())
+//! # }).unwrap();
+//! ```
+//!
+//! The layers are crates of their own: [`specstar_core`] (ids, revisions, the store interface,
+//! the resource managers), `specstar-memory` and `specstar-sqlite` (the stores), all
+//! re-exported here.
+
+use std::sync::Arc;
+
 pub use specstar_core::*;
+pub use specstar_memory::MemoryStore;
+#[cfg(feature = "sqlite")]
+pub use specstar_sqlite::SqliteStore;
+
+/// The name of the database file [`Spec::open`] keeps in its directory.
+pub const DATABASE_FILE: &str = "specstar.db";
+
+/// The application's models and the store they live in: the entry point of specstar.
+///
+/// Cheap to clone; clones share the models and the store.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    store: Arc<dyn Store>,
+    registry: Arc<Registry>,
+    context: WriteContext,
+}
+
+impl Spec {
+    /// A spec over the embedded on-disk store: one SQLite file, `specstar.db`, in `dir`
+    /// (created if missing). Reopening the same directory resumes everything.
+    ///
+    /// # Errors
+    /// When the directory or the database cannot be created or opened.
+    #[cfg(feature = "sqlite")]
+    pub fn open(dir: impl AsRef<std::path::Path>) -> Result<Self> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(Error::store)?;
+        let store = SqliteStore::open(dir.join(DATABASE_FILE))?;
+        Ok(Self::with_store(Arc::new(store)))
+    }
+
+    /// A spec over a store in memory, gone when the process ends: for tests and demos.
+    pub fn in_memory() -> Self {
+        Self::with_store(Arc::new(MemoryStore::new()))
+    }
+
+    /// A spec over any store.
+    pub fn with_store(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            registry: Arc::new(Registry::new()),
+            context: WriteContext::default(),
+        }
+    }
+
+    /// The same spec whose resource managers act with `context` (user and clock) by default.
+    pub fn with_context(mut self, context: WriteContext) -> Self {
+        self.context = context;
+        self
+    }
+
+    /// Registers a model: checks its schema, then prepares the store for it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSchema`] (a bad name, an indexed field the model does not have),
+    /// [`Error::DuplicateModel`], or the store's error.
+    pub async fn add_model<T: Model>(&self, schema: Schema<T>) -> Result<Arc<ModelDef>> {
+        let model = self.registry.add(schema.build()?)?;
+        if let Err(error) = self
+            .store
+            .register_model(&ModelDescriptor::from(&*model))
+            .await
+        {
+            self.registry.remove(model.name());
+            return Err(error);
+        }
+        Ok(model)
+    }
+
+    /// The resource manager of the model declared with `T`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownModel`] when `T` was not registered.
+    pub fn resource_manager<T: Model>(&self) -> Result<ResourceManager<T>> {
+        let model = self.registry.get_type::<T>()?;
+        Ok(ResourceManager::new(model, self.store.clone())?.with_context(self.context.clone()))
+    }
+
+    /// The untyped resource manager of the model named `name`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownModel`].
+    pub fn dyn_resource_manager(&self, name: &str) -> Result<DynResourceManager> {
+        let model = self.registry.get(name)?;
+        Ok(DynResourceManager::new(model, self.store.clone()).with_context(self.context.clone()))
+    }
+
+    /// The registered models.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+}

@@ -19,7 +19,8 @@ pub mod properties;
 pub mod scenarios;
 
 /// Reopens a persistent store over the same data, as a restarted process would.
-pub type Reopen = Box<dyn Fn() -> Pin<Box<dyn Future<Output = Arc<dyn Store>> + Send>> + Send + Sync>;
+pub type Reopen =
+    Box<dyn Fn() -> Pin<Box<dyn Future<Output = Arc<dyn Store>> + Send>> + Send + Sync>;
 
 /// A fresh store for one scenario, with what keeps its data alive (a temporary directory, a
 /// database schema) until the scenario ends.

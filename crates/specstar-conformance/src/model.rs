@@ -14,7 +14,9 @@ pub struct ModelResource {
 
 impl ModelResource {
     fn current(&self) -> &(Issue, Action, bool) {
-        self.revisions.last().expect("a model resource has revision 1")
+        self.revisions
+            .last()
+            .expect("a model resource has revision 1")
     }
 
     fn number(&self) -> u64 {

@@ -25,7 +25,11 @@ fn cases() -> u32 {
 fn data() -> impl Strategy<Value = Issue> {
     (0..3u8, 0..2u8).prop_map(|(title, severity)| {
         let mut data = issue(&format!("title {title}"));
-        data.severity = if severity == 0 { Severity::Low } else { Severity::High };
+        data.severity = if severity == 0 {
+            Severity::Low
+        } else {
+            Severity::High
+        };
         data
     })
 }
@@ -70,7 +74,11 @@ async fn run(
         Err(e) => kind(e).map(Outcome::Error),
     };
     let read = |r: specstar_core::Result<specstar_core::Resource<Issue>>| match r {
-        Ok(found) => Ok(Outcome::Data(found.info.number(), found.data, found.info.deleted)),
+        Ok(found) => Ok(Outcome::Data(
+            found.info.number(),
+            found.data,
+            found.info.deleted,
+        )),
         Err(e) => kind(e).map(Outcome::Error),
     };
     Ok(match op {
@@ -92,7 +100,9 @@ async fn run(
             Err(e) => Outcome::Error(kind(e)?),
         },
         Op::Get(s) => read(mgr.get(&ids[*s]).await)?,
-        Op::GetRevision(s, n) => read(mgr.get_revision(&ids[*s], format!("{}:{n}", ids[*s])).await)?,
+        Op::GetRevision(s, n) => {
+            read(mgr.get_revision(&ids[*s], format!("{}:{n}", ids[*s])).await)?
+        }
         Op::History(s) => match mgr.list_revisions(&ids[*s]).await {
             Ok(history) => {
                 for pair in history.windows(2) {
@@ -126,7 +136,9 @@ pub async fn check_against_model(store: Arc<dyn Store>) {
     let result = tokio::task::block_in_place(|| {
         TestRunner::new(config).run(&prop::collection::vec(op(), 1..40), |ops| {
             let n = case.fetch_add(1, Ordering::Relaxed);
-            let ids: Vec<String> = (0..SLOTS).map(|s| format!("issue:case{n}-slot{s}")).collect();
+            let ids: Vec<String> = (0..SLOTS)
+                .map(|s| format!("issue:case{n}-slot{s}"))
+                .collect();
             handle.block_on(async {
                 let mut model = Model::new(SLOTS);
                 for (step, op) in ops.iter().enumerate() {

@@ -4,9 +4,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde_json::json;
-use specstar_core::{
-    Action, DataPatch, Error, RevisionPage, Timestamp, json_patch,
-};
+use specstar_core::{Action, DataPatch, Error, RevisionPage, Timestamp, json_patch};
 use tokio::sync::Barrier;
 
 use crate::TestStore;
@@ -28,7 +26,10 @@ pub async fn create_get_update_history(t: TestStore) {
     first.assignee = Some("alice".into());
     let info = mgr.create(first.clone()).await.unwrap();
     assert_eq!(info.resource_id.model(), "issue");
-    assert_eq!(info.revision_id.to_string(), format!("{}:1", info.resource_id));
+    assert_eq!(
+        info.revision_id.to_string(),
+        format!("{}:1", info.resource_id)
+    );
     assert_eq!(info.parent_revision_id, None);
     assert_eq!(info.action, Action::Create);
     assert!(!info.deleted);
@@ -53,7 +54,10 @@ pub async fn create_get_update_history(t: TestStore) {
     assert_eq!(updated.created_time, at(60));
 
     assert_eq!(mgr.get(&info.resource_id).await.unwrap().data, second);
-    let old = mgr.get_revision(&info.resource_id, &info.revision_id).await.unwrap();
+    let old = mgr
+        .get_revision(&info.resource_id, &info.revision_id)
+        .await
+        .unwrap();
     assert_eq!(old.data, first);
     assert_eq!(old.info, info);
     assert_eq!(old.meta.current_revision_id, updated.revision_id);
@@ -82,7 +86,10 @@ pub async fn same_data_appends_nothing(t: TestStore) {
         .unwrap();
     assert!(!written.appended);
     assert_eq!(written.info, info);
-    assert_eq!(mgr.list_revisions(&info.resource_id).await.unwrap().len(), 1);
+    assert_eq!(
+        mgr.list_revisions(&info.resource_id).await.unwrap().len(),
+        1
+    );
     let changed = mgr.update(&info.resource_id, issue("b")).await.unwrap();
     assert_eq!(changed.number(), 2);
 }
@@ -96,17 +103,29 @@ pub async fn old_revisions_readable_after_delete(t: TestStore) {
     assert_eq!(tombstone.revision_id, info.resource_id.revision(3));
     assert_eq!(tombstone.action, Action::Delete);
     assert!(tombstone.deleted);
-    assert_eq!(tombstone.parent_revision_id, Some(second.revision_id.clone()));
-    assert_eq!(tombstone.data_hash, second.data_hash, "a tombstone carries the last data");
+    assert_eq!(
+        tombstone.parent_revision_id,
+        Some(second.revision_id.clone())
+    );
+    assert_eq!(
+        tombstone.data_hash, second.data_hash,
+        "a tombstone carries the last data"
+    );
 
     assert!(matches!(
         mgr.get(&info.resource_id).await,
         Err(Error::Deleted { resource_id }) if resource_id == info.resource_id
     ));
-    let old = mgr.get_revision(&info.resource_id, &info.revision_id).await.unwrap();
+    let old = mgr
+        .get_revision(&info.resource_id, &info.revision_id)
+        .await
+        .unwrap();
     assert_eq!(old.data, issue("v1"));
     assert!(old.meta.is_deleted);
-    let dead = mgr.get_revision(&info.resource_id, &tombstone.revision_id).await.unwrap();
+    let dead = mgr
+        .get_revision(&info.resource_id, &tombstone.revision_id)
+        .await
+        .unwrap();
     assert_eq!(dead.data, issue("v2"));
     assert!(dead.info.deleted);
     let head = mgr.get_including_deleted(&info.resource_id).await.unwrap();
@@ -119,11 +138,22 @@ pub async fn delete_restore_history_lists_four_revisions(t: TestStore) {
     let (mgr, clock) = issues(&t.store).await;
     let info = mgr.as_user("alice").create(issue("v1")).await.unwrap();
     clock.set(at(1));
-    mgr.as_user("bob").update(&info.resource_id, issue("v2")).await.unwrap();
+    mgr.as_user("bob")
+        .update(&info.resource_id, issue("v2"))
+        .await
+        .unwrap();
     clock.set(at(2));
-    let deleted = mgr.as_user("carol").delete(&info.resource_id).await.unwrap();
+    let deleted = mgr
+        .as_user("carol")
+        .delete(&info.resource_id)
+        .await
+        .unwrap();
     clock.set(at(3));
-    let restored = mgr.as_user("dave").restore(&info.resource_id).await.unwrap();
+    let restored = mgr
+        .as_user("dave")
+        .restore(&info.resource_id)
+        .await
+        .unwrap();
     assert_eq!(deleted.revision_id, info.resource_id.revision(3));
     assert_eq!(restored.revision_id, info.resource_id.revision(4));
     assert!(!restored.deleted);
@@ -133,7 +163,12 @@ pub async fn delete_restore_history_lists_four_revisions(t: TestStore) {
     assert_eq!(numbers, [1, 2, 3, 4]);
     assert_eq!(
         actions(&history),
-        [Action::Create, Action::Update, Action::Delete, Action::Restore]
+        [
+            Action::Create,
+            Action::Update,
+            Action::Delete,
+            Action::Restore
+        ]
     );
     let users: Vec<&str> = history.iter().map(|r| &*r.created_by).collect();
     assert_eq!(users, ["alice", "bob", "carol", "dave"]);
@@ -142,7 +177,10 @@ pub async fn delete_restore_history_lists_four_revisions(t: TestStore) {
     let deleted_flags: Vec<bool> = history.iter().map(|r| r.deleted).collect();
     assert_eq!(deleted_flags, [false, false, true, false]);
     for pair in history.windows(2) {
-        assert_eq!(pair[1].parent_revision_id.as_ref(), Some(&pair[0].revision_id));
+        assert_eq!(
+            pair[1].parent_revision_id.as_ref(),
+            Some(&pair[0].revision_id)
+        );
     }
 
     let live = mgr.get(&info.resource_id).await.unwrap();
@@ -162,22 +200,34 @@ pub async fn delete_twice_and_restore_live(t: TestStore) {
     let same = mgr.restore(&info.resource_id).await.unwrap();
     assert_eq!(same, info, "restoring a live resource changes nothing");
     mgr.delete(&info.resource_id).await.unwrap();
-    assert!(matches!(mgr.delete(&info.resource_id).await, Err(Error::Deleted { .. })));
+    assert!(matches!(
+        mgr.delete(&info.resource_id).await,
+        Err(Error::Deleted { .. })
+    ));
     assert!(matches!(
         mgr.update(&info.resource_id, issue("b")).await,
         Err(Error::Deleted { .. })
     ));
     let patch = DataPatch::Merge(json!({"title": "c"}));
-    assert!(matches!(mgr.patch(&info.resource_id, &patch).await, Err(Error::Deleted { .. })));
+    assert!(matches!(
+        mgr.patch(&info.resource_id, &patch).await,
+        Err(Error::Deleted { .. })
+    ));
     assert!(matches!(
         mgr.revert(&info.resource_id, &info.revision_id).await,
         Err(Error::Deleted { .. })
     ));
-    assert_eq!(mgr.list_revisions(&info.resource_id).await.unwrap().len(), 2);
+    assert_eq!(
+        mgr.list_revisions(&info.resource_id).await.unwrap().len(),
+        2
+    );
     mgr.restore(&info.resource_id).await.unwrap();
     let again = mgr.restore(&info.resource_id).await.unwrap();
     assert_eq!(again.number(), 3);
-    assert_eq!(mgr.list_revisions(&info.resource_id).await.unwrap().len(), 3);
+    assert_eq!(
+        mgr.list_revisions(&info.resource_id).await.unwrap().len(),
+        3
+    );
 }
 
 /// Revert appends a copy of an old revision; history only moves forward.
@@ -185,20 +235,35 @@ pub async fn revert_appends_copy(t: TestStore) {
     let (mgr, _) = issues(&t.store).await;
     let first = mgr.create(issue("v1")).await.unwrap();
     let second = mgr.update(&first.resource_id, issue("v2")).await.unwrap();
-    let reverted = mgr.revert(&first.resource_id, &first.revision_id).await.unwrap();
+    let reverted = mgr
+        .revert(&first.resource_id, &first.revision_id)
+        .await
+        .unwrap();
     assert_eq!(reverted.number(), 3);
     assert_eq!(reverted.action, Action::Revert);
-    assert_eq!(reverted.parent_revision_id, Some(second.revision_id.clone()));
+    assert_eq!(
+        reverted.parent_revision_id,
+        Some(second.revision_id.clone())
+    );
     assert_eq!(reverted.data_hash, first.data_hash);
     assert_eq!(mgr.get(&first.resource_id).await.unwrap().data, issue("v1"));
-    let unchanged = mgr.revert(&first.resource_id, &first.revision_id).await.unwrap();
-    assert_eq!(unchanged, reverted, "reverting to the current data appends nothing");
+    let unchanged = mgr
+        .revert(&first.resource_id, &first.revision_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        unchanged, reverted,
+        "reverting to the current data appends nothing"
+    );
     let missing = first.resource_id.revision(9).to_string();
     assert!(matches!(
         mgr.revert(&first.resource_id, &missing).await,
         Err(Error::RevisionNotFound { revision_id }) if revision_id.number() == 9
     ));
-    assert_eq!(mgr.list_revisions(&first.resource_id).await.unwrap().len(), 3);
+    assert_eq!(
+        mgr.list_revisions(&first.resource_id).await.unwrap().len(),
+        3
+    );
 }
 
 /// JSON Patch and merge patch append revisions; bad patches and bad results write nothing.
@@ -215,7 +280,10 @@ pub async fn patch_json_and_merge(t: TestStore) {
     assert_eq!(mgr.get(id).await.unwrap().data.status, Status::Resolved);
 
     let merged = mgr
-        .patch(id, &DataPatch::Merge(json!({"assignee": "carol", "description": "d"})))
+        .patch(
+            id,
+            &DataPatch::Merge(json!({"assignee": "carol", "description": "d"})),
+        )
         .await
         .unwrap();
     assert_eq!(merged.number(), 3);
@@ -224,16 +292,25 @@ pub async fn patch_json_and_merge(t: TestStore) {
     assert_eq!(data.status, Status::Resolved);
 
     let invalid = DataPatch::Merge(json!({"severity": "urgent"}));
-    assert!(matches!(mgr.patch(id, &invalid).await, Err(Error::Validation { .. })));
+    assert!(matches!(
+        mgr.patch(id, &invalid).await,
+        Err(Error::Validation { .. })
+    ));
     let failing: json_patch::Patch =
         serde_json::from_value(json!([{"op": "test", "path": "/title", "value": "zzz"}])).unwrap();
-    assert!(matches!(mgr.patch(id, &DataPatch::Json(failing)).await, Err(Error::Patch { .. })));
+    assert!(matches!(
+        mgr.patch(id, &DataPatch::Json(failing)).await,
+        Err(Error::Patch { .. })
+    ));
     let stale = DataPatch::Merge(json!({"title": "late"}));
     assert!(matches!(
         mgr.patch_if(id, &stale, &info.revision_id).await,
         Err(Error::Conflict { .. })
     ));
-    let noop = mgr.patch(id, &DataPatch::Merge(json!({"title": "a"}))).await.unwrap();
+    let noop = mgr
+        .patch(id, &DataPatch::Merge(json!({"title": "a"})))
+        .await
+        .unwrap();
     assert_eq!(noop, merged, "a patch that changes nothing appends nothing");
     assert_eq!(mgr.list_revisions(id).await.unwrap().len(), 3);
 }
@@ -243,10 +320,15 @@ pub async fn permanently_delete_erases(t: TestStore) {
     let (mgr, _) = issues(&t.store).await;
     let keep = mgr.create(issue("keep")).await.unwrap();
     let gone = mgr.create(issue("gone")).await.unwrap();
-    mgr.update(&gone.resource_id, issue("gone 2")).await.unwrap();
+    mgr.update(&gone.resource_id, issue("gone 2"))
+        .await
+        .unwrap();
     let meta = mgr.permanently_delete(&gone.resource_id).await.unwrap();
     assert_eq!(meta.total_revision_count, 2);
-    assert!(matches!(mgr.get(&gone.resource_id).await, Err(Error::ResourceNotFound { .. })));
+    assert!(matches!(
+        mgr.get(&gone.resource_id).await,
+        Err(Error::ResourceNotFound { .. })
+    ));
     assert!(matches!(
         mgr.get_revision(&gone.resource_id, &gone.revision_id).await,
         Err(Error::ResourceNotFound { .. })
@@ -260,7 +342,10 @@ pub async fn permanently_delete_erases(t: TestStore) {
         mgr.permanently_delete(&gone.resource_id).await,
         Err(Error::ResourceNotFound { .. })
     ));
-    assert_eq!(mgr.get(&keep.resource_id).await.unwrap().data, issue("keep"));
+    assert_eq!(
+        mgr.get(&keep.resource_id).await.unwrap().data,
+        issue("keep")
+    );
     assert_eq!(mgr.count().await.unwrap(), 1);
 }
 
@@ -269,7 +354,10 @@ pub async fn expected_revision_guards_writes(t: TestStore) {
     let (mgr, _) = issues(&t.store).await;
     let first = mgr.create(issue("a")).await.unwrap();
     let id = &first.resource_id;
-    let second = mgr.update_if(id, issue("b"), &first.revision_id).await.unwrap();
+    let second = mgr
+        .update_if(id, issue("b"), &first.revision_id)
+        .await
+        .unwrap();
     match mgr.update_if(id, issue("c"), &first.revision_id).await {
         Err(Error::Conflict { expected, actual }) => {
             assert_eq!(expected, first.revision_id);
@@ -277,9 +365,15 @@ pub async fn expected_revision_guards_writes(t: TestStore) {
         }
         other => panic!("expected a conflict, got {other:?}"),
     }
-    assert!(matches!(mgr.delete_if(id, &first.revision_id).await, Err(Error::Conflict { .. })));
+    assert!(matches!(
+        mgr.delete_if(id, &first.revision_id).await,
+        Err(Error::Conflict { .. })
+    ));
     let ahead = id.revision(7).to_string();
-    assert!(matches!(mgr.update_if(id, issue("c"), &ahead).await, Err(Error::Conflict { .. })));
+    assert!(matches!(
+        mgr.update_if(id, issue("c"), &ahead).await,
+        Err(Error::Conflict { .. })
+    ));
     let other = mgr.create(issue("other")).await.unwrap();
     assert!(matches!(
         mgr.update_if(id, issue("c"), &other.revision_id).await,
@@ -307,8 +401,12 @@ pub async fn racing_writers_from_one_head_exactly_one_wins(t: TestStore) {
                 let (mgr, barrier, first) = (mgr.clone(), barrier.clone(), first.clone());
                 tokio::spawn(async move {
                     barrier.wait().await;
-                    mgr.update_if(&first.resource_id, issue(&format!("writer {w}")), &first.revision_id)
-                        .await
+                    mgr.update_if(
+                        &first.resource_id,
+                        issue(&format!("writer {w}")),
+                        &first.revision_id,
+                    )
+                    .await
                 })
             })
             .collect();
@@ -323,8 +421,14 @@ pub async fn racing_writers_from_one_head_exactly_one_wins(t: TestStore) {
                 Err(other) => panic!("round {round}: unexpected error {other}"),
             }
         }
-        assert_eq!(wins, 1, "round {round}: exactly one of {writers} writers wins");
-        assert_eq!(mgr.list_revisions(&first.resource_id).await.unwrap().len(), 2);
+        assert_eq!(
+            wins, 1,
+            "round {round}: exactly one of {writers} writers wins"
+        );
+        assert_eq!(
+            mgr.list_revisions(&first.resource_id).await.unwrap().len(),
+            2
+        );
     }
 }
 
@@ -342,7 +446,10 @@ pub async fn concurrent_unconditioned_updates_none_lost(t: TestStore) {
                 barrier.wait().await;
                 let mut written = Vec::with_capacity(UPDATES);
                 for i in 0..UPDATES {
-                    let info = mgr.update(&id, issue(&format!("task {task} update {i}"))).await.unwrap();
+                    let info = mgr
+                        .update(&id, issue(&format!("task {task} update {i}")))
+                        .await
+                        .unwrap();
                     written.push(info);
                 }
                 written
@@ -359,9 +466,17 @@ pub async fn concurrent_unconditioned_updates_none_lost(t: TestStore) {
         assert_eq!(info.number(), i as u64 + 1, "revision numbers are dense");
     }
     let numbers: HashSet<u64> = written.iter().map(|r| r.number()).collect();
-    assert_eq!(numbers.len(), TASKS * UPDATES, "every update got its own revision");
+    assert_eq!(
+        numbers.len(),
+        TASKS * UPDATES,
+        "every update got its own revision"
+    );
     let hashes: HashSet<_> = history.iter().map(|r| r.data_hash).collect();
-    assert_eq!(hashes.len(), 1 + TASKS * UPDATES, "no update's data was lost");
+    assert_eq!(
+        hashes.len(),
+        1 + TASKS * UPDATES,
+        "no update's data was lost"
+    );
     let meta = mgr.get_meta(&first.resource_id).await.unwrap();
     assert_eq!(meta.total_revision_count, 1 + (TASKS * UPDATES) as u64);
 }
@@ -372,7 +487,9 @@ pub async fn sequence_numbers_grow_store_wide(t: TestStore) {
     let team_mgr = teams(&t.store).await;
     let a = mgr.create(issue("a")).await.unwrap();
     let team = team_mgr
-        .create(crate::fixtures::Team { name: "core".into() })
+        .create(crate::fixtures::Team {
+            name: "core".into(),
+        })
         .await
         .unwrap();
     let b = mgr.update(&a.resource_id, issue("b")).await.unwrap();
@@ -399,7 +516,10 @@ pub async fn sequence_numbers_grow_store_wide(t: TestStore) {
     let mut all = HashSet::new();
     for task in tasks {
         let sequences = task.await.unwrap();
-        assert!(sequences.windows(2).all(|w| w[0] < w[1]), "one caller's writes grow");
+        assert!(
+            sequences.windows(2).all(|w| w[0] < w[1]),
+            "one caller's writes grow"
+        );
         for s in sequences {
             assert!(s > c.sequence);
             assert!(all.insert(s), "sequence {s} given twice");
@@ -431,8 +551,18 @@ pub async fn ids_malformed_foreign_unknown_are_distinct(t: TestStore) {
     let (mgr, _) = issues(&t.store).await;
     let info = mgr.create(issue("a")).await.unwrap();
     let id = &info.resource_id;
-    for bad in ["", "issue", "issue:", "issue:a/b", "issue:has space", &format!("{id}:1")] {
-        assert!(matches!(mgr.get(bad).await, Err(Error::MalformedId { .. })), "{bad:?}");
+    for bad in [
+        "",
+        "issue",
+        "issue:",
+        "issue:a/b",
+        "issue:has space",
+        &format!("{id}:1"),
+    ] {
+        assert!(
+            matches!(mgr.get(bad).await, Err(Error::MalformedId { .. })),
+            "{bad:?}"
+        );
     }
     assert!(matches!(
         mgr.get("team:0193").await,
@@ -478,7 +608,11 @@ pub async fn caller_chosen_ids(t: TestStore) {
         mgr.create_with_id("my-issue-1", issue("b")).await,
         Err(Error::AlreadyExists { .. })
     ));
-    assert!(mgr.create_with_id("issue:my-issue-2", issue("b")).await.is_ok());
+    assert!(
+        mgr.create_with_id("issue:my-issue-2", issue("b"))
+            .await
+            .is_ok()
+    );
     assert!(matches!(
         mgr.create_with_id("team:x", issue("b")).await,
         Err(Error::ForeignModel { .. })
@@ -506,27 +640,58 @@ pub async fn validation_refuses_bad_data(t: TestStore) {
         Error::Validation { errors, .. } => errors.0[0].path.clone(),
         other => panic!("expected a validation error, got {other}"),
     };
-    assert_eq!(path_of(dynamic.create(json!({"severity": "low"})).await.unwrap_err()), "$");
     assert_eq!(
-        path_of(dynamic.create(json!({"title": "t", "severity": "urgent"})).await.unwrap_err()),
+        path_of(
+            dynamic
+                .create(json!({"severity": "low"}))
+                .await
+                .unwrap_err()
+        ),
+        "$"
+    );
+    assert_eq!(
+        path_of(
+            dynamic
+                .create(json!({"title": "t", "severity": "urgent"}))
+                .await
+                .unwrap_err()
+        ),
         "$.severity"
     );
     assert_eq!(
-        path_of(dynamic.create(json!({"title": "t", "bogus": 1})).await.unwrap_err()),
+        path_of(
+            dynamic
+                .create(json!({"title": "t", "bogus": 1}))
+                .await
+                .unwrap_err()
+        ),
         "$.bogus"
     );
     assert_eq!(
-        path_of(dynamic.create(json!({"title": "t", "due_date": "tomorrow"})).await.unwrap_err()),
+        path_of(
+            dynamic
+                .create(json!({"title": "t", "due_date": "tomorrow"}))
+                .await
+                .unwrap_err()
+        ),
         "$.due_date"
     );
-    assert!(matches!(dynamic.create(json!([1, 2])).await, Err(Error::Validation { .. })));
+    assert!(matches!(
+        dynamic.create(json!([1, 2])).await,
+        Err(Error::Validation { .. })
+    ));
     assert_eq!(mgr.count_including_deleted().await.unwrap(), 0);
     let info = mgr.create(issue("a")).await.unwrap();
     assert!(matches!(
-        dynamic.update(&info.resource_id, json!({"title": 5}), None).await,
+        dynamic
+            .update(&info.resource_id, json!({"title": 5}), None)
+            .await,
         Err(Error::Validation { .. })
     ));
-    assert_eq!(mgr.list_revisions(&info.resource_id).await.unwrap().len(), 1);
+    assert_eq!(
+        mgr.list_revisions(&info.resource_id).await.unwrap().len(),
+        1
+    );
 }
 
 /// Every write records the acting user and the clock's time, per call or per scope.
@@ -537,16 +702,30 @@ pub async fn user_and_clock_recorded(t: TestStore) {
     let alice = mgr.as_user("alice");
     clock.set(at(10));
     let second = alice.update(&info.resource_id, issue("b")).await.unwrap();
-    assert_eq!((&*second.created_by, second.created_time), ("alice", at(10)));
+    assert_eq!(
+        (&*second.created_by, second.created_time),
+        ("alice", at(10))
+    );
     clock.advance_micros(1);
-    let third = alice.as_user("bob").update(&info.resource_id, issue("c")).await.unwrap();
+    let third = alice
+        .as_user("bob")
+        .update(&info.resource_id, issue("c"))
+        .await
+        .unwrap();
     assert_eq!(&*third.created_by, "bob");
     assert_eq!(third.created_time.as_micros(), at(10).as_micros() + 1);
     let meta = mgr.get_meta(&info.resource_id).await.unwrap();
     assert_eq!((&*meta.created_by, meta.created_time), ("anonymous", at(0)));
-    assert_eq!((&*meta.updated_by, meta.updated_time), ("bob", third.created_time));
+    assert_eq!(
+        (&*meta.updated_by, meta.updated_time),
+        ("bob", third.created_time)
+    );
     let later = specstar_core::FixedClock::new(at(99));
-    let fourth = mgr.with_clock(later).update(&info.resource_id, issue("d")).await.unwrap();
+    let fourth = mgr
+        .with_clock(later)
+        .update(&info.resource_id, issue("d"))
+        .await
+        .unwrap();
     assert_eq!(fourth.created_time, at(99));
 }
 
@@ -558,7 +737,10 @@ pub async fn indexed_values_follow_the_head(t: TestStore) {
     let info = mgr.create(data.clone()).await.unwrap();
     let id = &info.resource_id;
     let expected = json!({"status": "open", "severity": "medium", "assignee": "alice"});
-    assert_eq!(json!(mgr.get_meta(id).await.unwrap().indexed_data), expected);
+    assert_eq!(
+        json!(mgr.get_meta(id).await.unwrap().indexed_data),
+        expected
+    );
     data.assignee = None;
     data.severity = Severity::High;
     mgr.update(id, data).await.unwrap();
@@ -568,7 +750,10 @@ pub async fn indexed_values_follow_the_head(t: TestStore) {
     assert_eq!(json!(mgr.get_meta(id).await.unwrap().indexed_data), updated);
     mgr.restore(id).await.unwrap();
     mgr.revert(id, &info.revision_id).await.unwrap();
-    assert_eq!(json!(mgr.get_meta(id).await.unwrap().indexed_data), expected);
+    assert_eq!(
+        json!(mgr.get_meta(id).await.unwrap().indexed_data),
+        expected
+    );
 }
 
 /// The history pages both ways.
@@ -576,7 +761,9 @@ pub async fn revision_pages(t: TestStore) {
     let (mgr, _) = issues(&t.store).await;
     let info = mgr.create(issue("v1")).await.unwrap();
     for v in 2..=5 {
-        mgr.update(&info.resource_id, issue(&format!("v{v}"))).await.unwrap();
+        mgr.update(&info.resource_id, issue(&format!("v{v}")))
+            .await
+            .unwrap();
     }
     let page = |offset, limit, newest_first| RevisionPage {
         offset,
@@ -587,11 +774,42 @@ pub async fn revision_pages(t: TestStore) {
         revisions.iter().map(|r| r.number()).collect::<Vec<_>>()
     };
     let id = &info.resource_id;
-    assert_eq!(numbers(mgr.list_revisions_page(id, page(1, Some(2), false)).await.unwrap()), [2, 3]);
-    assert_eq!(numbers(mgr.list_revisions_page(id, page(0, Some(2), true)).await.unwrap()), [5, 4]);
-    assert_eq!(numbers(mgr.list_revisions_page(id, page(3, None, true)).await.unwrap()), [2, 1]);
-    assert!(mgr.list_revisions_page(id, page(9, Some(2), false)).await.unwrap().is_empty());
-    assert!(mgr.list_revisions_page(id, page(0, Some(0), false)).await.unwrap().is_empty());
+    assert_eq!(
+        numbers(
+            mgr.list_revisions_page(id, page(1, Some(2), false))
+                .await
+                .unwrap()
+        ),
+        [2, 3]
+    );
+    assert_eq!(
+        numbers(
+            mgr.list_revisions_page(id, page(0, Some(2), true))
+                .await
+                .unwrap()
+        ),
+        [5, 4]
+    );
+    assert_eq!(
+        numbers(
+            mgr.list_revisions_page(id, page(3, None, true))
+                .await
+                .unwrap()
+        ),
+        [2, 1]
+    );
+    assert!(
+        mgr.list_revisions_page(id, page(9, Some(2), false))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        mgr.list_revisions_page(id, page(0, Some(0), false))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// Counts are per model; deleted resources count only when asked.
@@ -600,7 +818,10 @@ pub async fn count_by_model(t: TestStore) {
     let team_mgr = teams(&t.store).await;
     let a = mgr.create(issue("a")).await.unwrap();
     mgr.create(issue("b")).await.unwrap();
-    team_mgr.create(crate::fixtures::Team { name: "x".into() }).await.unwrap();
+    team_mgr
+        .create(crate::fixtures::Team { name: "x".into() })
+        .await
+        .unwrap();
     mgr.delete(&a.resource_id).await.unwrap();
     assert_eq!(mgr.count().await.unwrap(), 1);
     assert_eq!(mgr.count_including_deleted().await.unwrap(), 2);
@@ -609,7 +830,9 @@ pub async fn count_by_model(t: TestStore) {
 
 /// Reopening a persistent store resumes everything: data, history, numbers, sequences, indexes.
 pub async fn reopen_resumes_everything(t: TestStore) {
-    let reopen = t.reopen.expect("a persistent store's suite gives a way to reopen it");
+    let reopen = t
+        .reopen
+        .expect("a persistent store's suite gives a way to reopen it");
     let (mgr, _) = issues(&t.store).await;
     let mut data = issue("a");
     data.assignee = Some("alice".into());
@@ -626,12 +849,27 @@ pub async fn reopen_resumes_everything(t: TestStore) {
     let reopened = reopen().await;
     let (mgr, _) = issues(&reopened).await;
     assert_eq!(mgr.get_meta(&kept.resource_id).await.unwrap(), before_meta);
-    assert_eq!(mgr.list_revisions(&kept.resource_id).await.unwrap(), before_history);
-    assert_eq!(mgr.get_revision(&kept.resource_id, &kept.revision_id).await.unwrap().data, data);
-    assert!(matches!(mgr.get(&dead.resource_id).await, Err(Error::Deleted { .. })));
+    assert_eq!(
+        mgr.list_revisions(&kept.resource_id).await.unwrap(),
+        before_history
+    );
+    assert_eq!(
+        mgr.get_revision(&kept.resource_id, &kept.revision_id)
+            .await
+            .unwrap()
+            .data,
+        data
+    );
+    assert!(matches!(
+        mgr.get(&dead.resource_id).await,
+        Err(Error::Deleted { .. })
+    ));
     let next = mgr.update(&kept.resource_id, issue("c")).await.unwrap();
     assert_eq!(next.number(), 3);
-    assert!(next.sequence > tombstone.sequence, "sequences continue after a reopen");
+    assert!(
+        next.sequence > tombstone.sequence,
+        "sequences continue after a reopen"
+    );
     assert_eq!(mgr.count().await.unwrap(), 1);
     assert_eq!(mgr.count_including_deleted().await.unwrap(), 2);
     let restored = mgr.restore(&dead.resource_id).await.unwrap();

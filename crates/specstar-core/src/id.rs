@@ -123,9 +123,8 @@ impl RevisionId {
                 "the revision number after the last colon must be a whole number from 1",
             )
         })?;
-        let resource_id = ResourceId::parse(resource).map_err(|_| {
-            malformed(id, "expected `{model}:{key}:{revision number}`")
-        })?;
+        let resource_id = ResourceId::parse(resource)
+            .map_err(|_| malformed(id, "expected `{model}:{key}:{revision number}`"))?;
         Ok(Self {
             resource_id,
             number,
@@ -174,7 +173,11 @@ pub fn check_model_name(name: &str) -> std::result::Result<(), &'static str> {
     if name.is_empty() {
         return Err("the model name is empty");
     }
-    if !name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric()) {
+    if !name
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric())
+    {
         return Err("a model name starts with a letter or a digit");
     }
     if !name
@@ -221,13 +224,18 @@ macro_rules! string_like {
         }
 
         impl Serialize for $ty {
-            fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+            fn serialize<S: Serializer>(
+                &self,
+                serializer: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
                 serializer.collect_str(self)
             }
         }
 
         impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+            fn deserialize<D: Deserializer<'de>>(
+                deserializer: D,
+            ) -> std::result::Result<Self, D::Error> {
                 let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
                 $parse(&text).map_err(serde::de::Error::custom)
             }
@@ -284,67 +292,6 @@ impl PartialEq<&str> for ResourceId {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn generated_ids_belong_to_their_model_and_sort_by_time() {
-        let a = ResourceId::generate("issue");
-        let b = ResourceId::generate("issue");
-        assert_eq!(a.model(), "issue");
-        assert!(uuid::Uuid::parse_str(a.key()).is_ok());
-        assert!(a < b, "uuid v7 keys are time ordered");
-        assert_eq!(ResourceId::parse_for("issue", a.as_str()).unwrap(), a);
-    }
-
-    #[test]
-    fn revision_ids_round_trip() {
-        let rid = ResourceId::with_key("issue", "my-issue-1").unwrap();
-        let rev = rid.revision(12);
-        assert_eq!(rev.to_string(), "issue:my-issue-1:12");
-        let parsed = RevisionId::parse_for(&rid, "issue:my-issue-1:12").unwrap();
-        assert_eq!(parsed, rev);
-        assert_eq!(parsed.number(), 12);
-    }
-
-    #[test]
-    fn malformed_foreign_and_other_resource_ids_are_told_apart() {
-        for bad in ["", "issue", "issue:", ":abc", "issue:a/b", "issue:a b", "is sue:x", "issue:a:1"] {
-            assert!(
-                matches!(ResourceId::parse_for("issue", bad), Err(Error::MalformedId { .. })),
-                "{bad:?} is malformed"
-            );
-        }
-        assert!(matches!(
-            ResourceId::parse_for("issue", "blog-post:abc"),
-            Err(Error::ForeignModel { .. })
-        ));
-        let rid = ResourceId::with_key("issue", "a").unwrap();
-        for bad in ["issue:a", "issue:a:0", "issue:a:01", "issue:a:-1", "issue:a:x", "issue:a:1:2"] {
-            assert!(
-                matches!(RevisionId::parse_for(&rid, bad), Err(Error::MalformedId { .. })),
-                "{bad:?} is malformed"
-            );
-        }
-        assert!(matches!(
-            RevisionId::parse_for(&rid, "issue:b:1"),
-            Err(Error::ForeignRevision { .. })
-        ));
-    }
-
-    #[test]
-    fn caller_keys_may_come_bare_or_whole() {
-        assert_eq!(ResourceId::with_key("issue", "k1").unwrap(), "issue:k1");
-        assert_eq!(ResourceId::with_key("issue", "issue:k1").unwrap(), "issue:k1");
-        assert!(matches!(
-            ResourceId::with_key("issue", "team:k1"),
-            Err(Error::ForeignModel { .. })
-        ));
-        assert!(ResourceId::with_key("issue", &"x".repeat(MAX_KEY_LEN + 1)).is_err());
-    }
-}
-
 /// Anything that names a revision of a given resource: a revision id, or its text.
 pub trait RevisionRef: Send + Sync {
     /// The revision this names, checked to belong to `resource_id`.
@@ -381,5 +328,91 @@ impl RevisionRef for String {
 impl<T: RevisionRef + ?Sized> RevisionRef for &T {
     fn revision_of(&self, resource_id: &ResourceId) -> Result<RevisionId> {
         (**self).revision_of(resource_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_belong_to_their_model_and_sort_by_time() {
+        let a = ResourceId::generate("issue");
+        let b = ResourceId::generate("issue");
+        assert_eq!(a.model(), "issue");
+        assert!(uuid::Uuid::parse_str(a.key()).is_ok());
+        assert!(a < b, "uuid v7 keys are time ordered");
+        assert_eq!(ResourceId::parse_for("issue", a.as_str()).unwrap(), a);
+    }
+
+    #[test]
+    fn revision_ids_round_trip() {
+        let rid = ResourceId::with_key("issue", "my-issue-1").unwrap();
+        let rev = rid.revision(12);
+        assert_eq!(rev.to_string(), "issue:my-issue-1:12");
+        let parsed = RevisionId::parse_for(&rid, "issue:my-issue-1:12").unwrap();
+        assert_eq!(parsed, rev);
+        assert_eq!(parsed.number(), 12);
+    }
+
+    #[test]
+    fn malformed_foreign_and_other_resource_ids_are_told_apart() {
+        for bad in [
+            "",
+            "issue",
+            "issue:",
+            ":abc",
+            "issue:a/b",
+            "issue:a b",
+            "is sue:x",
+            "issue:a:1",
+        ] {
+            assert!(
+                matches!(
+                    ResourceId::parse_for("issue", bad),
+                    Err(Error::MalformedId { .. })
+                ),
+                "{bad:?} is malformed"
+            );
+        }
+        assert!(matches!(
+            ResourceId::parse_for("issue", "blog-post:abc"),
+            Err(Error::ForeignModel { .. })
+        ));
+        let rid = ResourceId::with_key("issue", "a").unwrap();
+        for bad in [
+            "issue:a",
+            "issue:a:0",
+            "issue:a:01",
+            "issue:a:-1",
+            "issue:a:x",
+            "issue:a:1:2",
+        ] {
+            assert!(
+                matches!(
+                    RevisionId::parse_for(&rid, bad),
+                    Err(Error::MalformedId { .. })
+                ),
+                "{bad:?} is malformed"
+            );
+        }
+        assert!(matches!(
+            RevisionId::parse_for(&rid, "issue:b:1"),
+            Err(Error::ForeignRevision { .. })
+        ));
+    }
+
+    #[test]
+    fn caller_keys_may_come_bare_or_whole() {
+        assert_eq!(ResourceId::with_key("issue", "k1").unwrap(), "issue:k1");
+        assert_eq!(
+            ResourceId::with_key("issue", "issue:k1").unwrap(),
+            "issue:k1"
+        );
+        assert!(matches!(
+            ResourceId::with_key("issue", "team:k1"),
+            Err(Error::ForeignModel { .. })
+        ));
+        assert!(ResourceId::with_key("issue", &"x".repeat(MAX_KEY_LEN + 1)).is_err());
     }
 }

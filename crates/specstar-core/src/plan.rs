@@ -13,6 +13,10 @@ use crate::store::{Change, Head, WriteRequest};
 
 /// What a store must do for a write.
 #[derive(Clone, Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a plan lives for one write and is moved once; boxing would add an allocation per write"
+)]
 pub enum Plan {
     /// Nothing: the data is already current, or a live resource was restored. The store
     /// answers with the current revision.
@@ -101,7 +105,14 @@ pub fn plan(head: Option<&Head>, request: &WriteRequest) -> Result<Plan> {
             }
             let bytes = PlannedData::New(data.bytes.clone());
             let version = request.schema_version.clone();
-            (data.hash, bytes, *action, false, version, data.indexed.clone())
+            (
+                data.hash,
+                bytes,
+                *action,
+                false,
+                version,
+                data.indexed.clone(),
+            )
         }
         Change::Delete => (
             head.data_hash,

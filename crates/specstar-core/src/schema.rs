@@ -386,17 +386,30 @@ mod tests {
 
     #[test]
     fn names_are_kebab_case_of_the_type() {
-        assert_eq!(Schema::<BlogPost>::new("v1").build().unwrap().name(), "blog-post");
+        assert_eq!(
+            Schema::<BlogPost>::new("v1").build().unwrap().name(),
+            "blog-post"
+        );
         let named = Schema::<BlogPost>::new("v1").name("post").build().unwrap();
         assert_eq!(named.name(), "post");
     }
 
     #[test]
     fn indexed_fields_must_exist_nested_ones_too() {
-        assert!(Schema::<BlogPost>::new("v1").index("title").index("owner.team").build().is_ok());
+        assert!(
+            Schema::<BlogPost>::new("v1")
+                .index("title")
+                .index("owner.team")
+                .build()
+                .is_ok()
+        );
         for bad in ["nope", "owner.nope", "owner..team", "title"] {
             let schema = Schema::<BlogPost>::new("v1").index("title");
-            let schema = if bad == "title" { schema.index("title") } else { schema.index(bad) };
+            let schema = if bad == "title" {
+                schema.index("title")
+            } else {
+                schema.index(bad)
+            };
             let err = schema.build().unwrap_err();
             assert!(matches!(err, Error::InvalidSchema { .. }), "{bad}: {err}");
         }
@@ -404,8 +417,13 @@ mod tests {
 
     #[test]
     fn encode_validates_fills_defaults_and_refuses_unknown_fields() {
-        let model = Schema::<BlogPost>::new("v1").index("owner.team").build().unwrap();
-        let encoded = model.encode(json!({"title": "t", "owner": {"team": "a"}})).unwrap();
+        let model = Schema::<BlogPost>::new("v1")
+            .index("owner.team")
+            .build()
+            .unwrap();
+        let encoded = model
+            .encode(json!({"title": "t", "owner": {"team": "a"}}))
+            .unwrap();
         assert_eq!(
             std::str::from_utf8(&encoded.bytes).unwrap(),
             r#"{"owner":{"team":"a"},"tags":[],"title":"t"}"#
@@ -413,20 +431,31 @@ mod tests {
         assert_eq!(encoded.indexed["owner.team"], json!("a"));
 
         let err = model.encode(json!({"title": 3})).unwrap_err();
-        let Error::Validation { errors, .. } = err else { panic!() };
+        let Error::Validation { errors, .. } = err else {
+            panic!()
+        };
         assert_eq!(errors.0[0].path, "$.title");
 
         let err = model.encode(json!({"tags": []})).unwrap_err();
-        let Error::Validation { errors, .. } = err else { panic!() };
+        let Error::Validation { errors, .. } = err else {
+            panic!()
+        };
         assert_eq!(errors.0[0].path, "$");
         assert!(errors.0[0].reason.contains("title"), "{errors}");
 
-        let err = model.encode(json!({"title": "t", "bogus": 1, "owner": {"team": "a", "x": 2}})).unwrap_err();
-        let Error::Validation { errors, .. } = err else { panic!() };
+        let err = model
+            .encode(json!({"title": "t", "bogus": 1, "owner": {"team": "a", "x": 2}}))
+            .unwrap_err();
+        let Error::Validation { errors, .. } = err else {
+            panic!()
+        };
         let paths: Vec<_> = errors.0.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(paths, ["$.bogus", "$.owner.x"]);
 
-        let lenient = Schema::<BlogPost>::new("v1").allow_unknown_fields().build().unwrap();
+        let lenient = Schema::<BlogPost>::new("v1")
+            .allow_unknown_fields()
+            .build()
+            .unwrap();
         assert!(lenient.encode(json!({"title": "t", "bogus": 1})).is_ok());
     }
 }

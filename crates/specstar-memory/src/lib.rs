@@ -131,7 +131,10 @@ impl Store for MemoryStore {
 
     async fn meta(&self, resource_id: &ResourceId) -> Result<Option<ResourceMeta>> {
         let state = self.state.read();
-        Ok(state.resources.get(resource_id).map(|e| e.head.meta.clone()))
+        Ok(state
+            .resources
+            .get(resource_id)
+            .map(|e| e.head.meta.clone()))
     }
 
     async fn revisions(

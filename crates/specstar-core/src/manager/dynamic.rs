@@ -47,7 +47,10 @@ impl Found {
     }
 }
 
-pub(crate) fn decode<T: serde::de::DeserializeOwned>(revision: &RevisionId, data: &[u8]) -> Result<T> {
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+    revision: &RevisionId,
+    data: &[u8],
+) -> Result<T> {
     serde_json::from_slice(data).map_err(|e| Error::Corrupt {
         what: format!("revision {revision}"),
         reason: e.to_string(),
@@ -103,7 +106,12 @@ impl DynResourceManager {
         ResourceId::parse_for(self.model.name(), id)
     }
 
-    fn request(&self, resource_id: ResourceId, change: Change, expected: Option<u64>) -> WriteRequest {
+    fn request(
+        &self,
+        resource_id: ResourceId,
+        change: Change,
+        expected: Option<u64>,
+    ) -> WriteRequest {
         WriteRequest {
             resource_id,
             schema_version: self.model.schema_version().clone(),
@@ -114,14 +122,21 @@ impl DynResourceManager {
         }
     }
 
-    fn expected(resource_id: &ResourceId, expected: Option<&dyn RevisionRef>) -> Result<Option<u64>> {
+    fn expected(
+        resource_id: &ResourceId,
+        expected: Option<&dyn RevisionRef>,
+    ) -> Result<Option<u64>> {
         expected
             .map(|e| e.revision_of(resource_id).map(|r| r.number()))
             .transpose()
     }
 
     /// Creates a resource with a new id from data already encoded.
-    pub(crate) async fn create_encoded(&self, id: Option<&str>, data: EncodedData) -> Result<Written> {
+    pub(crate) async fn create_encoded(
+        &self,
+        id: Option<&str>,
+        data: EncodedData,
+    ) -> Result<Written> {
         let resource_id = match id {
             Some(key) => ResourceId::with_key(self.model.name(), key)?,
             None => ResourceId::generate(self.model.name()),
@@ -158,7 +173,8 @@ impl DynResourceManager {
     /// # Errors
     /// As [`create`](Self::create), plus [`Error::AlreadyExists`] and id errors.
     pub async fn create_with_id(&self, id: &str, data: Value) -> Result<Written> {
-        self.create_encoded(Some(id), self.model.encode(data)?).await
+        self.create_encoded(Some(id), self.model.encode(data)?)
+            .await
     }
 
     /// Replaces the data, appending a revision unless it is unchanged. With `expected` (a
@@ -167,7 +183,12 @@ impl DynResourceManager {
     /// # Errors
     /// [`Error::Validation`], [`Error::ResourceNotFound`], [`Error::Deleted`],
     /// [`Error::Conflict`], id errors.
-    pub async fn update(&self, id: &str, data: Value, expected: Option<&dyn RevisionRef>) -> Result<Written> {
+    pub async fn update(
+        &self,
+        id: &str,
+        data: Value,
+        expected: Option<&dyn RevisionRef>,
+    ) -> Result<Written> {
         let data = self.model.encode(data)?;
         self.put_encoded(id, data, Action::Update, expected).await
     }
@@ -177,7 +198,12 @@ impl DynResourceManager {
     ///
     /// # Errors
     /// As [`update`](Self::update), plus [`Error::Patch`] when the patch does not apply.
-    pub async fn patch(&self, id: &str, patch: &DataPatch, expected: Option<&dyn RevisionRef>) -> Result<Written> {
+    pub async fn patch(
+        &self,
+        id: &str,
+        patch: &DataPatch,
+        expected: Option<&dyn RevisionRef>,
+    ) -> Result<Written> {
         let resource_id = self.resource_id(id)?;
         let expected = Self::expected(&resource_id, expected)?;
         let mut attempts = 0;
@@ -194,7 +220,9 @@ impl DynResourceManager {
             }
             let mut value = current.data_value()?;
             let applied = match patch {
-                DataPatch::Json(ops) => json_patch::patch(&mut value, ops).map_err(|e| e.to_string()),
+                DataPatch::Json(ops) => {
+                    json_patch::patch(&mut value, ops).map_err(|e| e.to_string())
+                }
                 DataPatch::Merge(merge) => {
                     json_patch::merge(&mut value, merge);
                     Ok(())
@@ -254,7 +282,9 @@ impl DynResourceManager {
     pub async fn revert(&self, id: &str, revision_id: &dyn RevisionRef) -> Result<Written> {
         let resource_id = self.resource_id(id)?;
         let revision = revision_id.revision_of(&resource_id)?;
-        let old = self.read(&resource_id, Some(revision.number()), true).await?;
+        let old = self
+            .read(&resource_id, Some(revision.number()), true)
+            .await?;
         if old.meta.is_deleted {
             return Err(Error::Deleted { resource_id });
         }
@@ -267,7 +297,9 @@ impl DynResourceManager {
             data,
             action: Action::Revert,
         };
-        self.store.write(self.request(resource_id, change, None)).await
+        self.store
+            .write(self.request(resource_id, change, None))
+            .await
     }
 
     /// Erases a resource and all its revisions. Returns the head as it was.
@@ -288,13 +320,13 @@ impl DynResourceManager {
         number: Option<u64>,
         include_deleted: bool,
     ) -> Result<Found> {
-        let fetched = self
-            .store
-            .read(resource_id, number)
-            .await?
-            .ok_or_else(|| Error::ResourceNotFound {
-                resource_id: resource_id.clone(),
-            })?;
+        let fetched =
+            self.store
+                .read(resource_id, number)
+                .await?
+                .ok_or_else(|| Error::ResourceNotFound {
+                    resource_id: resource_id.clone(),
+                })?;
         if number.is_none() && fetched.meta.is_deleted && !include_deleted {
             return Err(Error::Deleted {
                 resource_id: resource_id.clone(),

@@ -92,7 +92,10 @@ impl<T: Model> ResourceManager<T> {
 
     /// The same manager reading time from `clock`.
     pub fn with_clock(&self, clock: impl Clock) -> Self {
-        Self::from_dyn(self.inner.with_context(self.inner.context().with_clock(clock)))
+        Self::from_dyn(
+            self.inner
+                .with_context(self.inner.context().with_clock(clock)),
+        )
     }
 
     /// The same manager with another user and clock.
@@ -134,7 +137,11 @@ impl<T: Model> ResourceManager<T> {
     /// [`Error::AlreadyExists`], id and store errors.
     pub async fn create_with_id(&self, id: impl AsRef<str>, data: T) -> Result<RevisionInfo> {
         let data = self.encode(&data)?;
-        Ok(self.inner.create_encoded(Some(id.as_ref()), data).await?.info)
+        Ok(self
+            .inner
+            .create_encoded(Some(id.as_ref()), data)
+            .await?
+            .info)
     }
 
     /// Replaces the data with a new revision; unchanged data appends nothing and returns the
@@ -144,7 +151,10 @@ impl<T: Model> ResourceManager<T> {
     /// [`Error::ResourceNotFound`], [`Error::Deleted`], id and store errors.
     pub async fn update(&self, id: impl AsRef<str>, data: T) -> Result<RevisionInfo> {
         let data = self.encode(&data)?;
-        let written = self.inner.put_encoded(id.as_ref(), data, Action::Update, None).await?;
+        let written = self
+            .inner
+            .put_encoded(id.as_ref(), data, Action::Update, None)
+            .await?;
         Ok(written.info)
     }
 
@@ -153,11 +163,21 @@ impl<T: Model> ResourceManager<T> {
     ///
     /// # Errors
     /// As [`update`](Self::update), plus [`Error::Conflict`].
-    pub async fn update_if(&self, id: impl AsRef<str>, data: T, expected: impl RevisionRef) -> Result<RevisionInfo> {
+    pub async fn update_if(
+        &self,
+        id: impl AsRef<str>,
+        data: T,
+        expected: impl RevisionRef,
+    ) -> Result<RevisionInfo> {
         let data = self.encode(&data)?;
         let written = self
             .inner
-            .put_encoded(id.as_ref(), data, Action::Update, Some(&expected as &dyn RevisionRef))
+            .put_encoded(
+                id.as_ref(),
+                data,
+                Action::Update,
+                Some(&expected as &dyn RevisionRef),
+            )
             .await?;
         Ok(written.info)
     }
@@ -174,8 +194,17 @@ impl<T: Model> ResourceManager<T> {
     ///
     /// # Errors
     /// As [`patch`](Self::patch), plus [`Error::Conflict`].
-    pub async fn patch_if(&self, id: impl AsRef<str>, patch: &DataPatch, expected: impl RevisionRef) -> Result<RevisionInfo> {
-        Ok(self.inner.patch(id.as_ref(), patch, Some(&expected as &dyn RevisionRef)).await?.info)
+    pub async fn patch_if(
+        &self,
+        id: impl AsRef<str>,
+        patch: &DataPatch,
+        expected: impl RevisionRef,
+    ) -> Result<RevisionInfo> {
+        Ok(self
+            .inner
+            .patch(id.as_ref(), patch, Some(&expected as &dyn RevisionRef))
+            .await?
+            .info)
     }
 
     /// Soft-deletes: appends a tombstone revision; returns it. Old revisions stay readable.
@@ -190,8 +219,16 @@ impl<T: Model> ResourceManager<T> {
     ///
     /// # Errors
     /// As [`delete`](Self::delete), plus [`Error::Conflict`].
-    pub async fn delete_if(&self, id: impl AsRef<str>, expected: impl RevisionRef) -> Result<RevisionInfo> {
-        Ok(self.inner.delete(id.as_ref(), Some(&expected as &dyn RevisionRef)).await?.info)
+    pub async fn delete_if(
+        &self,
+        id: impl AsRef<str>,
+        expected: impl RevisionRef,
+    ) -> Result<RevisionInfo> {
+        Ok(self
+            .inner
+            .delete(id.as_ref(), Some(&expected as &dyn RevisionRef))
+            .await?
+            .info)
     }
 
     /// Restores a deleted resource as a new revision; a live one is left as it is. Returns the
@@ -207,7 +244,11 @@ impl<T: Model> ResourceManager<T> {
     ///
     /// # Errors
     /// [`Error::RevisionNotFound`], [`Error::Deleted`], id and store errors.
-    pub async fn revert(&self, id: impl AsRef<str>, revision_id: impl RevisionRef) -> Result<RevisionInfo> {
+    pub async fn revert(
+        &self,
+        id: impl AsRef<str>,
+        revision_id: impl RevisionRef,
+    ) -> Result<RevisionInfo> {
         Ok(self.inner.revert(id.as_ref(), &revision_id).await?.info)
     }
 
@@ -240,8 +281,16 @@ impl<T: Model> ResourceManager<T> {
     ///
     /// # Errors
     /// [`Error::ResourceNotFound`], [`Error::RevisionNotFound`], id and store errors.
-    pub async fn get_revision(&self, id: impl AsRef<str>, revision_id: impl RevisionRef) -> Result<Resource<T>> {
-        Self::typed(self.inner.get(id.as_ref(), Some(&revision_id), true).await?)
+    pub async fn get_revision(
+        &self,
+        id: impl AsRef<str>,
+        revision_id: impl RevisionRef,
+    ) -> Result<Resource<T>> {
+        Self::typed(
+            self.inner
+                .get(id.as_ref(), Some(&revision_id), true)
+                .await?,
+        )
     }
 
     /// The resource's head, deleted or not.
@@ -265,14 +314,20 @@ impl<T: Model> ResourceManager<T> {
     /// # Errors
     /// [`Error::ResourceNotFound`], id and store errors.
     pub async fn list_revisions(&self, id: impl AsRef<str>) -> Result<Vec<RevisionInfo>> {
-        self.inner.list_revisions(id.as_ref(), RevisionPage::ALL).await
+        self.inner
+            .list_revisions(id.as_ref(), RevisionPage::ALL)
+            .await
     }
 
     /// A page of the history.
     ///
     /// # Errors
     /// [`Error::ResourceNotFound`], id and store errors.
-    pub async fn list_revisions_page(&self, id: impl AsRef<str>, page: RevisionPage) -> Result<Vec<RevisionInfo>> {
+    pub async fn list_revisions_page(
+        &self,
+        id: impl AsRef<str>,
+        page: RevisionPage,
+    ) -> Result<Vec<RevisionInfo>> {
         self.inner.list_revisions(id.as_ref(), page).await
     }
 
