@@ -60,6 +60,20 @@ impl<'de> Deserialize<'de> for DataHash {
     }
 }
 
+impl schemars::JsonSchema for DataHash {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "DataHash".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^xxh3_128:[0-9a-f]{32}$",
+            "description": "xxh3-128 of the data's canonical JSON: the same data has the same hash everywhere."
+        })
+    }
+}
+
 /// Writes `value` as canonical JSON (see the module docs).
 pub fn canonical_json(value: &Value) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -14,7 +15,7 @@ pub type IndexedValues = Map<String, Value>;
 /// The head of one resource: its current revision and who touched it when.
 ///
 /// It moves with every write in the same atomic step that appends the revision.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ResourceMeta {
     /// The resource.
     pub resource_id: ResourceId,

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::hash::DataHash;
@@ -11,7 +12,7 @@ use crate::time::Timestamp;
 
 /// What a write did. Every revision records the action that appended it, so the history
 /// tells the whole timeline: edits, deletes and restores alike.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// The first revision of a resource.
@@ -70,7 +71,7 @@ impl fmt::Display for Action {
 }
 
 /// What one revision says about itself. Revisions never change once written.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RevisionInfo {
     /// `{resource_id}:{n}`.
     pub revision_id: RevisionId,

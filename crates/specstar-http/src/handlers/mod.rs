@@ -1,0 +1,24 @@
+//! The handlers: thin translations between HTTP and [`DynResourceManager`] calls.
+//!
+//! Reads and writes are split because they share different things: reads the `returns` /
+//! `partial` rendering and 304s, writes the expected-revision preconditions and the answer
+//! shapes (revision info for data writes, meta for lifecycle writes).
+//!
+//! [`DynResourceManager`]: specstar_core::DynResourceManager
+
+pub mod read;
+pub mod write;
+
+use axum::response::{IntoResponse, Response};
+use http::header::ETAG;
+use http::{HeaderValue, StatusCode};
+use serde_json::Value;
+
+/// A JSON answer with an `ETag` when one is known.
+pub(crate) fn json_with_etag(status: StatusCode, body: Value, etag: Option<&str>) -> Response {
+    let mut response = (status, axum::Json(body)).into_response();
+    if let Some(value) = etag.and_then(|e| HeaderValue::from_str(e).ok()) {
+        response.headers_mut().insert(ETAG, value);
+    }
+    response
+}

@@ -1,0 +1,159 @@
+//! Reads: one resource in the shape asked, and its history.
+
+use axum::response::{IntoResponse, Response};
+use http::header::ETAG;
+use http::{HeaderMap, HeaderValue, StatusCode};
+use serde_json::json;
+use specstar_core::{Found, RevisionPage, RevisionRef};
+
+use super::json_with_etag;
+use crate::etag::if_none_match_hits;
+use crate::extract::{Manager, Params, PathParams};
+use crate::problem::Problem;
+use crate::shape::{Part, Returns, to_value};
+
+/// The history page size when `limit` is not given (the reference's).
+pub const DEFAULT_REVISION_LIMIT: u64 = 10;
+
+/// Reads the revision the query names (`revision_id`, `include_deleted`).
+async fn find(mgr: &Manager, segment: &str, params: &Params) -> Result<Found, Problem> {
+    let id = mgr.full_id(segment);
+    let include_deleted = params.flag("include_deleted", false)?;
+    let revision = params
+        .get("revision_id")
+        .map(|text| Manager::full_revision_id(&id, text));
+    let found = mgr
+        .get(
+            &id,
+            revision.as_ref().map(|r| r as &dyn RevisionRef),
+            include_deleted,
+        )
+        .await?;
+    Ok(found)
+}
+
+/// Reads and answers in `returns` shape, with the revision's ETag, or 304 when the client's
+/// `If-None-Match` names it.
+async fn answer(
+    mgr: Manager,
+    segment: &str,
+    params: &Params,
+    headers: &HeaderMap,
+    returns: Returns,
+) -> Result<Response, Problem> {
+    let found = find(&mgr, segment, params).await?;
+    let etag = found.info.etag();
+    if if_none_match_hits(headers, &etag) {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        if let Ok(value) = HeaderValue::from_str(&etag) {
+            response.headers_mut().insert(ETAG, value);
+        }
+        return Ok(response);
+    }
+    let body = returns.render(&found, &params.all("partial"))?;
+    Ok(json_with_etag(StatusCode::OK, body, Some(&etag)))
+}
+
+/// `GET /m/{id}`: the envelope, or what `returns` asks.
+pub async fn get(
+    mgr: Manager,
+    PathParams(id): PathParams<String>,
+    params: Params,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let returns = Returns::parse(params.get("returns"))?;
+    answer(mgr, &id, &params, &headers, returns).await
+}
+
+/// `GET /m/{id}/data`: the data, bare.
+pub async fn data(
+    mgr: Manager,
+    PathParams(id): PathParams<String>,
+    params: Params,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    answer(mgr, &id, &params, &headers, Returns::Only(Part::Data)).await
+}
+
+/// `GET /m/{id}/meta`: the resource meta, bare.
+pub async fn meta(
+    mgr: Manager,
+    PathParams(id): PathParams<String>,
+    params: Params,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    answer(mgr, &id, &params, &headers, Returns::Only(Part::Meta)).await
+}
+
+/// `GET /m/{id}/revision-info`: the revision info, bare.
+pub async fn revision_info(
+    mgr: Manager,
+    PathParams(id): PathParams<String>,
+    params: Params,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    answer(
+        mgr,
+        &id,
+        &params,
+        &headers,
+        Returns::Only(Part::RevisionInfo),
+    )
+    .await
+}
+
+/// `GET /m/{id}/full`: the whole envelope.
+pub async fn full(
+    mgr: Manager,
+    PathParams(id): PathParams<String>,
+    params: Params,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    answer(mgr, &id, &params, &headers, Returns::full()).await
+}
+
+/// `GET /m/{id}/revision-list`: `{meta, revisions, total, has_more}`, a page of the whole
+/// history (deletes and restores included), newest first unless `sort=created_time`.
+///
+/// The meta and the page are two reads: a write landing between them may show in one only.
+pub async fn revision_list(
+    mgr: Manager,
+    PathParams(segment): PathParams<String>,
+    params: Params,
+) -> Result<Response, Problem> {
+    let id = mgr.full_id(&segment);
+    let limit = params.number("limit", DEFAULT_REVISION_LIMIT)?;
+    if limit == 0 {
+        return Err(Problem::invalid_query("limit must be at least 1"));
+    }
+    let offset = params.number("offset", 0)?;
+    let newest_first = match params.get("sort").unwrap_or("-created_time") {
+        "-created_time" => true,
+        "created_time" | "+created_time" => false,
+        other => {
+            return Err(Problem::invalid_query(format!(
+                "sort={other:?}: expected -created_time (newest first) or created_time"
+            )));
+        }
+    };
+    let meta = mgr.get_meta(&id).await?;
+    let revisions = mgr
+        .list_revisions(
+            &id,
+            RevisionPage {
+                offset,
+                limit: Some(limit),
+                newest_first,
+            },
+        )
+        .await?;
+    let total = meta.total_revision_count;
+    let has_more = offset.saturating_add(revisions.len() as u64) < total;
+    let body = json!({
+        "meta": to_value(&meta)?,
+        "revisions": to_value(&revisions)?,
+        "total": total,
+        "has_more": has_more,
+    });
+    Ok(json_with_etag(StatusCode::OK, body, None))
+}

@@ -1,0 +1,495 @@
+//! The OpenAPI 3.1 document: every route, parameter, body, response and error of every model,
+//! built from the models' JSON Schemas (JSON Schema 2020-12 is OpenAPI 3.1's schema language, so
+//! schemars' output is used as it is, its `$defs` moved under `components/schemas`).
+//!
+//! The document is complete by construction: every `$ref` it writes points at a component it
+//! also writes, which a unit test checks by resolving every reference.
+
+use std::sync::Arc;
+
+use schemars::generate::SchemaSettings;
+use serde_json::{Map, Value, json};
+use specstar_core::{ModelDef, ResourceMeta, RevisionInfo};
+
+/// The OpenAPI document for `models`.
+pub fn document(models: &[Arc<ModelDef>], title: &str, version: &str) -> Value {
+    let mut schemas = core_schemas();
+    let mut paths = Map::new();
+    let mut tags = Vec::new();
+    for model in models {
+        let component = component_name(model.name());
+        add_model_schemas(&mut schemas, model, &component);
+        tags.push(json!({ "name": model.name(), "description": format!("`{}` resources, schema version {}", model.name(), model.schema_version()) }));
+        for (path, item) in model_paths(model.name(), &component) {
+            paths.insert(path, item);
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": title, "version": version,
+                  "description": "Every change is a new revision: full history, soft delete, restore, revert, optimistic concurrency." },
+        "tags": tags,
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "responses": error_responses(),
+            "parameters": shared_parameters(),
+            "headers": {
+                "ETag": { "description": "`\"<revision_id>@<data_hash>\"` of the revision answered.", "schema": { "type": "string" } }
+            }
+        }
+    })
+}
+
+/// `blog-post` → `BlogPost`: the component name of a model's data schema.
+fn component_name(model: &str) -> String {
+    model
+        .split(['-', '_'])
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The schemas of the records every model shares (RevisionInfo, ResourceMeta, Problem…).
+fn core_schemas() -> Map<String, Value> {
+    let mut generator = SchemaSettings::draft2020_12()
+        .with(|s| s.definitions_path = "#/components/schemas/".into())
+        .into_generator();
+    generator.subschema_for::<RevisionInfo>();
+    generator.subschema_for::<ResourceMeta>();
+    let mut schemas: Map<String, Value> = generator.take_definitions(true).into_iter().collect();
+    schemas.insert("Problem".into(), json!({
+        "type": "object",
+        "description": "An error, as RFC 9457 problem details.",
+        "required": ["type", "title", "status", "detail", "code"],
+        "properties": {
+            "type": { "type": "string" },
+            "title": { "type": "string" },
+            "status": { "type": "integer" },
+            "detail": { "type": "string", "description": "What went wrong, for people." },
+            "code": { "type": "string", "description": "What went wrong, for programs: stable." },
+            "errors": { "type": "array", "items": { "type": "object", "required": ["path", "reason"],
+                "properties": { "path": { "type": "string" }, "reason": { "type": "string" } } } },
+            "expected_revision_id": { "type": "string" },
+            "actual_revision_id": { "type": "string" }
+        }
+    }));
+    schemas.insert(
+        "JsonPatch".into(),
+        json!({
+            "type": "array",
+            "description": "An RFC 6902 JSON Patch.",
+            "items": { "type": "object", "required": ["op", "path"], "properties": {
+                "op": { "enum": ["add", "remove", "replace", "move", "copy", "test"] },
+                "path": { "type": "string" }, "from": { "type": "string" }, "value": {} } }
+        }),
+    );
+    schemas
+}
+
+/// Adds a model's data schema and the envelopes that carry it.
+fn add_model_schemas(schemas: &mut Map<String, Value>, model: &ModelDef, component: &str) {
+    let mut schema = model.json_schema().clone();
+    if let Some(object) = schema.as_object_mut() {
+        object.remove("$schema");
+        if let Some(Value::Object(defs)) = object.remove("$defs") {
+            for (name, mut def) in defs {
+                rewrite_refs(&mut def, component);
+                schemas.insert(format!("{component}_{name}"), def);
+            }
+        }
+    }
+    rewrite_refs(&mut schema, component);
+    schemas.insert(component.to_owned(), schema);
+    let data = json!({ "$ref": format!("#/components/schemas/{component}") });
+    schemas.insert(format!("{component}Resource"), json!({
+        "type": "object",
+        "description": "A revision with its data and the resource's meta; `returns` selects the keys.",
+        "properties": {
+            "data": data,
+            "revision_info": { "$ref": "#/components/schemas/RevisionInfo" },
+            "meta": { "$ref": "#/components/schemas/ResourceMeta" }
+        }
+    }));
+    schemas.insert(format!("{component}RevisionList"), json!({
+        "type": "object",
+        "required": ["meta", "revisions", "total", "has_more"],
+        "properties": {
+            "meta": { "$ref": "#/components/schemas/ResourceMeta" },
+            "revisions": { "type": "array", "items": { "$ref": "#/components/schemas/RevisionInfo" } },
+            "total": { "type": "integer", "minimum": 0 },
+            "has_more": { "type": "boolean" }
+        }
+    }));
+}
+
+/// Points `#/$defs/X` references of a model's schema at its hoisted components.
+fn rewrite_refs(value: &mut Value, component: &str) {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::String(reference)) = object.get_mut("$ref") {
+                if let Some(name) = reference.strip_prefix("#/$defs/") {
+                    *reference = format!("#/components/schemas/{component}_{name}");
+                } else if reference == "#" {
+                    *reference = format!("#/components/schemas/{component}");
+                }
+            }
+            object.values_mut().for_each(|v| rewrite_refs(v, component));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| rewrite_refs(v, component)),
+        _ => {}
+    }
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn json_content(schema: Value) -> Value {
+    json!({ "application/json": { "schema": schema } })
+}
+
+fn errors(statuses: &[&str]) -> Map<String, Value> {
+    statuses
+        .iter()
+        .map(|s| {
+            (
+                (*s).to_owned(),
+                json!({ "$ref": format!("#/components/responses/E{s}") }),
+            )
+        })
+        .collect()
+}
+
+fn error_responses() -> Value {
+    let problem = |description: &str| {
+        json!({ "description": description,
+                "content": { "application/problem+json": { "schema": schema_ref("Problem") } } })
+    };
+    json!({
+        "E400": problem("Malformed request: bad JSON, query, id or revision id."),
+        "E404": problem("No such resource or revision."),
+        "E410": problem("The resource is deleted: restore it, or read a revision by `revision_id`."),
+        "E412": problem("A precondition failed: the expected revision is not current, or the id exists."),
+        "E413": problem("The body is larger than the configured limit."),
+        "E415": problem("The body's content type is not accepted here."),
+        "E422": problem("The body does not fit the model; `errors` names each field."),
+        "E500": problem("The store failed.")
+    })
+}
+
+fn shared_parameters() -> Value {
+    let query = |name: &str, description: &str, schema: Value| json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema });
+    let header = |name: &str, description: &str| json!({ "name": name, "in": "header", "required": false, "description": description, "schema": { "type": "string" } });
+    json!({
+        "resource_id": { "name": "resource_id", "in": "path", "required": true,
+            "description": "The resource id (`{model}:{key}`), or its key alone.", "schema": { "type": "string" } },
+        "returns": query("returns", "Which parts to answer: a comma list of `data`, `revision_info`, `meta`, or `only-data`, `only-meta`, `only-revision_info` for one part bare.", json!({ "type": "string", "default": "data,revision_info,meta" })),
+        "revision_id": query("revision_id", "Read this revision (full id or bare number) instead of the current one; readable even after a delete.", json!({ "type": "string" })),
+        "include_deleted": query("include_deleted", "Answer the current revision of a deleted resource (its tombstone) instead of 410.", json!({ "type": "boolean", "default": false })),
+        "partial": query("partial", "Only these fields of the data, as slash paths (`/title`); repeatable.", json!({ "type": "array", "items": { "type": "string" } })),
+        "expected_revision_id": query("expected_revision_id", "Write only if this revision is current (else 412).", json!({ "type": "string" })),
+        "If-Match": header("If-Match", "Write only if this ETag (or bare revision id) is current (else 412)."),
+        "If-None-Match": header("If-None-Match", "On GET: an ETag; a match answers 304. On PUT: `*` creates the resource with this id (412 if it exists).")
+    })
+}
+
+fn param(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/parameters/{name}") })
+}
+
+fn operation(
+    tag: &str,
+    id: String,
+    summary: &str,
+    parameters: Vec<Value>,
+    responses: Map<String, Value>,
+) -> Value {
+    json!({ "tags": [tag], "operationId": id, "summary": summary, "parameters": parameters, "responses": responses })
+}
+
+fn ok(status: &str, description: &str, schema: Value, etag: bool) -> (String, Value) {
+    let mut response = json!({ "description": description, "content": json_content(schema) });
+    if etag {
+        response["headers"] = json!({ "ETag": { "$ref": "#/components/headers/ETag" } });
+    }
+    (status.to_owned(), response)
+}
+
+fn responses(success: Vec<(String, Value)>, error_statuses: &[&str]) -> Map<String, Value> {
+    let mut map: Map<String, Value> = success.into_iter().collect();
+    map.extend(errors(error_statuses));
+    map
+}
+
+/// The paths of one model.
+fn model_paths(model: &str, component: &str) -> Vec<(String, Value)> {
+    let op = |suffix: &str| format!("{}_{suffix}", model.replace('-', "_"));
+    let base = format!("/{model}");
+    let one = format!("/{model}/{{resource_id}}");
+    let info = ok(
+        "200",
+        "The revision written (or the current one when nothing changed).",
+        schema_ref("RevisionInfo"),
+        true,
+    );
+    let meta = |d: &str| ok("200", d, schema_ref("ResourceMeta"), false);
+    let body = json!({ "required": true, "content": json_content(schema_ref(component)) });
+    let read_params = || {
+        vec![
+            param("resource_id"),
+            param("revision_id"),
+            param("include_deleted"),
+            param("partial"),
+            param("If-None-Match"),
+        ]
+    };
+    let not_modified = (
+        "304".to_owned(),
+        json!({ "description": "Not modified: the ETag in If-None-Match is current." }),
+    );
+    let read = |suffix: &str, summary: &str, schema: Value| {
+        operation(
+            model,
+            op(suffix),
+            summary,
+            read_params(),
+            responses(
+                vec![ok("200", summary, schema, true), not_modified.clone()],
+                &["400", "404", "410"],
+            ),
+        )
+    };
+    let mut get_one = read(
+        "get",
+        "Read the current revision, or any revision by `revision_id`",
+        json!({ "oneOf": [
+        schema_ref(&format!("{component}Resource")), schema_ref(component), schema_ref("RevisionInfo"), schema_ref("ResourceMeta") ] }),
+    );
+    get_one["parameters"]
+        .as_array_mut()
+        .expect("parameters are an array")
+        .insert(1, param("returns"));
+    let mut create = operation(
+        model,
+        op("create"),
+        "Create a resource: revision 1",
+        vec![],
+        responses(
+            vec![ok(
+                "201",
+                "The resource's first revision.",
+                schema_ref("RevisionInfo"),
+                true,
+            )],
+            &["400", "413", "415", "422", "500"],
+        ),
+    );
+    create["requestBody"] = body.clone();
+    let mut update = operation(
+        model,
+        op("update"),
+        "Replace the data: a new revision (or, with `If-None-Match: *`, create with this id)",
+        vec![
+            param("resource_id"),
+            param("expected_revision_id"),
+            param("If-Match"),
+            param("If-None-Match"),
+        ],
+        responses(
+            vec![
+                info.clone(),
+                ok(
+                    "201",
+                    "Created with this id (`If-None-Match: *`).",
+                    schema_ref("RevisionInfo"),
+                    true,
+                ),
+            ],
+            &["400", "404", "410", "412", "413", "415", "422", "500"],
+        ),
+    );
+    update["requestBody"] = body;
+    let mut patch = operation(
+        model,
+        op("patch"),
+        "Patch the data (RFC 6902 JSON Patch or RFC 7396 merge patch): a new revision",
+        vec![
+            param("resource_id"),
+            param("expected_revision_id"),
+            param("If-Match"),
+        ],
+        responses(
+            vec![info],
+            &["400", "404", "410", "412", "413", "415", "422", "500"],
+        ),
+    );
+    patch["requestBody"] = json!({ "required": true, "content": {
+        "application/json-patch+json": { "schema": schema_ref("JsonPatch") },
+        "application/merge-patch+json": { "schema": { "type": "object" } },
+        "application/json": { "schema": { "oneOf": [schema_ref("JsonPatch"), { "type": "object" }] } } } });
+    let delete = operation(
+        model,
+        op("delete"),
+        "Soft delete: a tombstone revision; every revision stays readable",
+        vec![
+            param("resource_id"),
+            param("expected_revision_id"),
+            param("If-Match"),
+        ],
+        responses(
+            vec![meta("The meta after the delete.")],
+            &["400", "404", "410", "412", "500"],
+        ),
+    );
+    let list = operation(
+        model,
+        op("revision_list"),
+        "The history, newest first, paged",
+        vec![
+            param("resource_id"),
+            json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "default": 10 } }),
+            json!({ "name": "offset", "in": "query", "schema": { "type": "integer", "minimum": 0, "default": 0 } }),
+            json!({ "name": "sort", "in": "query", "schema": { "enum": ["-created_time", "created_time"], "default": "-created_time" } }),
+        ],
+        responses(
+            vec![ok(
+                "200",
+                "A page of the history.",
+                schema_ref(&format!("{component}RevisionList")),
+                false,
+            )],
+            &["400", "404"],
+        ),
+    );
+    let restore = operation(
+        model,
+        op("restore"),
+        "Restore a deleted resource: a new revision with its last live data",
+        vec![param("resource_id")],
+        responses(
+            vec![meta("The meta after the restore.")],
+            &["400", "404", "500"],
+        ),
+    );
+    let switch = operation(
+        model,
+        op("switch"),
+        "Revert: a new revision copying an old one's data",
+        vec![
+            param("resource_id"),
+            json!({ "name": "revision_id", "in": "path", "required": true,
+            "description": "The revision to copy: full id or bare number.", "schema": { "type": "string" } }),
+        ],
+        responses(
+            vec![meta("The meta after the revert.")],
+            &["400", "404", "410", "500"],
+        ),
+    );
+    let purge = operation(
+        model,
+        op("permanently_delete"),
+        "Erase the resource and every revision of it",
+        vec![param("resource_id")],
+        responses(vec![meta("The meta as it was.")], &["400", "404", "500"]),
+    );
+    vec![
+        (base, json!({ "post": create })),
+        (
+            one.clone(),
+            json!({ "get": get_one, "put": update, "patch": patch, "delete": delete }),
+        ),
+        (
+            format!("{one}/data"),
+            json!({ "get": read("get_data", "Read the data only", schema_ref(component)) }),
+        ),
+        (
+            format!("{one}/meta"),
+            json!({ "get": read("get_meta", "Read the meta only", schema_ref("ResourceMeta")) }),
+        ),
+        (
+            format!("{one}/revision-info"),
+            json!({ "get": read("get_revision_info", "Read the revision info only", schema_ref("RevisionInfo")) }),
+        ),
+        (
+            format!("{one}/full"),
+            json!({ "get": read("get_full", "Read data, revision info and meta", schema_ref(&format!("{component}Resource"))) }),
+        ),
+        (format!("{one}/revision-list"), json!({ "get": list })),
+        (format!("{one}/restore"), json!({ "post": restore })),
+        (
+            format!("{one}/switch/{{revision_id}}"),
+            json!({ "post": switch }),
+        ),
+        (format!("{one}/permanently"), json!({ "delete": purge })),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    struct BlogPost {
+        title: String,
+        status: Status,
+        owner: Option<Owner>,
+    }
+
+    #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    enum Status {
+        Draft,
+        Published,
+    }
+
+    #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    struct Owner {
+        name: String,
+    }
+
+    fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(o) => {
+                if let Some(Value::String(r)) = o.get("$ref") {
+                    out.push(r);
+                }
+                o.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        let model = Arc::new(
+            specstar_core::Schema::<BlogPost>::new("v1")
+                .build()
+                .unwrap(),
+        );
+        let doc = document(&[model], "test", "0");
+        let mut all = Vec::new();
+        refs(&doc, &mut all);
+        assert!(all.len() > 20);
+        for r in all {
+            let pointer = r.strip_prefix('#').expect("local reference");
+            assert!(doc.pointer(pointer).is_some(), "dangling $ref {r}");
+        }
+        assert!(doc.pointer("/components/schemas/BlogPost_Status").is_some());
+        assert!(
+            doc.pointer("/paths/~1blog-post~1{resource_id}/get")
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn component_names_are_pascal_case() {
+        assert_eq!(component_name("blog-post"), "BlogPost");
+        assert_eq!(component_name("issue"), "Issue");
+    }
+}

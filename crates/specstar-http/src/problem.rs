@@ -1,0 +1,379 @@
+//! Errors over HTTP: one RFC 9457 problem-details shape for every failure.
+//!
+//! The reference answers errors in at least three shapes (a string `detail`, a dict `detail`, a
+//! FastAPI array), so its clients must guess. Here every error — a core [`Error`], a bad query,
+//! a malformed body, an unknown route, an over-large body refused by a layer — is a [`Problem`]
+//! sent as `application/problem+json`:
+//!
+//! ```json
+//! {"type": "urn:specstar:problem:resource_not_found", "title": "Resource not found",
+//!  "status": 404, "detail": "resource issue:nope not found", "code": "resource_not_found"}
+//! ```
+//!
+//! `detail` is a human string (the member the reference's clients read); `code` is stable and
+//! meant for programs; `errors` lists field errors on validation; a 412 adds
+//! `expected_revision_id` and `actual_revision_id`. Each core [`Error`] variant is given its
+//! status in exactly one place, [`Problem::from`]`(Error)`.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use specstar_core::{Error, FieldError};
+
+/// The content type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One error answer: RFC 9457 problem details plus a stable `code`.
+///
+/// Serialized with `type` = `urn:specstar:problem:<code>`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    /// A short summary of the kind of problem, the same for every occurrence.
+    pub title: &'static str,
+    /// The HTTP status, repeated in the body.
+    pub status: StatusCode,
+    /// What went wrong this time, for humans.
+    pub detail: String,
+    /// A stable, machine-readable name of the problem (`resource_not_found`, …).
+    pub code: &'static str,
+    /// Field errors (`{path, reason}`), sent on validation problems.
+    pub errors: Vec<FieldError>,
+    /// Further members, e.g. `expected_revision_id` and `actual_revision_id` on a 412.
+    pub extensions: Map<String, Value>,
+}
+
+/// The wire form of a [`Problem`].
+#[derive(Serialize)]
+struct Wire<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    code: &'a str,
+    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    errors: &'a [FieldError],
+    #[serde(flatten)]
+    extensions: &'a Map<String, Value>,
+}
+
+impl Serialize for Problem {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Wire {
+            kind: format!("urn:specstar:problem:{}", self.code),
+            title: self.title,
+            status: self.status.as_u16(),
+            detail: &self.detail,
+            code: self.code,
+            errors: &self.errors,
+            extensions: &self.extensions,
+        }
+        .serialize(s)
+    }
+}
+
+impl Problem {
+    /// A problem with `status`, a stable `code`, a `title` and a human `detail`.
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            title,
+            status,
+            detail: detail.into(),
+            code,
+            errors: Vec::new(),
+            extensions: Map::new(),
+        }
+    }
+
+    /// 400 `invalid_query`: a query parameter or header value that cannot be used.
+    pub fn invalid_query(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "Invalid query parameter",
+            detail,
+        )
+    }
+
+    /// 400 `invalid_json`: a body that is not JSON, or not the JSON expected.
+    pub fn invalid_json(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "Invalid JSON body",
+            detail,
+        )
+    }
+
+    /// 415 `unsupported_media_type`: a body of a content type the route does not take.
+    pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Unsupported media type",
+            detail,
+        )
+    }
+
+    /// 413 `payload_too_large`: a body over the configured limit.
+    pub fn payload_too_large(limit: Option<usize>) -> Self {
+        let detail = match limit {
+            Some(limit) => format!("the request body is larger than the limit of {limit} bytes"),
+            None => "the request body is larger than the limit".to_owned(),
+        };
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "Payload too large",
+            detail,
+        )
+    }
+
+    /// The problem for a bare error status that some layer produced without a body of ours
+    /// (an unknown route, a wrong method, a body refused by the size limit…).
+    pub fn from_status(status: StatusCode) -> Self {
+        let (code, detail) = match status {
+            StatusCode::NOT_FOUND => ("route_not_found", "no route matches this path"),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                ("method_not_allowed", "this route does not take this method")
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => (
+                "payload_too_large",
+                "the request body is larger than the limit",
+            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                "unsupported_media_type",
+                "the body's content type is not accepted here",
+            ),
+            s if s.is_server_error() => ("internal_error", "the server failed; see its logs"),
+            _ => ("bad_request", "the request cannot be served"),
+        };
+        let title = status.canonical_reason().unwrap_or("Error");
+        Self::new(status, code, title, detail)
+    }
+
+    /// The same problem with an extension member.
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.extensions.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// 500 for a failure that is the server's, logged here with its cause and told to the
+    /// client without internals.
+    fn internal(code: &'static str, error: &Error) -> Self {
+        tracing::error!(error = %error, code, "request failed on the server side");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            code,
+            "Internal server error",
+            "the server failed to complete the request; see its logs",
+        )
+    }
+}
+
+impl From<Error> for Problem {
+    /// The one place where a core error gets its HTTP status.
+    fn from(error: Error) -> Self {
+        let detail = error.to_string();
+        match error {
+            Error::MalformedId { .. } => Self::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_id",
+                "Malformed id",
+                detail,
+            ),
+            Error::ForeignModel { .. } => Self::new(
+                StatusCode::BAD_REQUEST,
+                "foreign_model",
+                "Id of another model",
+                detail,
+            ),
+            Error::ForeignRevision { .. } => Self::new(
+                StatusCode::BAD_REQUEST,
+                "foreign_revision",
+                "Revision of another resource",
+                detail,
+            ),
+            Error::ResourceNotFound { .. } => Self::new(
+                StatusCode::NOT_FOUND,
+                "resource_not_found",
+                "Resource not found",
+                detail,
+            ),
+            Error::RevisionNotFound { .. } => Self::new(
+                StatusCode::NOT_FOUND,
+                "revision_not_found",
+                "Revision not found",
+                detail,
+            ),
+            Error::UnknownModel { .. } => Self::new(
+                StatusCode::NOT_FOUND,
+                "unknown_model",
+                "Unknown model",
+                detail,
+            ),
+            Error::Deleted { .. } => Self::new(
+                StatusCode::GONE,
+                "resource_deleted",
+                "Resource deleted",
+                detail,
+            ),
+            Error::AlreadyExists { ref resource_id } => {
+                let id = resource_id.to_string();
+                Self::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    "already_exists",
+                    "Resource already exists",
+                    detail,
+                )
+                .with("resource_id", id)
+            }
+            Error::Conflict {
+                ref expected,
+                ref actual,
+            } => {
+                let (expected, actual) = (expected.to_string(), actual.to_string());
+                Self::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    "precondition_failed",
+                    "Precondition failed",
+                    detail,
+                )
+                .with("expected_revision_id", expected)
+                .with("actual_revision_id", actual)
+            }
+            Error::Validation { errors, .. } => {
+                let mut problem = Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_failed",
+                    "Validation failed",
+                    detail,
+                );
+                problem.errors = errors.0;
+                problem
+            }
+            Error::Patch { .. } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "patch_failed",
+                "Patch cannot be applied",
+                detail,
+            ),
+            ref e @ Error::Corrupt { .. } => Self::internal("corrupt_data", e),
+            ref e @ Error::Store(_) => Self::internal("store_error", e),
+            ref e => Self::internal("internal_error", e),
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&self).unwrap_or_else(|_| {
+            // Serializing strings and numbers cannot fail; keep a valid body regardless.
+            br#"{"type":"about:blank","title":"Internal Server Error","status":500}"#.to_vec()
+        });
+        let mut response = Response::new(Body::from(body));
+        *response.status_mut() = self.status;
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+    }
+}
+
+/// Middleware (`axum::middleware::map_response`) that puts every error answer made without a
+/// [`Problem`] — axum's 404 and 405, tower-http's 413 on a too-long `Content-Length` — into the
+/// problem shape, so that clients meet one error shape whatever produced it.
+pub async fn normalize(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return response;
+    }
+    let mut problem = Problem::from_status(status).into_response();
+    // Keep the original's headers (e.g. `Allow` on a 405) under the problem's content type.
+    for (name, value) in response.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            problem.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    problem
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use specstar_core::{FieldErrors, ResourceId};
+
+    #[test]
+    fn core_errors_get_their_status_and_code() {
+        let rid = ResourceId::with_key("issue", "a").unwrap();
+        let cases = [
+            (
+                Error::ResourceNotFound {
+                    resource_id: rid.clone(),
+                },
+                404,
+                "resource_not_found",
+            ),
+            (
+                Error::Deleted {
+                    resource_id: rid.clone(),
+                },
+                410,
+                "resource_deleted",
+            ),
+            (
+                Error::Conflict {
+                    expected: rid.revision(1),
+                    actual: rid.revision(2),
+                },
+                412,
+                "precondition_failed",
+            ),
+            (
+                Error::Validation {
+                    model: "issue".into(),
+                    errors: FieldErrors(vec![FieldError {
+                        path: "$.title".into(),
+                        reason: "missing".into(),
+                    }]),
+                },
+                422,
+                "validation_failed",
+            ),
+            (Error::store("disk on fire"), 500, "store_error"),
+        ];
+        for (error, status, code) in cases {
+            let problem = Problem::from(error);
+            assert_eq!(problem.status.as_u16(), status);
+            assert_eq!(problem.code, code);
+        }
+    }
+
+    #[test]
+    fn a_conflict_names_both_revisions() {
+        let rid = ResourceId::with_key("issue", "a").unwrap();
+        let problem = Problem::from(Error::Conflict {
+            expected: rid.revision(1),
+            actual: rid.revision(2),
+        });
+        let json = serde_json::to_value(&problem).unwrap();
+        assert_eq!(json["expected_revision_id"], "issue:a:1");
+        assert_eq!(json["actual_revision_id"], "issue:a:2");
+        assert_eq!(json["status"], 412);
+        assert_eq!(json["type"], "urn:specstar:problem:precondition_failed");
+    }
+}

@@ -1,0 +1,74 @@
+//! The route table: the same routes for every registered model, each model with its own
+//! resource manager as router state.
+//!
+//! Routes are built once from [`Registry::all`](specstar_core::Registry::all) when the router is made, so models are
+//! registered first. Per model `m`:
+//!
+//! | route | handler |
+//! |---|---|
+//! | `POST /m` | create → 201, flat revision info |
+//! | `GET /m/{id}` | read: envelope, `returns`, `revision_id`, `include_deleted`, `partial` |
+//! | `GET /m/{id}/data`, `/meta`, `/revision-info`, `/full` | one part / the envelope |
+//! | `GET /m/{id}/revision-list` | history: `limit`, `offset`, `sort` |
+//! | `PUT /m/{id}` | update (`If-Match`, `expected_revision_id`); create with `If-None-Match: *` |
+//! | `PATCH /m/{id}` | JSON Patch or merge patch |
+//! | `DELETE /m/{id}` | soft delete → meta |
+//! | `POST /m/{id}/restore` | restore → meta |
+//! | `POST /m/{id}/switch/{revision_id}` | revert to a revision (a new one) → meta |
+//! | `DELETE /m/{id}/permanently` | erase → the meta as it was |
+//!
+//! `{id}` is the full resource id (`issue:0193…`) or, as a shorthand, the bare key (`0193…`),
+//! which means `m:0193…`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{delete, get, post};
+use specstar_core::{DynResourceManager, ModelDef, Store};
+
+use crate::config::HttpConfig;
+use crate::handlers::{read, write};
+
+/// The state of one model's routes.
+#[derive(Clone, Debug)]
+pub struct ModelState {
+    /// The model's resource manager, acting as "anonymous" until a request names its user.
+    pub manager: DynResourceManager,
+    /// The HTTP settings.
+    pub config: Arc<HttpConfig>,
+}
+
+/// The routes of one model, with their state applied.
+pub fn model_routes(
+    model: Arc<ModelDef>,
+    store: Arc<dyn Store>,
+    config: Arc<HttpConfig>,
+) -> Router {
+    let name = model.name().to_owned();
+    let state = ModelState {
+        manager: DynResourceManager::new(model, store),
+        config,
+    };
+    let one = format!("/{name}/{{resource_id}}");
+    Router::new()
+        .route(&format!("/{name}"), post(write::create))
+        .route(
+            &one,
+            get(read::get)
+                .put(write::put)
+                .patch(write::patch)
+                .delete(write::delete),
+        )
+        .route(&format!("{one}/data"), get(read::data))
+        .route(&format!("{one}/meta"), get(read::meta))
+        .route(&format!("{one}/revision-info"), get(read::revision_info))
+        .route(&format!("{one}/full"), get(read::full))
+        .route(&format!("{one}/revision-list"), get(read::revision_list))
+        .route(&format!("{one}/restore"), post(write::restore))
+        .route(
+            &format!("{one}/switch/{{revision_id}}"),
+            post(write::switch),
+        )
+        .route(&format!("{one}/permanently"), delete(write::permanently))
+        .with_state(state)
+}

@@ -1,0 +1,147 @@
+//! A real server on 127.0.0.1 with the quickstart's `Issue` model, and a client for it.
+
+use std::sync::Arc;
+
+use reqwest::{Client, Method, RequestBuilder, Response};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use specstar_core::{ModelDescriptor, Registry, Schema, Store, Timestamp};
+use specstar_http::{HttpConfig, Problem};
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Issue {
+    pub title: String,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub status: Status,
+    #[serde(default)]
+    pub severity: Severity,
+    pub assignee: Option<String>,
+    pub due_date: Option<Timestamp>,
+    pub resolved_at: Option<Timestamp>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    #[default]
+    Open,
+    InProgress,
+    Resolved,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Low,
+    #[default]
+    Medium,
+    High,
+}
+
+/// A running server and a client pointed at it.
+pub struct Server {
+    pub base: String,
+    pub client: Client,
+}
+
+/// The acting user is the `x-user` header; `x-user: nobody` is refused with 401.
+fn user_from_header() -> HttpConfig {
+    HttpConfig::new().with_user_resolver(Arc::new(|parts| {
+        match parts.headers.get("x-user").map(|v| v.to_str()) {
+            None => Ok("anonymous".to_owned()),
+            Some(Ok("nobody")) => Err(Problem::new(
+                http::StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Unauthenticated",
+                "who are you?",
+            )),
+            Some(Ok(user)) => Ok(user.to_owned()),
+            Some(Err(_)) => Err(Problem::invalid_query("x-user is not text")),
+        }
+    }))
+}
+
+impl Server {
+    /// Starts a server on an ephemeral port with the `Issue` model in a memory store.
+    pub async fn start() -> Self {
+        Self::start_with(user_from_header()).await
+    }
+
+    /// Starts a server with `config`.
+    pub async fn start_with(config: HttpConfig) -> Self {
+        let store: Arc<dyn Store> = Arc::new(specstar_memory::MemoryStore::new());
+        let registry = Arc::new(Registry::new());
+        let model = registry
+            .add(Schema::<Issue>::new("v1").build().unwrap())
+            .unwrap();
+        store
+            .register_model(&ModelDescriptor::from(&*model))
+            .await
+            .unwrap();
+        let app = specstar_http::router(registry, store, config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(specstar_http::serve_with_shutdown(
+            listener,
+            app,
+            std::future::pending(),
+        ));
+        Self {
+            base: format!("http://{addr}"),
+            client: Client::new(),
+        }
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base))
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.request(Method::GET, path)
+    }
+
+    /// Creates an issue and answers its revision info.
+    pub async fn create(&self, body: Value) -> Value {
+        let response = self
+            .request(Method::POST, "/issue")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        response.json().await.unwrap()
+    }
+}
+
+/// The response's ETag header.
+pub fn etag(response: &Response) -> String {
+    response
+        .headers()
+        .get("etag")
+        .expect("an ETag")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Checks a problem answer: status, content type, shape and code; answers the body.
+pub async fn problem(response: Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status(), status, "status of a {code} problem");
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status, "{body}");
+    assert_eq!(body["type"], format!("urn:specstar:problem:{code}"));
+    assert!(body["title"].is_string(), "{body}");
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
+    body
+}
