@@ -5,7 +5,8 @@
 //! ```
 //!
 //! Every change is a new revision in one SQLite file under `--data-dir`; run it twice and the
-//! second run finds the first run's issue still there.
+//! second run finds the first run's issue still there. With `--serve 127.0.0.1:8000` it then
+//! serves the REST API (with `/docs`) until Ctrl-C.
 
 use std::path::PathBuf;
 
@@ -20,6 +21,9 @@ struct Args {
     /// Where the data lives (one SQLite file inside).
     #[arg(long, default_value = "./specstar-data")]
     data_dir: PathBuf,
+    /// After the walkthrough, serve the REST API on this address until Ctrl-C.
+    #[arg(long, value_name = "ADDR")]
+    serve: Option<std::net::SocketAddr>,
 }
 
 // 1. Define and register a resource.
@@ -69,6 +73,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .index("assignee"),
     )
     .await?;
+    let app = spec.router(); // the seed's spec.apply(app)
     let mgr = spec.resource_manager::<Issue>()?;
 
     // 2. Create the first revision.
@@ -140,5 +145,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         args.data_dir.display(),
         mgr.count().await?
     );
+
+    if let Some(addr) = args.serve {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        println!("serving http://{addr} (docs: http://{addr}/docs); Ctrl-C stops");
+        specstar::http::serve(listener, app).await?;
+    }
     Ok(())
 }

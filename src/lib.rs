@@ -38,6 +38,8 @@ use std::sync::Arc;
 
 pub use specstar_core::*;
 pub use specstar_memory::MemoryStore;
+#[cfg(feature = "http")]
+pub use specstar_http as http;
 #[cfg(feature = "sqlite")]
 pub use specstar_sqlite::SqliteStore;
 
@@ -122,6 +124,21 @@ impl Spec {
     pub fn dyn_resource_manager(&self, name: &str) -> Result<DynResourceManager> {
         let model = self.registry.get(name)?;
         Ok(DynResourceManager::new(model, self.store.clone()).with_context(self.context.clone()))
+    }
+
+    /// The REST API of every registered model (the reference's `spec.apply(app)`), with
+    /// `/openapi.json` and `/docs`: an axum [`Router`](specstar_http::axum::Router) to serve or nest. Register
+    /// the models first.
+    #[cfg(feature = "http")]
+    pub fn router(&self) -> specstar_http::axum::Router {
+        self.router_with(specstar_http::HttpConfig::new())
+    }
+
+    /// [`router`](Self::router) with HTTP settings: the body limit, how the acting user is
+    /// derived from a request.
+    #[cfg(feature = "http")]
+    pub fn router_with(&self, config: specstar_http::HttpConfig) -> specstar_http::axum::Router {
+        specstar_http::router(self.registry.clone(), self.store.clone(), config)
     }
 
     /// The registered models.

@@ -61,6 +61,8 @@ pub enum Error {
     AlreadyExists {
         /// The id asked for.
         resource_id: ResourceId,
+        /// The existing resource's current revision.
+        current_revision_id: RevisionId,
     },
     /// The resource's current revision is not the one the write expected: nothing was written.
     #[error("expected current revision {expected} but found {actual}; nothing was written")]

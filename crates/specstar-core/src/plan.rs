@@ -79,6 +79,7 @@ pub fn plan(head: Option<&Head>, request: &WriteRequest) -> Result<Plan> {
     if matches!(request.change, Change::Create(_)) {
         return Err(Error::AlreadyExists {
             resource_id: resource_id.clone(),
+            current_revision_id: meta.current_revision_id.clone(),
         });
     }
     let deleted = || Error::Deleted {

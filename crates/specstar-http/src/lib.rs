@@ -48,6 +48,7 @@ pub mod openapi;
 pub mod problem;
 pub mod routes;
 pub mod shape;
+pub mod wire;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -225,8 +225,13 @@ impl From<Error> for Problem {
                 "Resource deleted",
                 detail,
             ),
-            Error::AlreadyExists { ref resource_id } => {
-                let id = resource_id.to_string();
+            Error::AlreadyExists {
+                ref resource_id,
+                ref current_revision_id,
+            } => {
+                let (id, current) = (resource_id.to_string(), current_revision_id.to_string());
+                // `If-None-Match: *` expected no revision at all; the reference's 412s carry
+                // both members, so its clients find them here too.
                 Self::new(
                     StatusCode::PRECONDITION_FAILED,
                     "already_exists",
@@ -234,6 +239,8 @@ impl From<Error> for Problem {
                     detail,
                 )
                 .with("resource_id", id)
+                .with("expected_revision_id", "*")
+                .with("actual_revision_id", current)
             }
             Error::Conflict {
                 ref expected,

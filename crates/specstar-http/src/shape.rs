@@ -93,8 +93,8 @@ impl Returns {
         let part = |p: Part| -> Result<Value, Problem> {
             Ok(match p {
                 Part::Data => select(found.data_value()?, partial),
-                Part::RevisionInfo => to_value(&found.info)?,
-                Part::Meta => to_value(&found.meta)?,
+                Part::RevisionInfo => crate::wire::revision_info(&found.info)?,
+                Part::Meta => crate::wire::meta(&found.meta)?,
             })
         };
         match self {

@@ -10,7 +10,8 @@ use super::json_with_etag;
 use crate::etag::if_none_match_hits;
 use crate::extract::{Manager, Params, PathParams};
 use crate::problem::Problem;
-use crate::shape::{Part, Returns, to_value};
+use crate::shape::{Part, Returns};
+use crate::wire;
 
 /// The history page size when `limit` is not given (the reference's).
 pub const DEFAULT_REVISION_LIMIT: u64 = 10;
@@ -150,8 +151,8 @@ pub async fn revision_list(
     let total = meta.total_revision_count;
     let has_more = offset.saturating_add(revisions.len() as u64) < total;
     let body = json!({
-        "meta": to_value(&meta)?,
-        "revisions": to_value(&revisions)?,
+        "meta": wire::meta(&meta)?,
+        "revisions": revisions.iter().map(wire::revision_info).collect::<Result<Vec<_>, _>>()?,
         "total": total,
         "has_more": has_more,
     });

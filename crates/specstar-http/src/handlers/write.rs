@@ -9,13 +9,13 @@ use super::json_with_etag;
 use crate::etag::{if_match_revision, if_none_match_any};
 use crate::extract::{JsonBody, Manager, Params, PatchBody, PathParams};
 use crate::problem::Problem;
-use crate::shape::to_value;
+use crate::wire;
 
 /// The flat revision info of a data write, with its ETag.
 fn info_answer(status: StatusCode, written: &Written) -> Result<Response, Problem> {
     Ok(json_with_etag(
         status,
-        to_value(&written.info)?,
+        wire::revision_info(&written.info)?,
         Some(&written.info.etag()),
     ))
 }
@@ -24,7 +24,7 @@ fn info_answer(status: StatusCode, written: &Written) -> Result<Response, Proble
 fn meta_answer(written: &Written) -> Result<Response, Problem> {
     Ok(json_with_etag(
         StatusCode::OK,
-        to_value(&written.meta)?,
+        wire::meta(&written.meta)?,
         Some(&written.info.etag()),
     ))
 }
@@ -123,5 +123,5 @@ pub async fn permanently(
     PathParams(segment): PathParams<String>,
 ) -> Result<Response, Problem> {
     let meta = mgr.permanently_delete(&mgr.full_id(&segment)).await?;
-    Ok(json_with_etag(StatusCode::OK, to_value(&meta)?, None))
+    Ok(json_with_etag(StatusCode::OK, wire::meta(&meta)?, None))
 }
