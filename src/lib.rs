@@ -37,9 +37,9 @@
 use std::sync::Arc;
 
 pub use specstar_core::*;
-pub use specstar_memory::MemoryStore;
 #[cfg(feature = "http")]
 pub use specstar_http as http;
+pub use specstar_memory::MemoryStore;
 #[cfg(feature = "sqlite")]
 pub use specstar_sqlite::SqliteStore;
 

@@ -5,7 +5,10 @@
 //! Ignored by a plain `cargo test` because it needs Debian's `chromium`; `.ci/run` installs it and
 //! runs this test with `--ignored`.
 
-#[allow(dead_code, reason = "the shared helpers serve the API tests; this test needs only the server")]
+#[allow(
+    dead_code,
+    reason = "the shared helpers serve the API tests; this test needs only the server"
+)]
 mod common;
 
 use std::process::Command;

@@ -1,0 +1,209 @@
+//! Carrying out one job on the writer's connection, inside the batch's transaction: a write
+//! (read the head, [`plan`], append and move the head), a purge, a model registration.
+//!
+//! Nothing here commits: the [writer](crate::writer) wraps each job in a savepoint and commits
+//! the batch.
+
+use rusqlite::{CachedStatement, Connection};
+use specstar_core::plan::{Appended, Plan, PlannedData, plan};
+use specstar_core::{
+    Error, Head, ModelDescriptor, ResourceId, ResourceMeta, Result, RevisionInfo, WriteRequest,
+    Written,
+};
+
+use crate::rows::{self, to_sql_int};
+
+/// Applies one write: reads the head, asks the planner, carries the plan out.
+pub(crate) fn write(conn: &Connection, request: &WriteRequest) -> Result<Written> {
+    let id = &request.resource_id;
+    let head = rows::head(conn, id)?;
+    match plan(head.as_ref(), request)? {
+        Plan::Unchanged => {
+            let head = head.expect("the planner leaves only an existing resource unchanged");
+            let number = head.meta.current_revision_id.number();
+            let info = rows::info(conn, id, number)?.ok_or_else(|| Error::Corrupt {
+                what: format!("resource {id}"),
+                reason: format!("its current revision {number} is missing"),
+            })?;
+            Ok(Written {
+                info,
+                meta: head.meta,
+                appended: false,
+            })
+        }
+        Plan::Append(appended) => append(conn, head.as_ref(), appended),
+    }
+}
+
+fn append(conn: &Connection, head: Option<&Head>, appended: Appended) -> Result<Written> {
+    let Appended {
+        mut info,
+        data,
+        meta,
+    } = appended;
+    let id = &info.resource_id;
+    let inserted = match data {
+        PlannedData::New(bytes) => {
+            let mut stmt = conn
+                .prepare_cached(
+                    "INSERT INTO revisions (resource_id, number, parent_number, schema_version, \
+                     data_hash, action, deleted, created_time, created_by, data) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )
+                .map_err(Error::store)?;
+            bind_info(&mut stmt, &info)?;
+            stmt.raw_bind_parameter(10, &bytes[..])
+                .map_err(Error::store)?;
+            stmt.raw_execute().map_err(Error::store)?
+        }
+        PlannedData::CopyOfCurrent => {
+            let current = head
+                .expect("the planner copies data only from an existing resource")
+                .meta
+                .current_revision_id
+                .number();
+            let mut stmt = conn
+                .prepare_cached(
+                    "INSERT INTO revisions (resource_id, number, parent_number, schema_version, \
+                     data_hash, action, deleted, created_time, created_by, data) \
+                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, data FROM revisions \
+                     WHERE resource_id = ?1 AND number = ?10",
+                )
+                .map_err(Error::store)?;
+            bind_info(&mut stmt, &info)?;
+            stmt.raw_bind_parameter(10, to_sql_int(current)?)
+                .map_err(Error::store)?;
+            let inserted = stmt.raw_execute().map_err(Error::store)?;
+            if inserted != 1 {
+                return Err(Error::Corrupt {
+                    what: format!("resource {id}"),
+                    reason: format!("its current revision {current} is missing"),
+                });
+            }
+            inserted
+        }
+    };
+    debug_assert_eq!(inserted, 1, "one revision is inserted");
+    let sequence = conn.last_insert_rowid();
+    info.sequence = u64::try_from(sequence).map_err(|_| Error::Corrupt {
+        what: format!("revision {}", info.revision_id),
+        reason: format!("sqlite gave it the negative sequence {sequence}"),
+    })?;
+    write_head(conn, head.is_none(), &meta, &info.data_hash.to_string())?;
+    Ok(Written {
+        info,
+        meta,
+        appended: true,
+    })
+}
+
+/// Binds parameters 1 to 9 of a revision insert: everything but the data.
+fn bind_info(stmt: &mut CachedStatement<'_>, info: &RevisionInfo) -> Result<()> {
+    let number = to_sql_int(info.number())?;
+    let parent = info
+        .parent_revision_id
+        .as_ref()
+        .map(|p| to_sql_int(p.number()))
+        .transpose()?;
+    let bind = |stmt: &mut CachedStatement<'_>| -> rusqlite::Result<()> {
+        stmt.raw_bind_parameter(1, info.resource_id.as_str())?;
+        stmt.raw_bind_parameter(2, number)?;
+        stmt.raw_bind_parameter(3, parent)?;
+        stmt.raw_bind_parameter(4, &*info.schema_version)?;
+        stmt.raw_bind_parameter(5, info.data_hash.to_string())?;
+        stmt.raw_bind_parameter(6, info.action.as_str())?;
+        stmt.raw_bind_parameter(7, info.deleted)?;
+        stmt.raw_bind_parameter(8, info.created_time.as_micros())?;
+        stmt.raw_bind_parameter(9, &*info.created_by)
+    };
+    bind(stmt).map_err(Error::store)
+}
+
+/// Inserts (for a new resource) or updates its head.
+fn write_head(conn: &Connection, new: bool, meta: &ResourceMeta, data_hash: &str) -> Result<()> {
+    let id = meta.resource_id.as_str();
+    let current = to_sql_int(meta.current_revision_id.number())?;
+    let count = to_sql_int(meta.total_revision_count)?;
+    let indexed =
+        serde_json::to_string(&meta.indexed_data).expect("a map of json values always serializes");
+    if new {
+        let mut stmt = conn
+            .prepare_cached(
+                "INSERT INTO heads (resource_id, model, current_number, revision_count, \
+                 schema_version, data_hash, created_time, created_by, updated_time, updated_by, \
+                 is_deleted, indexed_data) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )
+            .map_err(Error::store)?;
+        stmt.execute((
+            id,
+            meta.resource_id.model(),
+            current,
+            count,
+            &*meta.schema_version,
+            data_hash,
+            meta.created_time.as_micros(),
+            &*meta.created_by,
+            meta.updated_time.as_micros(),
+            &*meta.updated_by,
+            meta.is_deleted,
+            indexed,
+        ))
+        .map_err(Error::store)?;
+    } else {
+        let mut stmt = conn
+            .prepare_cached(
+                "UPDATE heads SET current_number = ?2, revision_count = ?3, schema_version = ?4, \
+                 data_hash = ?5, updated_time = ?6, updated_by = ?7, is_deleted = ?8, \
+                 indexed_data = ?9 WHERE resource_id = ?1",
+            )
+            .map_err(Error::store)?;
+        let updated = stmt
+            .execute((
+                id,
+                current,
+                count,
+                &*meta.schema_version,
+                data_hash,
+                meta.updated_time.as_micros(),
+                &*meta.updated_by,
+                meta.is_deleted,
+                indexed,
+            ))
+            .map_err(Error::store)?;
+        if updated != 1 {
+            return Err(Error::store(format!(
+                "the head of {id} vanished while it was being written"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Erases a resource's head and revisions; returns the head as it was.
+pub(crate) fn purge(conn: &Connection, id: &ResourceId) -> Result<Option<ResourceMeta>> {
+    let Some(head) = rows::head(conn, id)? else {
+        return Ok(None);
+    };
+    conn.prepare_cached("DELETE FROM revisions WHERE resource_id = ?1")
+        .and_then(|mut stmt| stmt.execute([id.as_str()]))
+        .map_err(Error::store)?;
+    conn.prepare_cached("DELETE FROM heads WHERE resource_id = ?1")
+        .and_then(|mut stmt| stmt.execute([id.as_str()]))
+        .map_err(Error::store)?;
+    Ok(Some(head.meta))
+}
+
+/// Records a model (or its new schema version and indexed fields).
+pub(crate) fn register_model(conn: &Connection, model: &ModelDescriptor) -> Result<()> {
+    let fields =
+        serde_json::to_string(&model.indexed_fields).expect("a list of strings always serializes");
+    conn.prepare_cached(
+        "INSERT INTO models (name, schema_version, indexed_fields) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (name) DO UPDATE SET schema_version = excluded.schema_version, \
+         indexed_fields = excluded.indexed_fields",
+    )
+    .and_then(|mut stmt| stmt.execute((&*model.name, &*model.schema_version, fields)))
+    .map_err(Error::store)?;
+    Ok(())
+}

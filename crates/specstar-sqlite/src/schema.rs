@@ -1,0 +1,150 @@
+//! The layout of the database file and its migrations.
+//!
+//! Three tables:
+//! - `models`: one row per registered model (name, schema version, indexed field paths), so a
+//!   file says which models it holds;
+//! - `heads`: one row per resource, its [`ResourceMeta`](specstar_core::ResourceMeta) plus the
+//!   current revision's data hash (what the planner needs), keyed by resource id. A
+//!   `WITHOUT ROWID` table: the resource id is the only key, so a head is one B-tree entry;
+//! - `revisions`: every revision ever appended, immutable. Its `sequence` is an
+//!   `AUTOINCREMENT` rowid, so it is store wide, only grows and is never reused, even after a
+//!   purge removed the newest rows. `UNIQUE(resource_id, number)` serves reads by revision number
+//!   and pages of history as index ranges.
+//!
+//! Times are integers of microseconds since the Unix epoch, booleans 0 or 1, data hashes their
+//! text form, indexed values a JSON object.
+//!
+//! The file's layout version is `PRAGMA user_version`. Opening a file applies the migrations it
+//! lacks, in one transaction; a file newer than this code is refused rather than misread.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, TransactionBehavior};
+use specstar_core::{Error, Result};
+
+use crate::error::SqliteError;
+
+/// Migration `i` brings a file from version `i` to version `i + 1`.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// The layout version this code writes: the number of migrations.
+pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+const V1: &str = "
+CREATE TABLE models (
+    name           TEXT PRIMARY KEY NOT NULL,
+    schema_version TEXT NOT NULL,
+    indexed_fields TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE heads (
+    resource_id    TEXT PRIMARY KEY NOT NULL,
+    model          TEXT NOT NULL,
+    current_number INTEGER NOT NULL,
+    revision_count INTEGER NOT NULL,
+    schema_version TEXT NOT NULL,
+    data_hash      TEXT NOT NULL,
+    created_time   INTEGER NOT NULL,
+    created_by     TEXT NOT NULL,
+    updated_time   INTEGER NOT NULL,
+    updated_by     TEXT NOT NULL,
+    is_deleted     INTEGER NOT NULL,
+    indexed_data   TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE INDEX heads_by_model ON heads (model, is_deleted);
+
+CREATE TABLE revisions (
+    sequence       INTEGER PRIMARY KEY AUTOINCREMENT,
+    resource_id    TEXT NOT NULL,
+    number         INTEGER NOT NULL,
+    parent_number  INTEGER,
+    schema_version TEXT NOT NULL,
+    data_hash      TEXT NOT NULL,
+    action         TEXT NOT NULL,
+    deleted        INTEGER NOT NULL,
+    created_time   INTEGER NOT NULL,
+    created_by     TEXT NOT NULL,
+    data           BLOB NOT NULL,
+    UNIQUE (resource_id, number)
+);
+";
+
+/// How the writer connection is set up.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WriterSettings {
+    pub busy_timeout: Duration,
+    pub wal_autocheckpoint: u32,
+    pub journal_size_limit: i64,
+}
+
+/// Sets up the writer connection: WAL, fsync at every commit, savepoint journals in memory.
+///
+/// # Errors
+/// [`SqliteError::NotWal`] when SQLite keeps another journal mode; SQLite's errors.
+pub(crate) fn configure_writer(
+    conn: &Connection,
+    path: &Path,
+    settings: WriterSettings,
+) -> Result<()> {
+    conn.busy_timeout(settings.busy_timeout)
+        .map_err(Error::store)?;
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))
+        .map_err(Error::store)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::store(SqliteError::NotWal {
+            path: path.to_owned(),
+            found: mode,
+        }));
+    }
+    // FULL: in WAL mode the WAL is synced at every commit, so a write that returned survives
+    // a crash or a power cut. (NORMAL would only sync at checkpoints.)
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(Error::store)?;
+    // Each write of a batch runs in a savepoint, whose journal then stays in memory.
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(Error::store)?;
+    conn.pragma_update(None, "wal_autocheckpoint", settings.wal_autocheckpoint)
+        .map_err(Error::store)?;
+    conn.pragma_update(None, "journal_size_limit", settings.journal_size_limit)
+        .map_err(Error::store)?;
+    Ok(())
+}
+
+/// Brings the file's layout to [`SCHEMA_VERSION`].
+///
+/// # Errors
+/// [`SqliteError::SchemaTooNew`] for a file written by newer code; SQLite's errors.
+pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    // IMMEDIATE: two processes opening a new file at once migrate it one after the other, and
+    // the second sees the first one's version.
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(Error::store)?;
+    let found: i64 = tx
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(Error::store)?;
+    if found > SCHEMA_VERSION {
+        return Err(Error::store(SqliteError::SchemaTooNew {
+            path: path.to_owned(),
+            found,
+            supported: SCHEMA_VERSION,
+        }));
+    }
+    if found == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let first = usize::try_from(found).map_err(|_| Error::Corrupt {
+        what: format!("sqlite store {}", path.display()),
+        reason: format!("schema version {found} is negative"),
+    })?;
+    for (version, migration) in MIGRATIONS.iter().enumerate().skip(first) {
+        tracing::info!(path = %path.display(), from = version, to = version + 1, "migrating sqlite store");
+        tx.execute_batch(migration).map_err(Error::store)?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+        .map_err(Error::store)?;
+    tx.commit().map_err(Error::store)
+}
