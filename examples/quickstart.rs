@@ -21,6 +21,9 @@ struct Args {
     /// Where the data lives (one SQLite file inside).
     #[arg(long, default_value = "./specstar-data")]
     data_dir: PathBuf,
+    /// Keep the data in memory instead (gone at exit; for demos and HTTP benchmarks).
+    #[arg(long, conflicts_with = "data_dir")]
+    in_memory: bool,
     /// After the walkthrough, serve the REST API on this address until Ctrl-C.
     #[arg(long, value_name = "ADDR")]
     serve: Option<std::net::SocketAddr>,
@@ -65,7 +68,11 @@ fn json(issue: &Issue) -> String {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let spec = Spec::open(&args.data_dir)?;
+    let (spec, place) = if args.in_memory {
+        (Spec::in_memory(), "memory".to_owned())
+    } else {
+        (Spec::open(&args.data_dir)?, args.data_dir.display().to_string())
+    };
     spec.add_model(
         Schema::<Issue>::new("v1")
             .index("status")
@@ -140,11 +147,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
-    println!(
-        "issues stored in {}: {}",
-        args.data_dir.display(),
-        mgr.count().await?
-    );
+    println!("issues stored in {place}: {}", mgr.count().await?);
 
     if let Some(addr) = args.serve {
         let listener = tokio::net::TcpListener::bind(addr).await?;

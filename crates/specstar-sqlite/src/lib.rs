@@ -239,8 +239,13 @@ impl Store for SqliteStore {
     }
 
     async fn read(&self, resource_id: &ResourceId, number: Option<u64>) -> Result<Option<Fetched>> {
-        self.readers
-            .with(|conn| rows::fetch(conn, resource_id, number))
+        self.readers.with(|conn| {
+            // One snapshot for the head and the revision.
+            let tx = conn.transaction().map_err(Error::store)?;
+            let fetched = rows::fetch(&tx, resource_id, number)?;
+            tx.commit().map_err(Error::store)?;
+            Ok(fetched)
+        })
     }
 
     async fn meta(&self, resource_id: &ResourceId) -> Result<Option<ResourceMeta>> {
