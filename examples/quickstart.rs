@@ -71,7 +71,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (spec, place) = if args.in_memory {
         (Spec::in_memory(), "memory".to_owned())
     } else {
-        (Spec::open(&args.data_dir)?, args.data_dir.display().to_string())
+        (
+            Spec::open(&args.data_dir)?,
+            args.data_dir.display().to_string(),
+        )
     };
     spec.add_model(
         Schema::<Issue>::new("v1")
