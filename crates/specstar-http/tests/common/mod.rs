@@ -3,42 +3,11 @@
 use std::sync::Arc;
 
 use reqwest::{Client, Method, RequestBuilder, Response};
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use specstar_core::{ModelDescriptor, Registry, Schema, Store, Timestamp};
+use specstar_core::{ModelDescriptor, Registry, Schema, Store};
 use specstar_http::{HttpConfig, Problem};
 
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
-pub struct Issue {
-    pub title: String,
-    pub description: Option<String>,
-    #[serde(default)]
-    pub status: Status,
-    #[serde(default)]
-    pub severity: Severity,
-    pub assignee: Option<String>,
-    pub due_date: Option<Timestamp>,
-    pub resolved_at: Option<Timestamp>,
-}
-
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    #[default]
-    Open,
-    InProgress,
-    Resolved,
-}
-
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    Low,
-    #[default]
-    Medium,
-    High,
-}
+pub use specstar_conformance::fixtures::Issue;
 
 /// A running server and a client pointed at it.
 pub struct Server {
