@@ -148,3 +148,35 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
         .map_err(Error::store)?;
     tx.commit().map_err(Error::store)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Durability rests on these two settings: a SIGKILL test cannot tell them apart from
+    /// `synchronous=NORMAL` (the page cache survives a killed process), so they are checked here.
+    #[test]
+    fn the_writer_syncs_the_wal_at_every_commit() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("pragmas.db");
+        let mut conn = Connection::open(&path).expect("a new database");
+        let settings = WriterSettings {
+            busy_timeout: Duration::from_secs(1),
+            wal_autocheckpoint: 1000,
+            journal_size_limit: 1 << 20,
+        };
+        configure_writer(&conn, &path, settings).expect("the writer is configured");
+        migrate(&mut conn, &path).expect("the layout is created");
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |row| row.get(0))
+            .expect("journal_mode");
+        let synchronous: i64 = conn
+            .pragma_query_value(None, "synchronous", |row| row.get(0))
+            .expect("synchronous");
+        assert_eq!(mode, "wal");
+        assert_eq!(
+            synchronous, 2,
+            "synchronous=FULL (2): the WAL is fsynced at every commit"
+        );
+    }
+}
