@@ -693,3 +693,54 @@ impl std::fmt::Display for Op {
         f.write_str(name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn queries_read_from_json() {
+        let query: Query = serde_json::from_value(json!({
+            "filter": {"or": [
+                {"field": {"data": "severity"}, "operator": "eq", "value": "high"},
+                {"not": {"field": {"meta": "created_by"}, "operator": "in", "value": ["bot"]}}
+            ]},
+            "sorts": [{"field": {"meta": "created_time"}, "direction": "desc"}],
+            "limit": 10
+        }))
+        .expect("a valid query");
+        let expected = Query::all()
+            .filter(Filter::Or(vec![
+                Filter::data("severity", Op::Eq, "high"),
+                Filter::meta(MetaField::CreatedBy, Op::In, json!(["bot"])).negate(),
+            ]))
+            .sort(Field::Meta(MetaField::CreatedTime), Direction::Desc)
+            .limit(10);
+        assert_eq!(query, expected);
+        let again: Query = serde_json::from_value(serde_json::to_value(&query).expect("writes"))
+            .expect("reads back");
+        assert_eq!(again, query);
+    }
+
+    #[test]
+    fn canonical_times_sort_as_instants() {
+        let t = |s: &str| canonical_timestamp(s.parse().expect("a time")).expect("in range");
+        assert_eq!(
+            t("2026-01-01T01:00:00+01:00"),
+            "2026-01-01T00:00:00.000000Z"
+        );
+        assert!(t("2026-01-01T00:00:00Z") < t("2026-01-01T00:00:00.5Z"));
+    }
+
+    #[test]
+    fn sort_keys_follow_sqlite_order() {
+        let k = |v: Value| SortKey::of(Some(v));
+        assert!(SortKey::of(None) < k(json!(-5)));
+        assert!(k(json!(9)) < k(json!(10)));
+        assert_eq!(k(json!(1)), k(json!(1.0)));
+        assert_eq!(k(json!(true)), k(json!(1)));
+        assert!(k(json!(1e9)) < k(json!("")));
+    }
+}
