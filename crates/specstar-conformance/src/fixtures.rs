@@ -117,3 +117,44 @@ pub async fn teams(store: &Arc<dyn Store>) -> ResourceManager<Team> {
     let model = register(store, Schema::<Team>::new("v1").index("name")).await;
     ResourceManager::new(model, store.clone()).expect("the model was declared with Team")
 }
+
+/// A model with a number, a time and a boolean indexed, for searches.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Task {
+    /// The task's name.
+    pub name: String,
+    /// Its estimate, if any.
+    pub points: Option<i64>,
+    /// When it is due, if ever.
+    pub due: Option<Timestamp>,
+    /// Whether it is done.
+    pub done: bool,
+    /// Notes, not indexed.
+    pub notes: String,
+}
+
+/// A task named `name` with `points`, not done, not due.
+pub fn task(name: &str, points: Option<i64>) -> Task {
+    Task {
+        name: name.to_owned(),
+        points,
+        due: None,
+        done: false,
+        notes: String::new(),
+    }
+}
+
+/// A manager of tasks in `store` (name, points, due and done indexed), with a fixed clock.
+pub async fn tasks(store: &Arc<dyn Store>) -> (ResourceManager<Task>, FixedClock) {
+    let schema = Schema::<Task>::new("v1")
+        .index("name")
+        .index("points")
+        .index("due")
+        .index("done");
+    let model = register(store, schema).await;
+    let clock = FixedClock::new(start_time());
+    let manager = ResourceManager::new(model, store.clone())
+        .expect("the model was declared with Task")
+        .with_context(WriteContext::default().with_clock(clock.clone()));
+    (manager, clock)
+}

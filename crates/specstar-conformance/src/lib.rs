@@ -17,6 +17,7 @@ pub mod fixtures;
 pub mod model;
 pub mod properties;
 pub mod scenarios;
+pub mod search;
 
 /// Reopens a persistent store over the same data, as a restarted process would.
 pub type Reopen =
@@ -77,6 +78,25 @@ macro_rules! store_suite {
             count_by_model,
             random_operation_sequences_match_the_model,
         );
+        $crate::store_suite!(@search $make;
+            search_operators,
+            search_and_or_not,
+            search_sorts_and_pages,
+            search_leaves_deleted_out,
+            search_refuses_bad_queries,
+            search_meta_fields,
+            search_times_compare_as_instants,
+            search_matches_the_definition,
+        );
+    };
+    (@search $make:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                let store = $make().await;
+                $crate::search::$name(store).await;
+            }
+        )*
     };
     (@tests $make:path; $($name:ident),* $(,)?) => {
         $(

@@ -108,6 +108,27 @@ pub enum Error {
         /// What is wrong, naming the field or option.
         reason: String,
     },
+    /// A query names a data field that is not indexed: only indexed fields can be searched or
+    /// sorted on. Declare it with `Schema::index`, or search on another field.
+    #[error(
+        "field {field:?} of model {model:?} is not indexed, so it cannot be searched or sorted \
+         on; indexed fields: {}",
+        list(indexed)
+    )]
+    UnindexedField {
+        /// The model searched.
+        model: String,
+        /// The field the query names.
+        field: String,
+        /// The model's indexed fields.
+        indexed: Vec<String>,
+    },
+    /// A query that cannot be run: a value that does not fit its operator or field.
+    #[error("invalid query: {reason}")]
+    InvalidQuery {
+        /// What is wrong, naming the field and operator.
+        reason: String,
+    },
     /// Stored data could not be decoded: the store holds something this version cannot read.
     #[error("stored data of {what} cannot be decoded: {reason}")]
     Corrupt {
@@ -126,6 +147,17 @@ impl Error {
     pub fn store(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self::Store(error.into())
     }
+}
+
+fn list(fields: &[String]) -> String {
+    if fields.is_empty() {
+        return "none".into();
+    }
+    fields
+        .iter()
+        .map(|f| format!("{f:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One reason data does not fit its model, at a JSON path (`$.severity`, `$.tags[2]`).

@@ -22,6 +22,8 @@ use crate::error::{Error, FieldError, FieldErrors, Result};
 use crate::hash::{DataHash, canonical_json};
 use crate::id::check_model_name;
 use crate::meta::IndexedValues;
+use crate::query::canonical_timestamp;
+use crate::time::Timestamp;
 
 /// What a Rust type needs to be a model: serde both ways and a JSON Schema.
 pub trait Model: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static {}
@@ -101,8 +103,9 @@ impl<T: Model> Schema<T> {
             if indexed_fields.iter().any(|f| f.path == path) {
                 return Err(invalid(format!("field {path:?} is indexed twice")));
             }
-            let field = IndexedField::new(&path)
+            let mut field = IndexedField::new(&path)
                 .ok_or_else(|| invalid(format!("indexed field path {path:?} is malformed")))?;
+            field.timestamp = field_is_timestamp(&json_schema, &json_schema, &field.segments);
             if !schema_has_field(&json_schema, &json_schema, &field.segments) {
                 return Err(invalid(format!(
                     "indexed field {path:?} is not a field of the model"
@@ -136,6 +139,7 @@ fn default_model_name<T>() -> String {
 pub struct IndexedField {
     path: String,
     segments: Vec<String>,
+    timestamp: bool,
 }
 
 impl IndexedField {
@@ -147,7 +151,15 @@ impl IndexedField {
         Some(Self {
             path: path.to_owned(),
             segments,
+            timestamp: false,
         })
+    }
+
+    /// Whether the field holds times (its JSON Schema says `format: date-time`): its values
+    /// are indexed in [canonical form](crate::query::canonical_timestamp), so that they
+    /// compare as instants.
+    pub fn is_timestamp(&self) -> bool {
+        self.timestamp
     }
 
     /// The dotted path, as declared.
@@ -155,13 +167,23 @@ impl IndexedField {
         &self.path
     }
 
-    /// The field's value in `data`; `Null` where the path is absent.
+    /// The field's value in `data` as it is indexed; `Null` where the path is absent. A time
+    /// is indexed in [canonical form](crate::query::canonical_timestamp).
     pub fn value_in(&self, data: &Value) -> Value {
         let mut node = data;
         for segment in &self.segments {
             match node.get(segment) {
                 Some(next) => node = next,
                 None => return Value::Null,
+            }
+        }
+        if self.timestamp {
+            let canonical = node
+                .as_str()
+                .and_then(|s| s.parse::<Timestamp>().ok())
+                .and_then(canonical_timestamp);
+            if let Some(text) = canonical {
+                return Value::String(text);
             }
         }
         node.clone()
@@ -188,6 +210,36 @@ fn schema_has_field(root: &Value, node: &Value, segments: &[String]) -> bool {
                     .any(|alt| schema_has_field(root, alt, segments))
             })
     })
+}
+
+/// Whether the property path `segments` of the JSON Schema `node` is a `date-time` string (or
+/// an optional one).
+fn field_is_timestamp(root: &Value, node: &Value, segments: &[String]) -> bool {
+    let node = resolve_ref(root, node);
+    let Some((first, rest)) = segments.split_first() else {
+        return is_date_time(root, node);
+    };
+    if let Some(property) = node.get("properties").and_then(|p| p.get(first)) {
+        if field_is_timestamp(root, property, rest) {
+            return true;
+        }
+    }
+    ["anyOf", "oneOf", "allOf"].iter().any(|key| {
+        node.get(key).and_then(Value::as_array).is_some_and(|alts| {
+            alts.iter()
+                .any(|alt| field_is_timestamp(root, alt, segments))
+        })
+    })
+}
+
+fn is_date_time(root: &Value, node: &Value) -> bool {
+    let node = resolve_ref(root, node);
+    node.get("format").and_then(Value::as_str) == Some("date-time")
+        || ["anyOf", "oneOf"].iter().any(|key| {
+            node.get(key)
+                .and_then(Value::as_array)
+                .is_some_and(|alts| alts.iter().any(|alt| is_date_time(root, alt)))
+        })
 }
 
 fn resolve_ref<'a>(root: &'a Value, node: &'a Value) -> &'a Value {

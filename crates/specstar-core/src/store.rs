@@ -17,6 +17,7 @@ use crate::error::Result;
 use crate::hash::DataHash;
 use crate::id::ResourceId;
 use crate::meta::ResourceMeta;
+use crate::query::Query;
 use crate::revision::{Action, RevisionInfo};
 use crate::schema::{EncodedData, IndexedField, ModelDef};
 use crate::time::Timestamp;
@@ -53,6 +54,25 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
 
     /// Counts the resources of a model, deleted ones only when `include_deleted`.
     async fn count(&self, model: &str, include_deleted: bool) -> Result<u64>;
+
+    /// The heads of a model's resources that match a query, in its order, its page only.
+    ///
+    /// The query comes [checked](Query::checked) against the model (the resource managers
+    /// check it): values fit their operators and times are in the form stores compare. The
+    /// answer must be what [`Query::matches`] and [`Query::page`] give over every head of the
+    /// model, computed from the store's indexes rather than by reading every resource.
+    ///
+    /// # Errors
+    /// [`Error::UnindexedField`](crate::Error::UnindexedField) for a data field the model did
+    /// not index at registration; store errors.
+    async fn search(&self, model: &str, query: &Query) -> Result<Vec<ResourceMeta>>;
+
+    /// How many of a model's resources match a query's filter (and deleted rule); its sorts,
+    /// offset and limit do not matter.
+    ///
+    /// # Errors
+    /// As [`search`](Self::search).
+    async fn count_matching(&self, model: &str, query: &Query) -> Result<u64>;
 }
 
 /// What a store needs to know of a model.

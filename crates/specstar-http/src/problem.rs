@@ -272,6 +272,18 @@ impl From<Error> for Problem {
                 "Patch cannot be applied",
                 detail,
             ),
+            Error::UnindexedField { .. } => Self::new(
+                StatusCode::BAD_REQUEST,
+                "unindexed_field",
+                "Field is not indexed",
+                detail,
+            ),
+            Error::InvalidQuery { .. } => Self::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                "Invalid query",
+                detail,
+            ),
             ref e @ Error::Corrupt { .. } => Self::internal("corrupt_data", e),
             ref e @ Error::Store(_) => Self::internal("store_error", e),
             ref e => Self::internal("internal_error", e),

@@ -4,6 +4,11 @@
 //! One lock guards the whole state, so every write is trivially atomic, the sequence numbers
 //! follow the order in which writes become visible, and readers never see a head without its
 //! revision. Revision data is shared (`Bytes`), so reads copy no data.
+//!
+//! Searches are answered from per-model indexes (see the `index` module): B-trees over the
+//! indexed fields narrow a search to candidates, and the query's own definition decides them.
+
+mod index;
 
 use std::collections::HashMap;
 
@@ -12,9 +17,11 @@ use bytes::Bytes;
 use parking_lot::RwLock;
 use specstar_core::plan::{Plan, PlannedData, plan};
 use specstar_core::{
-    Fetched, Head, ModelDescriptor, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage,
-    Store, StoredRevision, WriteRequest, Written,
+    Fetched, Head, ModelDescriptor, Query, ResourceId, ResourceMeta, Result, RevisionInfo,
+    RevisionPage, Store, StoredRevision, WriteRequest, Written,
 };
+
+use index::ModelIndex;
 
 /// A store in memory.
 #[derive(Debug, Default)]
@@ -25,7 +32,30 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 struct State {
     resources: HashMap<ResourceId, Entry>,
+    models: HashMap<String, ModelIndex>,
     last_sequence: u64,
+}
+
+impl State {
+    /// The heads of `model` that match `query`, unordered.
+    fn matching(&self, model: &str, query: &Query) -> Result<Vec<ResourceMeta>> {
+        let Some(index) = self.models.get(model) else {
+            query.check_fields(model, &[])?;
+            return Ok(Vec::new());
+        };
+        query.check_fields(model, &index.indexed)?;
+        let candidates = query.filter.as_ref().and_then(|f| index.candidates(f));
+        let ids: Box<dyn Iterator<Item = &ResourceId>> = match &candidates {
+            Some(ids) => Box::new(ids.iter()),
+            None => Box::new(index.ids.iter()),
+        };
+        Ok(ids
+            .filter_map(|id| self.resources.get(id))
+            .map(|e| &e.head.meta)
+            .filter(|meta| query.matches(meta))
+            .cloned()
+            .collect())
+    }
 }
 
 #[derive(Debug)]
@@ -52,7 +82,17 @@ impl MemoryStore {
 
 #[async_trait]
 impl Store for MemoryStore {
-    async fn register_model(&self, _model: &ModelDescriptor) -> Result<()> {
+    async fn register_model(&self, model: &ModelDescriptor) -> Result<()> {
+        let mut state = self.state.write();
+        let State {
+            resources, models, ..
+        } = &mut *state;
+        models
+            .entry(model.name.to_string())
+            .or_default()
+            .register(&model.indexed_fields, |id| {
+                resources.get(id).map(|e| &e.head.meta.indexed_data)
+            });
         Ok(())
     }
 
@@ -78,6 +118,7 @@ impl Store for MemoryStore {
                 .data
                 .clone(),
         };
+        let old = entry.map(|e| e.head.meta.indexed_data.clone());
         state.last_sequence += 1;
         let mut info = appended.info;
         info.sequence = state.last_sequence;
@@ -90,6 +131,11 @@ impl Store for MemoryStore {
             data,
         };
         let meta = head.meta.clone();
+        state
+            .models
+            .entry(request.resource_id.model().to_owned())
+            .or_default()
+            .update(&request.resource_id, old.as_ref(), Some(&meta.indexed_data));
         match state.resources.get_mut(&request.resource_id) {
             Some(entry) => {
                 entry.head = head;
@@ -152,7 +198,11 @@ impl Store for MemoryStore {
 
     async fn purge(&self, resource_id: &ResourceId) -> Result<Option<ResourceMeta>> {
         let mut state = self.state.write();
-        Ok(state.resources.remove(resource_id).map(|e| e.head.meta))
+        let removed = state.resources.remove(resource_id).map(|e| e.head.meta);
+        if let (Some(meta), Some(index)) = (&removed, state.models.get_mut(resource_id.model())) {
+            index.update(resource_id, Some(&meta.indexed_data), None);
+        }
+        Ok(removed)
     }
 
     async fn count(&self, model: &str, include_deleted: bool) -> Result<u64> {
@@ -163,5 +213,14 @@ impl Store for MemoryStore {
             .filter(|(id, e)| id.model() == model && (include_deleted || !e.head.meta.is_deleted))
             .count();
         Ok(count as u64)
+    }
+
+    async fn search(&self, model: &str, query: &Query) -> Result<Vec<ResourceMeta>> {
+        let matching = self.state.read().matching(model, query)?;
+        Ok(query.page(matching))
+    }
+
+    async fn count_matching(&self, model: &str, query: &Query) -> Result<u64> {
+        Ok(self.state.read().matching(model, query)?.len() as u64)
     }
 }

@@ -205,5 +205,5 @@ pub(crate) fn register_model(conn: &Connection, model: &ModelDescriptor) -> Resu
     )
     .and_then(|mut stmt| stmt.execute((&*model.name, &*model.schema_version, fields)))
     .map_err(Error::store)?;
-    Ok(())
+    crate::search::create_indexes(conn, model)
 }

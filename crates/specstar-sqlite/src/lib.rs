@@ -42,6 +42,7 @@ mod integrity;
 mod reader;
 mod rows;
 mod schema;
+mod search;
 mod writer;
 
 use std::fmt;
@@ -51,8 +52,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 use specstar_core::{
-    Error, Fetched, ModelDescriptor, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage,
-    Store, WriteRequest, Written,
+    Error, Fetched, ModelDescriptor, Query, ResourceId, ResourceMeta, Result, RevisionInfo,
+    RevisionPage, Store, WriteRequest, Written,
 };
 
 pub use error::SqliteError;
@@ -274,5 +275,24 @@ impl Store for SqliteStore {
     async fn count(&self, model: &str, include_deleted: bool) -> Result<u64> {
         self.readers
             .with(|conn| rows::count(conn, model, include_deleted))
+    }
+
+    async fn search(&self, model: &str, query: &Query) -> Result<Vec<ResourceMeta>> {
+        self.readers.with(|conn| {
+            // One snapshot for the model's fields and the heads.
+            let tx = conn.transaction().map_err(Error::store)?;
+            let found = search::search(&tx, model, query)?;
+            tx.commit().map_err(Error::store)?;
+            Ok(found)
+        })
+    }
+
+    async fn count_matching(&self, model: &str, query: &Query) -> Result<u64> {
+        self.readers.with(|conn| {
+            let tx = conn.transaction().map_err(Error::store)?;
+            let count = search::count(&tx, model, query)?;
+            tx.commit().map_err(Error::store)?;
+            Ok(count)
+        })
     }
 }

@@ -23,6 +23,8 @@ macro_rules! head_columns {
     };
 }
 
+pub(crate) use head_columns;
+
 /// The revision columns, in the order [`decode_info`] reads them.
 macro_rules! revision_columns {
     () => {
@@ -204,7 +206,7 @@ pub(crate) fn to_sql_int(number: u64) -> Result<i64> {
     })
 }
 
-fn decode_head(id: &ResourceId, row: &Row<'_>, at: usize) -> Result<Head> {
+pub(crate) fn decode_head(id: &ResourceId, row: &Row<'_>, at: usize) -> Result<Head> {
     let cols = Columns::new(row, || format!("head of {id}"));
     let current = cols.number(at)?;
     let indexed: String = cols.get(at + 9)?;

@@ -9,6 +9,7 @@ use crate::context::WriteContext;
 use crate::error::{Error, Result};
 use crate::id::{ResourceId, RevisionId, RevisionRef};
 use crate::meta::ResourceMeta;
+use crate::query::Query;
 use crate::revision::{Action, RevisionInfo};
 use crate::schema::{EncodedData, ModelDef};
 use crate::store::{Change, RevisionPage, Store, WriteRequest, Written};
@@ -401,5 +402,43 @@ impl DynResourceManager {
     /// Store errors.
     pub async fn count(&self, include_deleted: bool) -> Result<u64> {
         self.store.count(self.model.name(), include_deleted).await
+    }
+
+    /// The heads of the resources matching `query`, in its order, its page only.
+    ///
+    /// # Errors
+    /// [`Error::UnindexedField`] for a data field that is not indexed, [`Error::InvalidQuery`]
+    /// for a value that does not fit its operator or field; store errors.
+    pub async fn search(&self, query: &Query) -> Result<Vec<ResourceMeta>> {
+        let query = query.checked(&self.model)?;
+        self.store.search(self.model.name(), &query).await
+    }
+
+    /// The resources matching `query` with their current data (the tombstone's for a deleted
+    /// one), in its order. Each resource's data is read after the search, so a resource purged
+    /// in between is left out and one written in between comes with its newer data.
+    ///
+    /// # Errors
+    /// As [`search`](Self::search).
+    pub async fn search_resources(&self, query: &Query) -> Result<Vec<Found>> {
+        let metas = self.search(query).await?;
+        let mut found = Vec::with_capacity(metas.len());
+        for meta in metas {
+            match self.read(&meta.resource_id, None, true).await {
+                Ok(resource) => found.push(resource),
+                Err(Error::ResourceNotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(found)
+    }
+
+    /// How many resources match `query` (its sorts, offset and limit aside).
+    ///
+    /// # Errors
+    /// As [`search`](Self::search).
+    pub async fn count_matching(&self, query: &Query) -> Result<u64> {
+        let query = query.checked(&self.model)?;
+        self.store.count_matching(self.model.name(), &query).await
     }
 }

@@ -7,6 +7,7 @@ use crate::context::WriteContext;
 use crate::error::{Error, Result};
 use crate::id::RevisionRef;
 use crate::meta::ResourceMeta;
+use crate::query::Query;
 use crate::revision::{Action, RevisionInfo};
 use crate::schema::{EncodedData, Model, ModelDef};
 use crate::store::{RevisionPage, Store};
@@ -345,5 +346,60 @@ impl<T: Model> ResourceManager<T> {
     /// Store errors.
     pub async fn count_including_deleted(&self) -> Result<u64> {
         self.inner.count(true).await
+    }
+
+    /// The heads of the resources matching `query`, in its order, its page only.
+    ///
+    /// ```
+    /// # async fn demo(mgr: specstar_core::ResourceManager<serde_json::Value>) -> specstar_core::Result<()> {
+    /// use specstar_core::{Direction, Field, Filter, MetaField, Op, Query};
+    /// let open_first = Query::all()
+    ///     .filter(Filter::data("status", Op::Eq, "open"))
+    ///     .sort(Field::Meta(MetaField::CreatedTime), Direction::Desc)
+    ///     .limit(20);
+    /// let heads = mgr.search(&open_first).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::UnindexedField`] for a data field that is not indexed, [`Error::InvalidQuery`]
+    /// for a value that does not fit its operator or field; store errors.
+    pub async fn search(&self, query: &Query) -> Result<Vec<ResourceMeta>> {
+        self.inner.search(query).await
+    }
+
+    /// The resources matching `query`, each with its current data (the last data of a deleted
+    /// one), in its order.
+    ///
+    /// # Errors
+    /// As [`search`](Self::search), and decoding errors.
+    pub async fn search_resources(&self, query: &Query) -> Result<Vec<Resource<T>>> {
+        self.inner
+            .search_resources(query)
+            .await?
+            .into_iter()
+            .map(Self::typed)
+            .collect()
+    }
+
+    /// The current data of the resources matching `query`, in its order.
+    ///
+    /// # Errors
+    /// As [`search_resources`](Self::search_resources).
+    pub async fn search_data(&self, query: &Query) -> Result<Vec<T>> {
+        Ok(self
+            .search_resources(query)
+            .await?
+            .into_iter()
+            .map(|r| r.data)
+            .collect())
+    }
+
+    /// How many resources match `query` (its sorts, offset and limit aside).
+    ///
+    /// # Errors
+    /// As [`search`](Self::search).
+    pub async fn count_matching(&self, query: &Query) -> Result<u64> {
+        self.inner.count_matching(query).await
     }
 }

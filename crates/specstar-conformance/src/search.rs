@@ -1,0 +1,511 @@
+//! The search scenarios: every operator, and/or/not, sorts with ties, pages, the deleted rule,
+//! refusals, meta fields and times, each against exact expected ids; and the property test
+//! comparing a store's search and count with the core's definition over random data.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use serde_json::{Value, json};
+use specstar_core::{
+    Direction, Error, Field, Filter, MetaField, Op, Query, ResourceManager, ResourceMeta, Timestamp,
+};
+
+use crate::TestStore;
+use crate::fixtures::{Task, start_time, task, tasks};
+
+/// The keys (`task:<key>`) of the heads, in order.
+fn keys(metas: &[ResourceMeta]) -> Vec<String> {
+    metas
+        .iter()
+        .map(|m| m.resource_id.key().to_owned())
+        .collect()
+}
+
+/// Creates tasks with the given keys and points; returns the manager.
+async fn seeded(t: &TestStore, rows: &[(&str, &str, Option<i64>)]) -> ResourceManager<Task> {
+    let (mgr, _) = tasks(&t.store).await;
+    for (key, name, points) in rows {
+        mgr.create_with_id(format!("task:{key}"), task(name, *points))
+            .await
+            .unwrap();
+    }
+    mgr
+}
+
+async fn find(mgr: &ResourceManager<Task>, filter: Filter) -> Vec<String> {
+    let query = Query::all().filter(filter);
+    let found = keys(&mgr.search(&query).await.unwrap());
+    assert_eq!(
+        mgr.count_matching(&query).await.unwrap(),
+        found.len() as u64,
+        "count agrees with search"
+    );
+    found
+}
+
+fn points(op: Op, value: impl Into<Value>) -> Filter {
+    Filter::data("points", op, value)
+}
+
+fn name(op: Op, value: impl Into<Value>) -> Filter {
+    Filter::data("name", op, value)
+}
+
+/// Every operator on data fields; numbers compare as numbers (10 > 9), types never mix.
+pub async fn search_operators(t: TestStore) {
+    let mgr = seeded(
+        &t,
+        &[
+            ("a", "alpha", Some(2)),
+            ("b", "beta", Some(10)),
+            ("c", "cab", Some(9)),
+            ("d", "delta", None),
+        ],
+    )
+    .await;
+    assert_eq!(find(&mgr, points(Op::Eq, 10)).await, ["b"]);
+    assert_eq!(find(&mgr, points(Op::Eq, 10.0)).await, ["b"]);
+    assert_eq!(find(&mgr, points(Op::Ne, 10)).await, ["a", "c", "d"]);
+    assert_eq!(find(&mgr, points(Op::Gt, 9)).await, ["b"]);
+    assert_eq!(find(&mgr, points(Op::Gte, 9)).await, ["b", "c"]);
+    assert_eq!(find(&mgr, points(Op::Lt, 9)).await, ["a"]);
+    assert_eq!(find(&mgr, points(Op::Lte, 9.5)).await, ["a", "c"]);
+    assert_eq!(
+        find(&mgr, points(Op::In, json!([2, 9, 7]))).await,
+        ["a", "c"]
+    );
+    assert_eq!(
+        find(&mgr, points(Op::NotIn, json!([2, 9]))).await,
+        ["b", "d"]
+    );
+    assert_eq!(
+        find(&mgr, points(Op::In, json!([]))).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(find(&mgr, points(Op::IsNull, true)).await, ["d"]);
+    assert_eq!(find(&mgr, points(Op::IsNull, false)).await, ["a", "b", "c"]);
+    assert_eq!(find(&mgr, points(Op::Exists, true)).await, ["a", "b", "c"]);
+    assert_eq!(find(&mgr, points(Op::Exists, false)).await, ["d"]);
+    // A string never equals or orders against a number.
+    assert_eq!(find(&mgr, points(Op::Eq, "10")).await, Vec::<String>::new());
+    assert_eq!(find(&mgr, points(Op::Gt, "1")).await, Vec::<String>::new());
+    assert_eq!(find(&mgr, name(Op::Gt, "beta")).await, ["c", "d"]);
+    assert_eq!(
+        find(&mgr, name(Op::Contains, "a")).await,
+        ["a", "b", "c", "d"]
+    );
+    assert_eq!(find(&mgr, name(Op::Contains, "lt")).await, ["d"]);
+    assert_eq!(
+        find(&mgr, name(Op::Contains, "LT")).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(find(&mgr, name(Op::StartsWith, "be")).await, ["b"]);
+    assert_eq!(find(&mgr, name(Op::EndsWith, "ta")).await, ["b", "d"]);
+    assert_eq!(
+        find(&mgr, name(Op::StartsWith, "")).await,
+        ["a", "b", "c", "d"]
+    );
+    assert_eq!(
+        find(&mgr, name(Op::Contains, "%")).await,
+        Vec::<String>::new()
+    );
+    let done = Filter::data("done", Op::Eq, true);
+    assert_eq!(find(&mgr, done.clone()).await, Vec::<String>::new());
+    let mut finished = task("beta", Some(10));
+    finished.done = true;
+    mgr.update("task:b", finished).await.unwrap();
+    assert_eq!(find(&mgr, done).await, ["b"]);
+    assert_eq!(
+        find(&mgr, Filter::data("done", Op::Ne, true)).await,
+        ["a", "c", "d"]
+    );
+    // true is not the number 1.
+    assert_eq!(
+        find(&mgr, Filter::data("done", Op::Eq, 1)).await,
+        Vec::<String>::new()
+    );
+}
+
+/// And, or and not, nested; not of a condition on a null value holds.
+pub async fn search_and_or_not(t: TestStore) {
+    let mgr = seeded(
+        &t,
+        &[
+            ("a", "alpha", Some(2)),
+            ("b", "beta", Some(10)),
+            ("c", "cab", Some(9)),
+            ("d", "delta", None),
+        ],
+    )
+    .await;
+    let and = Filter::And(vec![points(Op::Gt, 1), name(Op::Contains, "ta")]);
+    assert_eq!(find(&mgr, and.clone()).await, ["b"]);
+    let or = Filter::Or(vec![points(Op::Eq, 2), name(Op::Eq, "delta")]);
+    assert_eq!(find(&mgr, or.clone()).await, ["a", "d"]);
+    assert_eq!(find(&mgr, and.negate()).await, ["a", "c", "d"]);
+    assert_eq!(find(&mgr, points(Op::Gt, 5).negate()).await, ["a", "d"]);
+    let nested = Filter::And(vec![or.negate(), Filter::Or(vec![points(Op::Lt, 10)])]);
+    assert_eq!(find(&mgr, nested).await, ["c"]);
+    assert_eq!(find(&mgr, Filter::And(vec![])).await, ["a", "b", "c", "d"]);
+    assert_eq!(find(&mgr, Filter::Or(vec![])).await, Vec::<String>::new());
+}
+
+/// Sorts on data and meta fields; ties go by resource id; nulls first ascending; pages.
+pub async fn search_sorts_and_pages(t: TestStore) {
+    let mgr = seeded(
+        &t,
+        &[
+            ("e", "x", Some(5)),
+            ("a", "x", Some(10)),
+            ("d", "y", None),
+            ("b", "y", Some(5)),
+            ("c", "z", Some(9)),
+        ],
+    )
+    .await;
+    let by_points = |d| Query::all().sort(Field::Data("points".into()), d);
+    let asc = keys(&mgr.search(&by_points(Direction::Asc)).await.unwrap());
+    assert_eq!(asc, ["d", "b", "e", "c", "a"]);
+    let desc = keys(&mgr.search(&by_points(Direction::Desc)).await.unwrap());
+    assert_eq!(desc, ["a", "c", "b", "e", "d"]);
+    let two = Query::all()
+        .sort(Field::Data("name".into()), Direction::Desc)
+        .sort(Field::Data("points".into()), Direction::Asc);
+    assert_eq!(
+        keys(&mgr.search(&two).await.unwrap()),
+        ["c", "d", "b", "e", "a"]
+    );
+    assert_eq!(
+        keys(&mgr.search(&Query::all()).await.unwrap()),
+        ["a", "b", "c", "d", "e"],
+        "resource id is the default order"
+    );
+    let page = by_points(Direction::Asc).offset(1).limit(2);
+    assert_eq!(keys(&mgr.search(&page).await.unwrap()), ["b", "e"]);
+    assert_eq!(
+        mgr.count_matching(&page).await.unwrap(),
+        5,
+        "count ignores the page"
+    );
+    let past = by_points(Direction::Asc).offset(9);
+    assert!(mgr.search(&past).await.unwrap().is_empty());
+    let none = by_points(Direction::Asc).limit(0);
+    assert!(mgr.search(&none).await.unwrap().is_empty());
+    let by_count = Query::all()
+        .sort(Field::Meta(MetaField::TotalRevisionCount), Direction::Desc)
+        .limit(1);
+    mgr.update("task:c", task("z", Some(1))).await.unwrap();
+    assert_eq!(keys(&mgr.search(&by_count).await.unwrap()), ["c"]);
+    let data = mgr
+        .search_data(&Query::all().filter(points(Op::Eq, 1)))
+        .await
+        .unwrap();
+    assert_eq!(data, [task("z", Some(1))]);
+}
+
+/// Deleted resources are left out unless asked for, and then can be told apart.
+pub async fn search_leaves_deleted_out(t: TestStore) {
+    let mgr = seeded(&t, &[("a", "x", Some(1)), ("b", "x", Some(2))]).await;
+    mgr.delete("task:a").await.unwrap();
+    let x = Query::all().filter(name(Op::Eq, "x"));
+    assert_eq!(keys(&mgr.search(&x).await.unwrap()), ["b"]);
+    assert_eq!(mgr.count_matching(&x).await.unwrap(), 1);
+    let all = x.clone().include_deleted();
+    assert_eq!(keys(&mgr.search(&all).await.unwrap()), ["a", "b"]);
+    assert_eq!(mgr.count_matching(&all).await.unwrap(), 2);
+    let deleted = all.filter(Filter::meta(MetaField::IsDeleted, Op::Eq, true));
+    assert_eq!(keys(&mgr.search(&deleted).await.unwrap()), ["a"]);
+    mgr.restore("task:a").await.unwrap();
+    assert_eq!(keys(&mgr.search(&x).await.unwrap()), ["a", "b"]);
+    mgr.permanently_delete("task:b").await.unwrap();
+    assert_eq!(keys(&mgr.search(&x).await.unwrap()), ["a"]);
+    // An update moves the resource in the index.
+    mgr.update("task:a", task("y", Some(1))).await.unwrap();
+    assert!(mgr.search(&x).await.unwrap().is_empty());
+}
+
+/// A condition or sort on a field that is not indexed is refused, naming it; values that do
+/// not fit their operator are refused.
+pub async fn search_refuses_bad_queries(t: TestStore) {
+    let mgr = seeded(&t, &[("a", "x", Some(1))]).await;
+    let unindexed = Query::all().filter(Filter::data("notes", Op::Eq, ""));
+    match mgr.search(&unindexed).await {
+        Err(Error::UnindexedField { field, model, .. }) => {
+            assert_eq!(field, "notes");
+            assert_eq!(model, "task");
+        }
+        other => panic!("expected UnindexedField, got {other:?}"),
+    }
+    let error = mgr.count_matching(&unindexed).await.unwrap_err();
+    assert!(error.to_string().contains("\"notes\""), "{error}");
+    let sorted = Query::all().sort(Field::Data("notes".into()), Direction::Asc);
+    assert!(matches!(
+        mgr.search(&sorted).await,
+        Err(Error::UnindexedField { .. })
+    ));
+    for bad in [
+        points(Op::In, 1),
+        points(Op::Eq, Value::Null),
+        name(Op::Contains, 3),
+        points(Op::IsNull, "yes"),
+        Filter::data("done", Op::Gt, true),
+        Filter::meta(MetaField::CreatedTime, Op::Gt, "yesterday"),
+        Filter::meta(MetaField::TotalRevisionCount, Op::Eq, "1"),
+        Filter::data("due", Op::Lt, "soon"),
+    ] {
+        let query = Query::all().filter(bad.clone());
+        assert!(
+            matches!(mgr.search(&query).await, Err(Error::InvalidQuery { .. })),
+            "{bad:?} is refused"
+        );
+    }
+}
+
+/// Meta fields: times as instants, users, revision counts, ids.
+pub async fn search_meta_fields(t: TestStore) {
+    let (mgr, clock) = tasks(&t.store).await;
+    for (i, key) in ["a", "b", "c"].iter().enumerate() {
+        clock.set(at(i as i64 * 60));
+        mgr.as_user(format!("user-{key}"))
+            .create_with_id(format!("task:{key}"), task(key, None))
+            .await
+            .unwrap();
+    }
+    clock.set(at(600));
+    mgr.as_user("zed")
+        .update("task:a", task("a2", None))
+        .await
+        .unwrap();
+    let meta = |field, op, value: Value| Filter::meta(field, op, value);
+    let after = meta(
+        MetaField::CreatedTime,
+        Op::Gte,
+        json!("2026-01-01T00:01:00Z"),
+    );
+    assert_eq!(find(&mgr, after).await, ["b", "c"]);
+    // The same instant at another offset.
+    let before = meta(
+        MetaField::CreatedTime,
+        Op::Lt,
+        json!("2026-01-01T01:01:00+01:00"),
+    );
+    assert_eq!(find(&mgr, before).await, ["a"]);
+    let updated = meta(MetaField::UpdatedTime, Op::Eq, json!(at(600).to_string()));
+    assert_eq!(find(&mgr, updated).await, ["a"]);
+    assert_eq!(
+        find(&mgr, meta(MetaField::CreatedBy, Op::Eq, json!("user-b"))).await,
+        ["b"]
+    );
+    assert_eq!(
+        find(
+            &mgr,
+            meta(MetaField::UpdatedBy, Op::In, json!(["zed", "user-c"]))
+        )
+        .await,
+        ["a", "c"]
+    );
+    assert_eq!(
+        find(&mgr, meta(MetaField::TotalRevisionCount, Op::Gt, json!(1))).await,
+        ["a"]
+    );
+    assert_eq!(
+        find(&mgr, meta(MetaField::ResourceId, Op::EndsWith, json!(":b"))).await,
+        ["b"]
+    );
+    assert_eq!(
+        find(&mgr, meta(MetaField::SchemaVersion, Op::Eq, json!("v1"))).await,
+        ["a", "b", "c"]
+    );
+    assert_eq!(
+        find(&mgr, meta(MetaField::CreatedBy, Op::IsNull, json!(true))).await,
+        Vec::<String>::new()
+    );
+    let newest = Query::all()
+        .sort(Field::Meta(MetaField::CreatedTime), Direction::Desc)
+        .limit(1);
+    assert_eq!(keys(&mgr.search(&newest).await.unwrap()), ["c"]);
+}
+
+/// Times in indexed data compare as instants, whatever their offset or precision.
+pub async fn search_times_compare_as_instants(t: TestStore) {
+    let (mgr, _) = tasks(&t.store).await;
+    let dues = [
+        ("a", "2026-03-01T10:00:00Z"),
+        ("b", "2026-03-01T10:00:00.5Z"),
+        ("c", "2026-03-01T09:30:00Z"),
+    ];
+    for (key, due) in dues {
+        let mut data = task(key, None);
+        data.due = Some(due.parse().unwrap());
+        mgr.create_with_id(format!("task:{key}"), data)
+            .await
+            .unwrap();
+    }
+    let due = |op, value: &str| Filter::data("due", op, value);
+    assert_eq!(find(&mgr, due(Op::Gt, "2026-03-01T10:00:00Z")).await, ["b"]);
+    assert_eq!(
+        find(&mgr, due(Op::Eq, "2026-03-01T11:00:00+01:00")).await,
+        ["a"]
+    );
+    assert_eq!(
+        find(&mgr, due(Op::Lt, "2026-03-01T10:00:00+00:00")).await,
+        ["c"]
+    );
+    let by_due = Query::all().sort(Field::Data("due".into()), Direction::Asc);
+    assert_eq!(keys(&mgr.search(&by_due).await.unwrap()), ["c", "a", "b"]);
+    let read = mgr.get("task:b").await.unwrap();
+    assert_eq!(
+        read.data.due,
+        Some("2026-03-01T10:00:00.5Z".parse().unwrap())
+    );
+}
+
+fn at(seconds: i64) -> Timestamp {
+    Timestamp::from_micros(start_time().as_micros() + seconds * 1_000_000).expect("in range")
+}
+
+/// Cases per run: `PROPTEST_CASES` if set, else 32.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(32)
+}
+
+fn random_task() -> impl Strategy<Value = (Task, bool)> {
+    (
+        0..4u8,
+        prop::option::of(-2..4i64),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(n, points, done, deleted)| {
+            let mut t = task(["a", "ab", "b", "ba"][n as usize], points);
+            t.done = done;
+            (t, deleted)
+        })
+}
+
+fn random_condition() -> impl Strategy<Value = Filter> {
+    let op = prop::sample::select(vec![Op::Eq, Op::Ne, Op::Gt, Op::Gte, Op::Lt, Op::Lte]);
+    prop_oneof![
+        (op.clone(), -2..4i64).prop_map(|(op, v)| points(op, v)),
+        (
+            op.clone(),
+            prop::sample::select(vec!["a", "ab", "b", "c", ""])
+        )
+            .prop_map(|(op, v)| name(op, v)),
+        (
+            prop::sample::select(vec![Op::Contains, Op::StartsWith, Op::EndsWith]),
+            prop::sample::select(vec!["a", "b", ""])
+        )
+            .prop_map(|(op, v)| name(op, v)),
+        (any::<bool>(), prop::collection::vec(-2..4i64, 0..3))
+            .prop_map(|(not, vs)| points(if not { Op::NotIn } else { Op::In }, json!(vs))),
+        (any::<bool>(), any::<bool>())
+            .prop_map(|(null, v)| points(if null { Op::IsNull } else { Op::Exists }, v)),
+        any::<bool>().prop_map(|v| Filter::data("done", Op::Eq, v)),
+        (op, 1..4u64).prop_map(|(op, v)| Filter::meta(MetaField::TotalRevisionCount, op, v)),
+    ]
+}
+
+fn random_filter() -> impl Strategy<Value = Filter> {
+    random_condition().prop_recursive(3, 12, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Filter::And),
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Filter::Or),
+            inner.prop_map(Filter::negate),
+        ]
+    })
+}
+
+fn random_query() -> impl Strategy<Value = Query> {
+    let field = prop::sample::select(vec![
+        Field::Data("points".into()),
+        Field::Data("name".into()),
+        Field::Data("done".into()),
+        Field::Meta(MetaField::TotalRevisionCount),
+        Field::Meta(MetaField::IsDeleted),
+    ]);
+    let sort = (field, any::<bool>()).prop_map(|(f, desc)| specstar_core::Sort {
+        field: f,
+        direction: if desc {
+            Direction::Desc
+        } else {
+            Direction::Asc
+        },
+    });
+    (
+        prop::option::of(random_filter()),
+        prop::collection::vec(sort, 0..3),
+        0..4u64,
+        prop::option::of(0..5u64),
+        any::<bool>(),
+    )
+        .prop_map(|(filter, sorts, offset, limit, include_deleted)| Query {
+            filter,
+            sorts,
+            offset,
+            limit,
+            include_deleted,
+        })
+}
+
+/// Random data and random queries: a store's search and count equal the core's definition
+/// ([`Query::matches`], [`Query::page`]) run over every head.
+pub async fn search_matches_the_definition(t: TestStore) {
+    let (mgr, _) = tasks(&t.store).await;
+    let case = AtomicU64::new(0);
+    let handle = tokio::runtime::Handle::current();
+    let config = Config {
+        cases: cases(),
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let strategy = (
+        prop::collection::vec((random_task(), prop::option::of(random_task())), 0..8),
+        prop::collection::vec(random_query(), 1..6),
+    );
+    let result = tokio::task::block_in_place(|| {
+        TestRunner::new(config).run(&strategy, |(rows, queries)| {
+            // Each case has ids of its own; its queries look at those only.
+            let n = case.fetch_add(1, Ordering::Relaxed);
+            handle.block_on(async {
+                let mgr = mgr.clone();
+                let mut heads = Vec::new();
+                for (i, ((data, deleted), update)) in rows.iter().enumerate() {
+                    let id = format!("task:case{n}-{i}");
+                    mgr.create_with_id(&id, data.clone()).await.unwrap();
+                    if let Some((next, _)) = update {
+                        mgr.update(&id, next.clone()).await.unwrap();
+                    }
+                    if *deleted {
+                        mgr.delete(&id).await.unwrap();
+                    }
+                    heads.push(mgr.get_meta(&id).await.unwrap());
+                }
+                for query in queries {
+                    // Only this case's resources.
+                    let query = query.filter(Filter::meta(
+                        MetaField::ResourceId,
+                        Op::StartsWith,
+                        format!("task:case{n}-"),
+                    ));
+                    let expected: Vec<ResourceMeta> =
+                        heads.iter().filter(|m| query.matches(m)).cloned().collect();
+                    let count = expected.len() as u64;
+                    let expected = keys(&query.page(expected));
+                    let actual = keys(&mgr.search(&query).await.unwrap());
+                    prop_assert_eq!(&actual, &expected, "search {:?}", query);
+                    let counted = mgr.count_matching(&query).await.unwrap();
+                    prop_assert_eq!(counted, count, "count {:?}", query);
+                }
+                Ok(())
+            })
+        })
+    });
+    if let Err(failure) = result {
+        panic!("the store's search departs from the definition: {failure}");
+    }
+}

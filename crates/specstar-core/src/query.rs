@@ -1,0 +1,746 @@
+//! Search: the query model every store answers, and the one definition of what it means.
+//!
+//! A [`Query`] is a [`Filter`] tree (conditions combined with and, or, not), sorts, an offset,
+//! a limit and whether deleted resources count. A [`Condition`] names a [`Field`] — a meta
+//! field of the head or an *indexed* data field — an [`Op`] and a JSON value. Queries are
+//! plain serde data, so the HTTP layer can take them as JSON.
+//!
+//! Stores answer queries from their own indexes (SQL over indexed columns, in-memory B-trees),
+//! but they must all give the same answer, so the meaning is defined once, here, by
+//! [`Query::matches`] and [`sort_key`]; the memory store runs them as they are and the
+//! conformance suite checks every other store against them on random data.
+//!
+//! # Comparison semantics
+//!
+//! Values are typed, and a comparison only ever holds between values of the same type:
+//! - **numbers** compare as numbers (`10 > 9`, `1 == 1.0`);
+//! - **strings** compare by their UTF-8 bytes (code-point order), case-sensitively;
+//! - **booleans** support `eq`, `ne`, `in` and `not_in` only;
+//! - a stored value of another type than the condition's value (a string against a number, a
+//!   `null`, an absent field, an array) satisfies no comparison: `gt 5` never matches `"7"`.
+//!   `ne` and `not_in` are the negations of `eq` and `in`, so they *do* match those values.
+//! - `is_null: true` matches a null or absent value; `exists: true` matches a present, non-null
+//!   value (stores keep an absent indexed field as null, so the two are each other's negation).
+//! - `contains`, `starts_with`, `ends_with` take a string and match string values,
+//!   case-sensitively.
+//!
+//! **Timestamps compare as instants.** Meta times (`created_time`, `updated_time`) are instants
+//! natively: the condition's value is an RFC 3339 string, at any offset. An indexed data field
+//! whose JSON Schema says `format: date-time` is stored in one canonical form, UTC with six
+//! fractional digits (`2026-01-01T00:00:00.000000Z`, see [`canonical_timestamp`]), and the
+//! condition's value is brought to that form when the query is checked, so that string order
+//! *is* instant order in every store and indexes serve ranges on times.
+//!
+//! # Order
+//!
+//! Sorts apply in turn, and ties are always broken by resource id, ascending, so that the order
+//! is total and pages do not overlap. A data field sorts as SQLite orders values: absent and
+//! null first, then numbers (booleans as 0 and 1), then strings, arrays and objects by their
+//! JSON text ([`sort_key`]). Descending reverses the field's order (nulls last), not the
+//! tie-break.
+
+use std::cmp::Ordering;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::meta::ResourceMeta;
+use crate::schema::ModelDef;
+use crate::time::Timestamp;
+
+/// A search over one model's resources.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Query {
+    /// Which resources match; `None` for all of them.
+    pub filter: Option<Filter>,
+    /// The order, first sort first; resource id breaks ties (and is the order when empty).
+    pub sorts: Vec<Sort>,
+    /// How many matches to skip, in order.
+    pub offset: u64,
+    /// How many matches to return at most; `None` for all.
+    pub limit: Option<u64>,
+    /// Whether deleted resources are searched too (by default they are left out).
+    pub include_deleted: bool,
+}
+
+/// A tree of conditions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Filter {
+    /// Every filter holds (true when empty).
+    And(Vec<Filter>),
+    /// At least one filter holds (false when empty).
+    Or(Vec<Filter>),
+    /// The filter does not hold.
+    Not(Box<Filter>),
+    /// One condition.
+    #[serde(untagged)]
+    Condition(Condition),
+}
+
+/// One condition: `field op value`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    /// The field tested.
+    pub field: Field,
+    /// The test.
+    #[serde(rename = "operator")]
+    pub op: Op,
+    /// The value tested against: a scalar, an array for `in`/`not_in`, a boolean for
+    /// `is_null`/`exists`.
+    pub value: Value,
+}
+
+/// A field a condition or sort names.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    /// A field of the head, always searchable.
+    Meta(MetaField),
+    /// An indexed data field, by its declared path (`"status"`, `"owner.team"`).
+    Data(String),
+}
+
+/// The searchable fields of a resource's head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetaField {
+    /// The resource id (a string).
+    ResourceId,
+    /// When revision 1 was written (an instant).
+    CreatedTime,
+    /// Who wrote revision 1 (a string).
+    CreatedBy,
+    /// When the newest revision was written (an instant).
+    UpdatedTime,
+    /// Who wrote the newest revision (a string).
+    UpdatedBy,
+    /// Whether the resource is deleted (a boolean).
+    IsDeleted,
+    /// The schema version of the current data (a string).
+    SchemaVersion,
+    /// How many revisions the resource has (a number).
+    TotalRevisionCount,
+}
+
+/// What a condition tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    /// Equal.
+    Eq,
+    /// Not equal (the negation of `eq`).
+    Ne,
+    /// Greater than.
+    Gt,
+    /// Greater than or equal.
+    Gte,
+    /// Less than.
+    Lt,
+    /// Less than or equal.
+    Lte,
+    /// Equal to one of an array's values.
+    In,
+    /// Equal to none of an array's values (the negation of `in`).
+    NotIn,
+    /// A string containing the value.
+    Contains,
+    /// A string starting with the value.
+    StartsWith,
+    /// A string ending with the value.
+    EndsWith,
+    /// Null or absent (`true`), or not (`false`).
+    IsNull,
+    /// Present and not null (`true`), or not (`false`).
+    Exists,
+}
+
+/// One sort: a field and a direction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sort {
+    /// The field sorted on.
+    pub field: Field,
+    /// Which way.
+    #[serde(default)]
+    pub direction: Direction,
+}
+
+/// A sort's direction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Smallest first.
+    #[default]
+    Asc,
+    /// Largest first.
+    Desc,
+}
+
+impl Query {
+    /// A query for every live resource, by resource id.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// Keeps the resources that also match `filter` (and-ed with any filter there is).
+    pub fn filter(mut self, filter: Filter) -> Self {
+        self.filter = Some(match self.filter.take() {
+            None => filter,
+            Some(Filter::And(mut all)) => {
+                all.push(filter);
+                Filter::And(all)
+            }
+            Some(other) => Filter::And(vec![other, filter]),
+        });
+        self
+    }
+
+    /// Adds a sort after the ones there are.
+    pub fn sort(mut self, field: Field, direction: Direction) -> Self {
+        self.sorts.push(Sort { field, direction });
+        self
+    }
+
+    /// Skips `offset` matches.
+    pub fn offset(mut self, offset: u64) -> Self {
+        self.offset = offset;
+        self
+    }
+
+    /// Returns `limit` matches at most.
+    pub fn limit(mut self, limit: u64) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Searches deleted resources too.
+    pub fn include_deleted(mut self) -> Self {
+        self.include_deleted = true;
+        self
+    }
+
+    /// The fields the query names, conditions and sorts.
+    pub fn fields(&self) -> Vec<&Field> {
+        let mut fields = Vec::new();
+        if let Some(filter) = &self.filter {
+            filter.visit(&mut |c| fields.push(&c.field));
+        }
+        fields.extend(self.sorts.iter().map(|s| &s.field));
+        fields
+    }
+
+    /// Checks that every data field the query names is one of `indexed`: what a store checks
+    /// before it answers.
+    ///
+    /// # Errors
+    /// [`Error::UnindexedField`] naming the first field that is not indexed.
+    pub fn check_fields(&self, model: &str, indexed: &[String]) -> Result<()> {
+        for field in self.fields() {
+            if let Field::Data(path) = field {
+                if !indexed.iter().any(|f| f == path) {
+                    return Err(Error::UnindexedField {
+                        model: model.to_owned(),
+                        field: path.clone(),
+                        indexed: indexed.to_vec(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the query against a model and brings its values to the form stores compare
+    /// (timestamps canonical); what the resource managers do before asking a store.
+    ///
+    /// # Errors
+    /// [`Error::UnindexedField`] for a data field that is not indexed; [`Error::InvalidQuery`]
+    /// for a value that does not fit its operator or field.
+    pub fn checked(&self, model: &ModelDef) -> Result<Self> {
+        let indexed: Vec<String> = model
+            .indexed_fields()
+            .iter()
+            .map(|f| f.path().to_owned())
+            .collect();
+        self.check_fields(model.name(), &indexed)?;
+        let mut query = self.clone();
+        if let Some(filter) = &mut query.filter {
+            filter.try_visit_mut(&mut |c| {
+                let timestamp = match &c.field {
+                    Field::Data(path) => model
+                        .indexed_fields()
+                        .iter()
+                        .any(|f| f.path() == path && f.is_timestamp()),
+                    Field::Meta(_) => false,
+                };
+                c.check(timestamp)
+            })?;
+        }
+        Ok(query)
+    }
+
+    /// Whether a head matches the query's filter (and its deleted rule). The meaning of a
+    /// query: every store answers as if it ran this on every head of the model.
+    pub fn matches(&self, meta: &ResourceMeta) -> bool {
+        (self.include_deleted || !meta.is_deleted)
+            && self.filter.as_ref().is_none_or(|f| f.matches(meta))
+    }
+
+    /// How two heads compare in the query's order (ties broken by resource id).
+    pub fn compare(&self, a: &ResourceMeta, b: &ResourceMeta) -> Ordering {
+        for sort in &self.sorts {
+            let order = sort_key(&sort.field, a).cmp(&sort_key(&sort.field, b));
+            let order = match sort.direction {
+                Direction::Asc => order,
+                Direction::Desc => order.reverse(),
+            };
+            if order != Ordering::Equal {
+                return order;
+            }
+        }
+        a.resource_id.as_str().cmp(b.resource_id.as_str())
+    }
+
+    /// Sorts matching heads and cuts the page: the reference answer to a search.
+    pub fn page(&self, mut metas: Vec<ResourceMeta>) -> Vec<ResourceMeta> {
+        metas.sort_by(|a, b| self.compare(a, b));
+        let offset = usize::try_from(self.offset).unwrap_or(usize::MAX);
+        let limit = self
+            .limit
+            .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+        metas.into_iter().skip(offset).take(limit).collect()
+    }
+}
+
+impl Filter {
+    /// A condition.
+    pub fn cond(field: Field, op: Op, value: impl Into<Value>) -> Self {
+        Self::Condition(Condition {
+            field,
+            op,
+            value: value.into(),
+        })
+    }
+
+    /// A condition on an indexed data field.
+    pub fn data(path: impl Into<String>, op: Op, value: impl Into<Value>) -> Self {
+        Self::cond(Field::Data(path.into()), op, value)
+    }
+
+    /// A condition on a meta field.
+    pub fn meta(field: MetaField, op: Op, value: impl Into<Value>) -> Self {
+        Self::cond(Field::Meta(field), op, value)
+    }
+
+    /// The negation of this filter.
+    pub fn negate(self) -> Self {
+        Self::Not(Box::new(self))
+    }
+
+    /// Whether a head matches this filter (the deleted rule aside).
+    pub fn matches(&self, meta: &ResourceMeta) -> bool {
+        match self {
+            Self::And(all) => all.iter().all(|f| f.matches(meta)),
+            Self::Or(any) => any.iter().any(|f| f.matches(meta)),
+            Self::Not(inner) => !inner.matches(meta),
+            Self::Condition(c) => c.matches(meta),
+        }
+    }
+
+    fn visit<'a>(&'a self, f: &mut impl FnMut(&'a Condition)) {
+        match self {
+            Self::And(all) | Self::Or(all) => all.iter().for_each(|x| x.visit(f)),
+            Self::Not(inner) => inner.visit(f),
+            Self::Condition(c) => f(c),
+        }
+    }
+
+    fn try_visit_mut(&mut self, f: &mut impl FnMut(&mut Condition) -> Result<()>) -> Result<()> {
+        match self {
+            Self::And(all) | Self::Or(all) => all.iter_mut().try_for_each(|x| x.try_visit_mut(f)),
+            Self::Not(inner) => inner.try_visit_mut(f),
+            Self::Condition(c) => f(c),
+        }
+    }
+}
+
+/// A field's value in a head, as conditions see it: `None` when absent.
+pub fn field_value(field: &Field, meta: &ResourceMeta) -> Option<Value> {
+    Some(match field {
+        Field::Data(path) => return meta.indexed_data.get(path).cloned(),
+        Field::Meta(m) => match m {
+            MetaField::ResourceId => Value::from(meta.resource_id.as_str()),
+            MetaField::CreatedTime => Value::from(meta.created_time.as_micros()),
+            MetaField::UpdatedTime => Value::from(meta.updated_time.as_micros()),
+            MetaField::CreatedBy => Value::from(&*meta.created_by),
+            MetaField::UpdatedBy => Value::from(&*meta.updated_by),
+            MetaField::IsDeleted => Value::from(meta.is_deleted),
+            MetaField::SchemaVersion => Value::from(&*meta.schema_version),
+            MetaField::TotalRevisionCount => Value::from(meta.total_revision_count),
+        },
+    })
+}
+
+impl Condition {
+    /// Checks the value against the operator and field, normalizing times: meta times to
+    /// microseconds (as [`field_value`] gives them), timestamp data fields to
+    /// [`canonical_timestamp`].
+    fn check(&mut self, timestamp_field: bool) -> Result<()> {
+        let invalid = |reason: String| Error::InvalidQuery { reason };
+        let name = self.field.to_string();
+        let op = self.op;
+        match op {
+            Op::IsNull | Op::Exists => {
+                if !self.value.is_boolean() {
+                    return Err(invalid(format!(
+                        "{op} on {name} takes true or false, not {}",
+                        self.value
+                    )));
+                }
+                return Ok(());
+            }
+            Op::In | Op::NotIn => {
+                let Value::Array(values) = &mut self.value else {
+                    return Err(invalid(format!(
+                        "{op} on {name} takes an array of values, not {}",
+                        self.value
+                    )));
+                };
+                for value in values {
+                    check_scalar(&self.field, Op::Eq, value, timestamp_field)?;
+                }
+                return Ok(());
+            }
+            _ => {}
+        }
+        check_scalar(&self.field, op, &mut self.value, timestamp_field)
+    }
+
+    /// Whether a head satisfies this condition.
+    pub fn matches(&self, meta: &ResourceMeta) -> bool {
+        let value = field_value(&self.field, meta);
+        let present = value.as_ref().filter(|v| !v.is_null());
+        match self.op {
+            Op::IsNull => present.is_none() == (self.value == Value::Bool(true)),
+            Op::Exists => present.is_some() == (self.value == Value::Bool(true)),
+            Op::Ne => !test(present, Op::Eq, &self.value),
+            Op::In => in_list(present, &self.value),
+            Op::NotIn => !in_list(present, &self.value),
+            op => test(present, op, &self.value),
+        }
+    }
+}
+
+fn in_list(value: Option<&Value>, list: &Value) -> bool {
+    list.as_array()
+        .is_some_and(|l| l.iter().any(|x| test(value, Op::Eq, x)))
+}
+
+/// Whether `value op operand` holds for a comparison or string operator.
+fn test(value: Option<&Value>, op: Op, operand: &Value) -> bool {
+    let Some(value) = value else { return false };
+    match (value, operand) {
+        (Value::Bool(a), Value::Bool(b)) => op == Op::Eq && a == b,
+        (Value::Number(_), Value::Number(_)) => {
+            compare_numbers(value, operand).is_some_and(|o| ordered(o, op))
+        }
+        (Value::String(a), Value::String(b)) => match op {
+            Op::Contains => a.contains(b.as_str()),
+            Op::StartsWith => a.starts_with(b.as_str()),
+            Op::EndsWith => a.ends_with(b.as_str()),
+            op => ordered(a.as_bytes().cmp(b.as_bytes()), op),
+        },
+        _ => false,
+    }
+}
+
+fn ordered(order: Ordering, op: Op) -> bool {
+    match op {
+        Op::Eq => order == Ordering::Equal,
+        Op::Gt => order == Ordering::Greater,
+        Op::Gte => order != Ordering::Less,
+        Op::Lt => order == Ordering::Less,
+        Op::Lte => order != Ordering::Greater,
+        _ => false,
+    }
+}
+
+/// Compares two JSON numbers: exactly as integers when both are, else as floats.
+pub fn compare_numbers(a: &Value, b: &Value) -> Option<Ordering> {
+    if let (Some(x), Some(y)) = (a.as_i64(), b.as_i64()) {
+        return Some(x.cmp(&y));
+    }
+    a.as_f64()?.partial_cmp(&b.as_f64()?)
+}
+
+/// Checks (and normalizes) one scalar operand of `op` on `field`.
+fn check_scalar(field: &Field, op: Op, value: &mut Value, timestamp_field: bool) -> Result<()> {
+    let name = field.to_string();
+    let invalid = |reason: String| Err(Error::InvalidQuery { reason });
+    let string_op = matches!(op, Op::Contains | Op::StartsWith | Op::EndsWith);
+    let ordering_op = matches!(op, Op::Gt | Op::Gte | Op::Lt | Op::Lte);
+    if string_op && !value.is_string() {
+        return invalid(format!("{op} on {name} takes a string, not {value}"));
+    }
+    match value {
+        Value::Null => {
+            return invalid(format!(
+                "{op} on {name} cannot take null; use is_null to find null values"
+            ));
+        }
+        Value::Array(_) | Value::Object(_) => {
+            return invalid(format!("{op} on {name} takes a single value, not {value}"));
+        }
+        Value::Bool(_) if ordering_op => {
+            return invalid(format!("{op} on {name} cannot compare booleans"));
+        }
+        _ => {}
+    }
+    let expected = match field {
+        Field::Data(_) => None,
+        Field::Meta(m) => Some(match m {
+            MetaField::CreatedTime | MetaField::UpdatedTime => "time",
+            MetaField::IsDeleted => "boolean",
+            MetaField::TotalRevisionCount => "number",
+            MetaField::ResourceId
+            | MetaField::CreatedBy
+            | MetaField::UpdatedBy
+            | MetaField::SchemaVersion => "string",
+        }),
+    };
+    match expected {
+        Some("time") => {
+            if string_op {
+                return invalid(format!("{op} on {name} does not apply to times"));
+            }
+            let time = value
+                .as_str()
+                .and_then(|s| s.parse::<Timestamp>().ok())
+                .map(|t| t.as_micros());
+            match time {
+                Some(micros) => *value = Value::from(micros),
+                None => {
+                    return invalid(format!(
+                        "{name} takes an RFC 3339 time (\"2026-01-01T00:00:00Z\"), not {value}"
+                    ));
+                }
+            }
+        }
+        Some("boolean") if !value.is_boolean() => {
+            return invalid(format!("{name} takes true or false, not {value}"));
+        }
+        Some("number") if !value.is_number() => {
+            return invalid(format!("{name} takes a number, not {value}"));
+        }
+        Some("string") if !value.is_string() => {
+            return invalid(format!("{name} takes a string, not {value}"));
+        }
+        _ => {}
+    }
+    if timestamp_field && !string_op {
+        let canonical = value
+            .as_str()
+            .and_then(|s| s.parse::<Timestamp>().ok())
+            .and_then(canonical_timestamp);
+        match canonical {
+            Some(text) => *value = Value::String(text),
+            None => {
+                return invalid(format!(
+                    "{name} is a time: it takes an RFC 3339 time (\"2026-01-01T00:00:00Z\"), \
+                     not {value}"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The canonical text of an instant in an indexed field: UTC, six fractional digits
+/// (`2026-01-01T00:00:00.000000Z`), so that text order is time order. `None` for years before
+/// 0 or after 9999, which have no fixed-width form.
+pub fn canonical_timestamp(time: Timestamp) -> Option<String> {
+    let dt = jiff::tz::Offset::UTC.to_datetime(time.as_jiff());
+    if !(0..=9999).contains(&dt.year()) {
+        return None;
+    }
+    Some(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second(),
+        dt.subsec_nanosecond() / 1000
+    ))
+}
+
+/// A value's place in a sort, in SQLite's order of values: null, numbers, text. Equality is
+/// the order's (`1 == 1.0`).
+#[derive(Clone, Debug)]
+pub enum SortKey {
+    /// Null or absent.
+    Null,
+    /// A number (booleans as 0 and 1).
+    Number(Value),
+    /// A string, or an array or object as its JSON text.
+    Text(String),
+}
+
+impl PartialEq for SortKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for SortKey {}
+
+impl PartialOrd for SortKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for SortKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (Self::Null, Self::Null) => Ordering::Equal,
+            (Self::Null, _) => Ordering::Less,
+            (_, Self::Null) => Ordering::Greater,
+            (Self::Number(a), Self::Number(b)) => compare_numbers(a, b).unwrap_or(Ordering::Equal),
+            (Self::Number(_), Self::Text(_)) => Ordering::Less,
+            (Self::Text(_), Self::Number(_)) => Ordering::Greater,
+            (Self::Text(a), Self::Text(b)) => a.as_bytes().cmp(b.as_bytes()),
+        }
+    }
+}
+
+/// The sort key of a field of a head.
+pub fn sort_key(field: &Field, meta: &ResourceMeta) -> SortKey {
+    SortKey::of(field_value(field, meta))
+}
+
+impl SortKey {
+    /// The sort key of a value (`None` for an absent one).
+    pub fn of(value: Option<Value>) -> Self {
+        match value {
+            None | Some(Value::Null) => SortKey::Null,
+            Some(Value::Bool(b)) => SortKey::Number(Value::from(u8::from(b))),
+            Some(n @ Value::Number(_)) => SortKey::Number(n),
+            Some(Value::String(s)) => SortKey::Text(s),
+            Some(other) => SortKey::Text(other.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Meta(m) => write!(f, "meta field {}", m.name()),
+            Self::Data(path) => write!(f, "data field {path:?}"),
+        }
+    }
+}
+
+impl MetaField {
+    /// The field's name, as in [`ResourceMeta`] and on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ResourceId => "resource_id",
+            Self::CreatedTime => "created_time",
+            Self::CreatedBy => "created_by",
+            Self::UpdatedTime => "updated_time",
+            Self::UpdatedBy => "updated_by",
+            Self::IsDeleted => "is_deleted",
+            Self::SchemaVersion => "schema_version",
+            Self::TotalRevisionCount => "total_revision_count",
+        }
+    }
+
+    /// Every meta field.
+    pub const ALL: [Self; 8] = [
+        Self::ResourceId,
+        Self::CreatedTime,
+        Self::CreatedBy,
+        Self::UpdatedTime,
+        Self::UpdatedBy,
+        Self::IsDeleted,
+        Self::SchemaVersion,
+        Self::TotalRevisionCount,
+    ];
+}
+
+impl std::fmt::Display for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            Self::Eq => "eq",
+            Self::Ne => "ne",
+            Self::Gt => "gt",
+            Self::Gte => "gte",
+            Self::Lt => "lt",
+            Self::Lte => "lte",
+            Self::In => "in",
+            Self::NotIn => "not_in",
+            Self::Contains => "contains",
+            Self::StartsWith => "starts_with",
+            Self::EndsWith => "ends_with",
+            Self::IsNull => "is_null",
+            Self::Exists => "exists",
+        };
+        f.write_str(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn queries_read_from_json() {
+        let query: Query = serde_json::from_value(json!({
+            "filter": {"or": [
+                {"field": {"data": "severity"}, "operator": "eq", "value": "high"},
+                {"not": {"field": {"meta": "created_by"}, "operator": "in", "value": ["bot"]}}
+            ]},
+            "sorts": [{"field": {"meta": "created_time"}, "direction": "desc"}],
+            "limit": 10
+        }))
+        .expect("a valid query");
+        let expected = Query::all()
+            .filter(Filter::Or(vec![
+                Filter::data("severity", Op::Eq, "high"),
+                Filter::meta(MetaField::CreatedBy, Op::In, json!(["bot"])).negate(),
+            ]))
+            .sort(Field::Meta(MetaField::CreatedTime), Direction::Desc)
+            .limit(10);
+        assert_eq!(query, expected);
+        let again: Query = serde_json::from_value(serde_json::to_value(&query).expect("writes"))
+            .expect("reads back");
+        assert_eq!(again, query);
+    }
+
+    #[test]
+    fn canonical_times_sort_as_instants() {
+        let t = |s: &str| canonical_timestamp(s.parse().expect("a time")).expect("in range");
+        assert_eq!(
+            t("2026-01-01T01:00:00+01:00"),
+            "2026-01-01T00:00:00.000000Z"
+        );
+        assert!(t("2026-01-01T00:00:00Z") < t("2026-01-01T00:00:00.5Z"));
+    }
+
+    #[test]
+    fn sort_keys_follow_sqlite_order() {
+        let k = |v: Value| SortKey::of(Some(v));
+        assert!(SortKey::of(None) < k(json!(-5)));
+        assert!(k(json!(9)) < k(json!(10)));
+        assert_eq!(k(json!(1)), k(json!(1.0)));
+        assert_eq!(k(json!(true)), k(json!(1)));
+        assert!(k(json!(1e9)) < k(json!("")));
+    }
+}

@@ -1,0 +1,143 @@
+//! The memory store's search indexes: per model, the ids of its resources, and per indexed
+//! field a B-tree from value to ids, kept in step with the heads by every write and purge.
+//!
+//! The B-trees narrow a search to candidates (equalities, `in`, ranges, and their
+//! conjunctions and disjunctions); the query's own [`Query::matches`] then decides each
+//! candidate, so an index only ever has to give a superset. Conditions the trees cannot serve
+//! (meta fields, negations, string operators) fall back to the model's ids.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
+
+use specstar_core::query::SortKey;
+use specstar_core::{Field, Filter, IndexedValues, Op, ResourceId};
+
+/// The indexes of one model.
+#[derive(Debug, Default)]
+pub(crate) struct ModelIndex {
+    /// Every resource of the model, deleted ones too.
+    pub ids: BTreeSet<ResourceId>,
+    /// The indexed fields, as registered.
+    pub indexed: Vec<String>,
+    /// Per indexed field, its values and the resources holding each.
+    fields: HashMap<String, BTreeMap<SortKey, BTreeSet<ResourceId>>>,
+}
+
+impl ModelIndex {
+    /// Declares the indexed fields; a new field is filled from the heads there are, given by
+    /// `existing`.
+    pub fn register<'a>(
+        &mut self,
+        indexed: &[String],
+        existing: impl Fn(&ResourceId) -> Option<&'a IndexedValues>,
+    ) {
+        self.indexed = indexed.to_vec();
+        self.fields.retain(|field, _| indexed.contains(field));
+        for field in indexed {
+            if self.fields.contains_key(field) {
+                continue;
+            }
+            let mut tree: BTreeMap<SortKey, BTreeSet<ResourceId>> = BTreeMap::new();
+            for id in &self.ids {
+                if let Some(values) = existing(id) {
+                    tree.entry(SortKey::of(values.get(field).cloned()))
+                        .or_default()
+                        .insert(id.clone());
+                }
+            }
+            self.fields.insert(field.clone(), tree);
+        }
+    }
+
+    /// Moves a resource's entries from its old values (`None` when new) to its new ones
+    /// (`None` when purged).
+    pub fn update(
+        &mut self,
+        id: &ResourceId,
+        old: Option<&IndexedValues>,
+        new: Option<&IndexedValues>,
+    ) {
+        for (field, tree) in &mut self.fields {
+            if let Some(old) = old {
+                let key = SortKey::of(old.get(field).cloned());
+                if let Some(ids) = tree.get_mut(&key) {
+                    ids.remove(id);
+                    if ids.is_empty() {
+                        tree.remove(&key);
+                    }
+                }
+            }
+            if let Some(new) = new {
+                tree.entry(SortKey::of(new.get(field).cloned()))
+                    .or_default()
+                    .insert(id.clone());
+            }
+        }
+        match new {
+            Some(_) => self.ids.insert(id.clone()),
+            None => self.ids.remove(id),
+        };
+    }
+
+    /// The resources that may match `filter`: a superset of the matches, or `None` when the
+    /// indexes cannot narrow it (every resource of the model may match).
+    pub fn candidates(&self, filter: &Filter) -> Option<BTreeSet<ResourceId>> {
+        match filter {
+            Filter::And(all) => {
+                let mut sets: Vec<BTreeSet<ResourceId>> =
+                    all.iter().filter_map(|f| self.candidates(f)).collect();
+                sets.sort_by_key(BTreeSet::len);
+                let mut sets = sets.into_iter();
+                let first = sets.next()?;
+                Some(sets.fold(first, |acc, s| acc.intersection(&s).cloned().collect()))
+            }
+            Filter::Or(any) => {
+                let mut union = BTreeSet::new();
+                for f in any {
+                    union.extend(self.candidates(f)?);
+                }
+                Some(union)
+            }
+            Filter::Not(_) => None,
+            Filter::Condition(c) => {
+                let Field::Data(path) = &c.field else {
+                    return None;
+                };
+                let tree = self.fields.get(path)?;
+                let key = |v: &serde_json::Value| SortKey::of(Some(v.clone()));
+                match c.op {
+                    Op::Eq => Some(tree.get(&key(&c.value)).cloned().unwrap_or_default()),
+                    Op::In => {
+                        let mut union = BTreeSet::new();
+                        for v in c.value.as_array()? {
+                            if let Some(ids) = tree.get(&key(v)) {
+                                union.extend(ids.iter().cloned());
+                            }
+                        }
+                        Some(union)
+                    }
+                    Op::Gt | Op::Gte | Op::Lt | Op::Lte => {
+                        let at = key(&c.value);
+                        let range = match c.op {
+                            Op::Gt => (Bound::Excluded(at.clone()), Bound::Unbounded),
+                            Op::Gte => (Bound::Included(at.clone()), Bound::Unbounded),
+                            Op::Lt => (Bound::Unbounded, Bound::Excluded(at.clone())),
+                            _ => (Bound::Unbounded, Bound::Included(at.clone())),
+                        };
+                        // Only keys of the operand's kind can match (numbers with numbers,
+                        // text with text).
+                        let same_kind =
+                            |k: &SortKey| std::mem::discriminant(k) == std::mem::discriminant(&at);
+                        Some(
+                            tree.range(range)
+                                .filter(|(k, _)| same_kind(k))
+                                .flat_map(|(_, ids)| ids.iter().cloned())
+                                .collect(),
+                        )
+                    }
+                    _ => None,
+                }
+            }
+        }
+    }
+}
