@@ -90,13 +90,13 @@ pub fn plan(head: Option<&Head>, request: &WriteRequest) -> Result<Plan> {
         _ => {}
     }
     let current = meta.current_revision_id.number();
-    if let Some(expected) = request.expected {
-        if expected != current {
-            return Err(Error::Conflict {
-                expected: resource_id.revision(expected),
-                actual: meta.current_revision_id.clone(),
-            });
-        }
+    if let Some(expected) = request.expected
+        && expected != current
+    {
+        return Err(Error::Conflict {
+            expected: resource_id.revision(expected),
+            actual: meta.current_revision_id.clone(),
+        });
     }
     let (data_hash, bytes, action, is_deleted, schema_version, indexed) = match &request.change {
         Change::Create(_) => unreachable!("handled above"),

@@ -240,14 +240,14 @@ impl Query {
     /// [`Error::UnindexedField`] naming the first field that is not indexed.
     pub fn check_fields(&self, model: &str, indexed: &[String]) -> Result<()> {
         for field in self.fields() {
-            if let Field::Data(path) = field {
-                if !indexed.iter().any(|f| f == path) {
-                    return Err(Error::UnindexedField {
-                        model: model.to_owned(),
-                        field: path.clone(),
-                        indexed: indexed.to_vec(),
-                    });
-                }
+            if let Field::Data(path) = field
+                && !indexed.iter().any(|f| f == path)
+            {
+                return Err(Error::UnindexedField {
+                    model: model.to_owned(),
+                    field: path.clone(),
+                    indexed: indexed.to_vec(),
+                });
             }
         }
         Ok(())

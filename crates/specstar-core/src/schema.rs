@@ -196,10 +196,10 @@ fn schema_has_field(root: &Value, node: &Value, segments: &[String]) -> bool {
     let Some((first, rest)) = segments.split_first() else {
         return true;
     };
-    if let Some(property) = node.get("properties").and_then(|p| p.get(first)) {
-        if schema_has_field(root, property, rest) {
-            return true;
-        }
+    if let Some(property) = node.get("properties").and_then(|p| p.get(first))
+        && schema_has_field(root, property, rest)
+    {
+        return true;
     }
     ["anyOf", "oneOf", "allOf"].iter().any(|key| {
         node.get(key)
@@ -219,10 +219,10 @@ fn field_is_timestamp(root: &Value, node: &Value, segments: &[String]) -> bool {
     let Some((first, rest)) = segments.split_first() else {
         return is_date_time(root, node);
     };
-    if let Some(property) = node.get("properties").and_then(|p| p.get(first)) {
-        if field_is_timestamp(root, property, rest) {
-            return true;
-        }
+    if let Some(property) = node.get("properties").and_then(|p| p.get(first))
+        && field_is_timestamp(root, property, rest)
+    {
+        return true;
     }
     ["anyOf", "oneOf", "allOf"].iter().any(|key| {
         node.get(key).and_then(Value::as_array).is_some_and(|alts| {

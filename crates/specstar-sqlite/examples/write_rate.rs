@@ -234,6 +234,6 @@ fn issue(i: usize) -> Issue {
             .into(),
         status: ["open", "in_progress", "closed"][i % 3].into(),
         severity: ["low", "medium", "high", "critical"][i % 4].into(),
-        assignee: (i % 2 == 0).then(|| format!("user{}", i % 17)),
+        assignee: i.is_multiple_of(2).then(|| format!("user{}", i % 17)),
     }
 }

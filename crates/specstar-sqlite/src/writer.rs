@@ -152,10 +152,10 @@ impl Drop for Writer {
     fn drop(&mut self) {
         // Closing the channel ends the thread's loop once the queue is empty.
         drop(self.jobs.take());
-        if let Some(thread) = self.thread.take() {
-            if thread.join().is_err() {
-                tracing::error!("the writer thread of the sqlite store panicked");
-            }
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("the writer thread of the sqlite store panicked");
         }
     }
 }
@@ -224,16 +224,16 @@ fn commit_batch(conn: &Connection, jobs: impl Iterator<Item = Job>) -> Vec<Done>
             }
         }
     }
-    if !conn.is_autocommit() {
-        if let Err(e) = exec(conn, "COMMIT") {
-            let reason = e.to_string();
-            tracing::error!(error = %reason, jobs = done.len() - in_transaction, "a batch commit failed");
-            rollback(conn);
-            for lost in &mut done[in_transaction..] {
-                lost.fail(Error::store(SqliteError::CommitFailed {
-                    reason: reason.clone(),
-                }));
-            }
+    if !conn.is_autocommit()
+        && let Err(e) = exec(conn, "COMMIT")
+    {
+        let reason = e.to_string();
+        tracing::error!(error = %reason, jobs = done.len() - in_transaction, "a batch commit failed");
+        rollback(conn);
+        for lost in &mut done[in_transaction..] {
+            lost.fail(Error::store(SqliteError::CommitFailed {
+                reason: reason.clone(),
+            }));
         }
     }
     done
@@ -246,10 +246,10 @@ fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 
 /// Ends an open transaction without keeping any of it.
 fn rollback(conn: &Connection) {
-    if !conn.is_autocommit() {
-        if let Err(e) = exec(conn, "ROLLBACK") {
-            tracing::error!(error = %e, "rolling back a failed batch failed");
-        }
+    if !conn.is_autocommit()
+        && let Err(e) = exec(conn, "ROLLBACK")
+    {
+        tracing::error!(error = %e, "rolling back a failed batch failed");
     }
 }
 

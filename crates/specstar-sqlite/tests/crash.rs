@@ -93,7 +93,7 @@ async fn write_until(
         ack(&write(&*store, &id, Change::Create(data(step))).await);
         for _ in 0..40 {
             step += 1;
-            if step % 10 == 0 {
+            if step.is_multiple_of(10) {
                 ack(&write(&*store, &id, Change::Delete).await);
                 ack(&write(&*store, &id, Change::Restore).await);
             } else {

@@ -211,13 +211,13 @@ impl DynResourceManager {
         loop {
             let current = self.read(&resource_id, None, false).await?;
             let base = current.info.number();
-            if let Some(expected) = expected {
-                if expected != base {
-                    return Err(Error::Conflict {
-                        expected: resource_id.revision(expected),
-                        actual: current.info.revision_id,
-                    });
-                }
+            if let Some(expected) = expected
+                && expected != base
+            {
+                return Err(Error::Conflict {
+                    expected: resource_id.revision(expected),
+                    actual: current.info.revision_id,
+                });
             }
             let mut value = current.data_value()?;
             let applied = match patch {
