@@ -15,6 +15,12 @@ use crate::problem::Problem;
 /// The default limit on a request body: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
+/// The default page size of a search when `limit` is not given.
+pub const DEFAULT_PAGE_SIZE: u64 = 100;
+
+/// The default largest `limit` a search accepts.
+pub const DEFAULT_MAX_PAGE_SIZE: u64 = 1000;
+
 /// Derives the acting user from a request's head (headers, extensions set by an auth layer…).
 ///
 /// An `Err` is answered as is, e.g. a 401 [`Problem`] when credentials are missing.
@@ -24,6 +30,8 @@ pub type UserResolver = Arc<dyn Fn(&Parts) -> Result<String, Problem> + Send + S
 #[derive(Clone)]
 pub struct HttpConfig {
     body_limit: usize,
+    default_page_size: u64,
+    max_page_size: u64,
     user_resolver: UserResolver,
 }
 
@@ -32,6 +40,8 @@ impl HttpConfig {
     pub fn new() -> Self {
         Self {
             body_limit: DEFAULT_BODY_LIMIT,
+            default_page_size: DEFAULT_PAGE_SIZE,
+            max_page_size: DEFAULT_MAX_PAGE_SIZE,
             user_resolver: Arc::new(|_| Ok(ANONYMOUS.to_owned())),
         }
     }
@@ -39,6 +49,15 @@ impl HttpConfig {
     /// The same config refusing bodies over `bytes` bytes with 413.
     pub fn with_body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
+        self
+    }
+
+    /// The same config paging searches by `default` when `limit` is not given and refusing a
+    /// `limit` over `max` with 400 (`max` is raised to `default` when smaller; both are at
+    /// least 1).
+    pub fn with_page_sizes(mut self, default: u64, max: u64) -> Self {
+        self.default_page_size = default.max(1);
+        self.max_page_size = max.max(self.default_page_size);
         self
     }
 
@@ -68,6 +87,16 @@ impl HttpConfig {
         self.body_limit
     }
 
+    /// The page size of a search without `limit`.
+    pub fn default_page_size(&self) -> u64 {
+        self.default_page_size
+    }
+
+    /// The largest `limit` a search accepts.
+    pub fn max_page_size(&self) -> u64 {
+        self.max_page_size
+    }
+
     /// The acting user of a request.
     ///
     /// # Errors
@@ -87,6 +116,8 @@ impl fmt::Debug for HttpConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpConfig")
             .field("body_limit", &self.body_limit)
+            .field("default_page_size", &self.default_page_size)
+            .field("max_page_size", &self.max_page_size)
             .field("user_resolver", &"<fn>")
             .finish()
     }
