@@ -47,6 +47,7 @@ pub mod handlers;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
+pub mod search;
 pub mod shape;
 pub mod wire;
 

@@ -35,7 +35,9 @@ pub fn document(models: &[Arc<ModelDef>], title: &str, version: &str) -> Value {
             "responses": error_responses(),
             "parameters": shared_parameters(),
             "headers": {
-                "ETag": { "description": "`\"<revision_id>@<data_hash>\"` of the revision answered.", "schema": { "type": "string" } }
+                "ETag": { "description": "`\"<revision_id>@<data_hash>\"` of the revision answered.", "schema": { "type": "string" } },
+                "X-Has-More": { "description": "Whether more matches follow this page.", "schema": { "enum": ["true", "false"] } },
+                "X-Total-Count": { "description": "How many resources match (with `with_total=true`).", "schema": { "type": "integer", "minimum": 0 } }
             }
         }
     })
@@ -194,6 +196,18 @@ fn shared_parameters() -> Value {
         "include_deleted": query("include_deleted", "Answer the current revision of a deleted resource (its tombstone) instead of 410.", json!({ "type": "boolean", "default": false })),
         "partial": query("partial", "Only these fields of the data, as slash paths (`/title`); repeatable.", json!({ "type": "array", "items": { "type": "string" } })),
         "expected_revision_id": query("expected_revision_id", "Write only if this revision is current (else 412).", json!({ "type": "string" })),
+        "conditions": query("conditions", "Filter: a JSON array of conditions `{\"field_path\": \"status\", \"operator\": \"eq\", \"value\": \"open\"}` and groups `{\"operator\": \"and\"|\"or\"|\"not\", \"conditions\": [...]}`, and-ed. Operators: eq, ne, gt, gte, lt, lte, in, not_in, contains, starts_with, ends_with, is_null, exists. A field_path naming a meta field (resource_id, created_time, updated_time, created_by, updated_by, is_deleted, schema_version, total_revision_count) tests the meta; any other must be an indexed data field (else 400 `unindexed_field`).", json!({ "type": "string", "contentMediaType": "application/json" })),
+        "sorts": query("sorts", "Order: a JSON array of `{\"type\": \"meta\", \"key\": \"created_time\", \"direction\": \"-\"}` or `{\"type\": \"data\", \"field_path\": \"severity\", \"direction\": \"+\"}`; ties are broken by resource id.", json!({ "type": "string", "contentMediaType": "application/json" })),
+        "limit": query("limit", "Page size (at least 1, at most the configured maximum, 1000 by default).", json!({ "type": "integer", "minimum": 1, "default": 100 })),
+        "offset": query("offset", "Matches to skip.", json!({ "type": "integer", "minimum": 0, "default": 0 })),
+        "is_deleted": query("is_deleted", "`false`: live resources only; `true`: deleted ones only.", json!({ "type": "boolean", "default": false })),
+        "created_time_start": query("created_time_start", "Created at or after this instant (RFC 3339).", json!({ "type": "string", "format": "date-time" })),
+        "created_time_end": query("created_time_end", "Created at or before this instant (RFC 3339).", json!({ "type": "string", "format": "date-time" })),
+        "updated_time_start": query("updated_time_start", "Last written at or after this instant (RFC 3339).", json!({ "type": "string", "format": "date-time" })),
+        "updated_time_end": query("updated_time_end", "Last written at or before this instant (RFC 3339).", json!({ "type": "string", "format": "date-time" })),
+        "created_bys": query("created_bys", "Created by one of these users; repeatable (also `created_bys[]`).", json!({ "type": "array", "items": { "type": "string" } })),
+        "updated_bys": query("updated_bys", "Last written by one of these users; repeatable (also `updated_bys[]`).", json!({ "type": "array", "items": { "type": "string" } })),
+        "with_total": query("with_total", "Also count every match, in the `X-Total-Count` header.", json!({ "type": "boolean", "default": false })),
         "If-Match": header("If-Match", "Write only if this ETag (or bare revision id) is current (else 412)."),
         "If-None-Match": header("If-None-Match", "On GET: an ETag; a match answers 304. On PUT: `*` creates the resource with this id (412 if it exists).")
     })
@@ -398,8 +412,82 @@ fn model_paths(model: &str, component: &str) -> Vec<(String, Value)> {
         vec![param("resource_id")],
         responses(vec![meta("The meta as it was.")], &["400", "404", "500"]),
     );
+    let filter_params = || {
+        [
+            "conditions",
+            "is_deleted",
+            "created_time_start",
+            "created_time_end",
+            "updated_time_start",
+            "updated_time_end",
+            "created_bys",
+            "updated_bys",
+        ]
+        .into_iter()
+        .map(param)
+        .collect::<Vec<_>>()
+    };
+    let search = |suffix: &str, summary: &str, item: Value, returns: bool| {
+        let mut parameters = filter_params();
+        parameters.extend(["sorts", "limit", "offset", "partial", "with_total"].map(param));
+        if returns {
+            parameters.push(param("returns"));
+        }
+        let mut page = ok(
+            "200",
+            summary,
+            json!({ "type": "array", "items": item }),
+            false,
+        );
+        page.1["headers"] = json!({
+            "X-Has-More": { "$ref": "#/components/headers/X-Has-More" },
+            "X-Total-Count": { "$ref": "#/components/headers/X-Total-Count" }
+        });
+        operation(
+            model,
+            op(suffix),
+            summary,
+            parameters,
+            responses(vec![page], &["400", "500"]),
+        )
+    };
+    let search_list = search(
+        "search",
+        "Search: a page of matching resources, as `returns` asks",
+        json!({ "oneOf": [
+            schema_ref(&format!("{component}Resource")), schema_ref(component), schema_ref("RevisionInfo"), schema_ref("ResourceMeta") ] }),
+        true,
+    );
+    let count = operation(
+        model,
+        op("count"),
+        "Count the matching resources (`limit` and `offset` ignored)",
+        filter_params(),
+        responses(
+            vec![ok(
+                "200",
+                "How many resources match.",
+                json!({ "type": "integer", "minimum": 0 }),
+                false,
+            )],
+            &["400", "500"],
+        ),
+    );
     vec![
-        (base, json!({ "post": create })),
+        (base.clone(), json!({ "post": create, "get": search_list })),
+        (
+            format!("{base}/data"),
+            json!({ "get": search("search_data", "Search: a page of the matching resources' data", schema_ref(component), false) }),
+        ),
+        (
+            format!("{base}/meta"),
+            json!({ "get": search("search_meta", "Search: a page of the matching resources' meta", schema_ref("ResourceMeta"), false) }),
+        ),
+        (
+            format!("{base}/full"),
+            json!({ "get": search("search_full", "Search: a page of the matching resources, whole", schema_ref(&format!("{component}Resource")), false) }),
+        ),
+        (format!("{base}/count"), json!({ "get": count })),
         (
             one.clone(),
             json!({ "get": get_one, "put": update, "patch": patch, "delete": delete }),
@@ -485,6 +573,13 @@ mod tests {
             doc.pointer("/paths/~1blog-post~1{resource_id}/get")
                 .is_some()
         );
+        for path in [
+            "/paths/~1blog-post/get",
+            "/paths/~1blog-post~1count/get",
+            "/paths/~1blog-post~1data/get",
+        ] {
+            assert!(doc.pointer(path).is_some(), "{path}");
+        }
     }
 
     #[test]

@@ -7,6 +7,9 @@
 //! | route | handler |
 //! |---|---|
 //! | `POST /m` | create → 201, flat revision info |
+//! | `GET /m` | search: a page of envelopes (`returns`, `partial`), `X-Has-More`, `X-Total-Count` |
+//! | `GET /m/data`, `/meta`, `/full` | search: a page of one part bare / of envelopes |
+//! | `GET /m/count` | how many match: a JSON integer |
 //! | `GET /m/{id}` | read: envelope, `returns`, `revision_id`, `include_deleted`, `partial` |
 //! | `GET /m/{id}/data`, `/meta`, `/revision-info`, `/full` | one part / the envelope |
 //! | `GET /m/{id}/revision-list` | history: `limit`, `offset`, `sort` |
@@ -18,7 +21,9 @@
 //! | `DELETE /m/{id}/permanently` | erase → the meta as it was |
 //!
 //! `{id}` is the full resource id (`issue:0193…`) or, as a shorthand, the bare key (`0193…`),
-//! which means `m:0193…`.
+//! which means `m:0193…`. The search routes' static segments (`data`, `meta`, `full`,
+//! `count`) win over `{id}`, so a resource whose bare key is one of them is read by its full
+//! id. The search parameters are described in [`crate::search`].
 
 use std::sync::Arc;
 
@@ -27,7 +32,7 @@ use axum::routing::{delete, get, post};
 use specstar_core::{DynResourceManager, ModelDef, Store};
 
 use crate::config::HttpConfig;
-use crate::handlers::{read, write};
+use crate::handlers::{read, search, write};
 
 /// The state of one model's routes.
 #[derive(Clone, Debug)]
@@ -51,7 +56,11 @@ pub fn model_routes(
     };
     let one = format!("/{name}/{{resource_id}}");
     Router::new()
-        .route(&format!("/{name}"), post(write::create))
+        .route(&format!("/{name}"), get(search::list).post(write::create))
+        .route(&format!("/{name}/data"), get(search::list_data))
+        .route(&format!("/{name}/meta"), get(search::list_meta))
+        .route(&format!("/{name}/full"), get(search::list_full))
+        .route(&format!("/{name}/count"), get(search::count))
         .route(
             &one,
             get(read::get)

@@ -7,6 +7,7 @@
 //! [`DynResourceManager`]: specstar_core::DynResourceManager
 
 pub mod read;
+pub mod search;
 pub mod write;
 
 use axum::response::{IntoResponse, Response};
