@@ -46,6 +46,7 @@ pub mod extract;
 pub mod handlers;
 pub mod openapi;
 pub mod problem;
+pub mod qb;
 pub mod routes;
 pub mod search;
 pub mod shape;

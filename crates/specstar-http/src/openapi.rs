@@ -196,6 +196,7 @@ fn shared_parameters() -> Value {
         "include_deleted": query("include_deleted", "Answer the current revision of a deleted resource (its tombstone) instead of 410.", json!({ "type": "boolean", "default": false })),
         "partial": query("partial", "Only these fields of the data, as slash paths (`/title`); repeatable.", json!({ "type": "array", "items": { "type": "string" } })),
         "expected_revision_id": query("expected_revision_id", "Write only if this revision is current (else 412).", json!({ "type": "string" })),
+        "qb": query("qb", "Filter, sort and page as a Query-Builder expression (the reference's Python syntax, parsed, never run), e.g. `(QB['severity'].eq('high') & (QB['status'] == 'open')).sort(QB.created_time().desc()).limit(10)`. Fields: `QB['f']`, `QB.created_time()`, `QB.updated_time()`, `QB.created_by()`, `QB.updated_by()`, `QB.resource_id()`, `QB.is_deleted()`; methods eq, ne, gt, gte, lt, lte, in_, not_in, contains, starts_with, ends_with, is_null, exists, asc, desc; `== != > >= < <=`, `&`, `|`, `~`, `QB.all(...)`, `QB.any(...)`. Only limit, offset and is_deleted may be given with it; an error names the byte offset.", json!({ "type": "string" })),
         "conditions": query("conditions", "Filter: a JSON array of conditions `{\"field_path\": \"status\", \"operator\": \"eq\", \"value\": \"open\"}` and groups `{\"operator\": \"and\"|\"or\"|\"not\", \"conditions\": [...]}`, and-ed. Operators: eq, ne, gt, gte, lt, lte, in, not_in, contains, starts_with, ends_with, is_null, exists. A field_path naming a meta field (resource_id, created_time, updated_time, created_by, updated_by, is_deleted, schema_version, total_revision_count) tests the meta; any other must be an indexed data field (else 400 `unindexed_field`).", json!({ "type": "string", "contentMediaType": "application/json" })),
         "sorts": query("sorts", "Order: a JSON array of `{\"type\": \"meta\", \"key\": \"created_time\", \"direction\": \"-\"}` or `{\"type\": \"data\", \"field_path\": \"severity\", \"direction\": \"+\"}`; ties are broken by resource id.", json!({ "type": "string", "contentMediaType": "application/json" })),
         "limit": query("limit", "Page size (at least 1, at most the configured maximum, 1000 by default).", json!({ "type": "integer", "minimum": 1, "default": 100 })),
@@ -414,6 +415,7 @@ fn model_paths(model: &str, component: &str) -> Vec<(String, Value)> {
     );
     let filter_params = || {
         [
+            "qb",
             "conditions",
             "is_deleted",
             "created_time_start",

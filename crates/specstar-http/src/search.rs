@@ -1,5 +1,9 @@
 //! The search parameters of the list and count routes, turned into a core [`Query`].
 //!
+//! `qb`, a Query-Builder expression ([`crate::qb`]), takes the place of the filter and sort
+//! parameters; `limit`, `offset` and `is_deleted` go with it (`limit`/`offset` win over the
+//! expression's `.limit()`/`.offset()`).
+//!
 //! They are the reference's (§3.2 of the study): `conditions` and `sorts` as JSON arrays in its
 //! wire form, `limit`/`offset`, `is_deleted`, the time windows and the user lists. A
 //! `field_path` that names a meta field (`created_time`, `is_deleted`…) is a meta condition;
@@ -26,6 +30,19 @@ pub struct Search {
     /// The filter, sorts, offset, deleted rule; `limit` is the page size.
     pub query: Query,
 }
+
+/// The parameters a `qb` expression replaces (as in the reference, only `limit`, `offset` and
+/// `is_deleted` go with it).
+const QB_EXCLUSIVE: [&str; 8] = [
+    "conditions",
+    "sorts",
+    "created_time_start",
+    "created_time_end",
+    "updated_time_start",
+    "updated_time_end",
+    "created_bys",
+    "updated_bys",
+];
 
 /// A 400 `invalid_query` about one parameter.
 fn bad(parameter: &str, detail: impl std::fmt::Display) -> Problem {
@@ -176,11 +193,18 @@ pub fn parse_sorts(text: &str) -> Result<Vec<Sort>, String> {
 /// 400 `invalid_query` naming the parameter that cannot be used.
 pub fn from_params(params: &Params, config: &HttpConfig, paged: bool) -> Result<Search, Problem> {
     let mut query = Query::all();
-    if params.get("qb").is_some() {
-        return Err(bad(
-            "qb",
-            "query-builder expressions are not supported yet; use conditions and sorts",
-        ));
+    let mut qb_page = (None, None);
+    if let Some(text) = params.get("qb") {
+        if let Some(other) = QB_EXCLUSIVE.iter().find(|p| !params.all(p).is_empty()) {
+            return Err(bad(
+                "qb",
+                format!("cannot be combined with {other}; only limit, offset and is_deleted can"),
+            ));
+        }
+        let parsed =
+            crate::qb::parse(text).map_err(|e| bad("qb", &e).with("position", e.position))?;
+        qb_page = (parsed.limit, parsed.offset);
+        query = parsed.into_query();
     }
     for text in params.all("conditions") {
         for filter in parse_conditions(text).map_err(|e| bad("conditions", e))? {
@@ -217,7 +241,7 @@ pub fn from_params(params: &Params, config: &HttpConfig, paged: bool) -> Result<
             .filter(Filter::meta(MetaField::IsDeleted, Op::Eq, true));
     }
     if paged {
-        let limit = params.number("limit", config.default_page_size())?;
+        let limit = params.number("limit", qb_page.0.unwrap_or(config.default_page_size()))?;
         if limit == 0 {
             return Err(bad("limit", "must be at least 1"));
         }
@@ -227,7 +251,9 @@ pub fn from_params(params: &Params, config: &HttpConfig, paged: bool) -> Result<
                 format!("must be at most {}", config.max_page_size()),
             ));
         }
-        query = query.limit(limit).offset(params.number("offset", 0)?);
+        query = query
+            .limit(limit)
+            .offset(params.number("offset", qb_page.1.unwrap_or(0))?);
     }
     Ok(Search { query })
 }
