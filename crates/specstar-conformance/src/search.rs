@@ -449,6 +449,7 @@ fn random_query() -> impl Strategy<Value = Query> {
             offset,
             limit,
             include_deleted,
+            after: None,
         })
 }
 

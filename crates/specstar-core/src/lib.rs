@@ -33,7 +33,7 @@ pub use hash::DataHash;
 pub use id::{ResourceId, RevisionId, RevisionRef};
 pub use manager::{DataPatch, DynResourceManager, Found, Resource, ResourceManager};
 pub use meta::{IndexedValues, ResourceMeta};
-pub use query::{Condition, Direction, Field, Filter, MetaField, Op, Query, Sort};
+pub use query::{Condition, Cursor, Direction, Field, Filter, MetaField, Op, Query, Sort};
 pub use registry::Registry;
 pub use revision::{Action, RevisionInfo};
 pub use schema::{EncodedData, Model, ModelDef, Schema};

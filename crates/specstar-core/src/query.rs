@@ -38,9 +38,22 @@
 //! null first, then numbers (booleans as 0 and 1), then strings, arrays and objects by their
 //! JSON text ([`sort_key`]). Descending reverses the field's order (nulls last), not the
 //! tie-break.
+//!
+//! # Keyset cursors
+//!
+//! Offsets skip rows by counting them, so pages taken while others write can repeat or miss
+//! rows, and a deep offset costs every skipped row. A [`Cursor`] names a *position* in the
+//! order instead: the sort-key values and resource id of the last row returned. A query's
+//! `after` keeps the rows strictly after it ([`Query::is_after`], the one definition every
+//! store follows), so a row at or before the position never comes back, whatever is created,
+//! updated or deleted in between, and a store can seek to the position in its index. A cursor
+//! is opaque text carrying a fingerprint of the sorts it was made for: it means nothing in
+//! another order, so it is refused there. The offset applies after the cursor.
 
 use std::cmp::Ordering;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -63,6 +76,137 @@ pub struct Query {
     pub limit: Option<u64>,
     /// Whether deleted resources are searched too (by default they are left out).
     pub include_deleted: bool,
+    /// Keeps only the rows strictly after this position in the order (before the offset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<Cursor>,
+}
+
+/// A position in a query's order: the sort-key values and resource id of a row, and a
+/// fingerprint of the sorts. Written and read as opaque URL-safe text ([`Cursor::parse`],
+/// [`Display`](std::fmt::Display)); made from the last row of a page by [`Cursor::after_row`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cursor {
+    /// The row's value of each sort's field, in turn (`null` when absent).
+    keys: Vec<Value>,
+    /// The row's resource id, the final tie-break.
+    resource_id: String,
+    /// The fingerprint of the sorts the cursor was made for ([`sorts_fingerprint`]).
+    sorts: u64,
+}
+
+/// The wire form of a cursor, before base64.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CursorText {
+    s: String,
+    k: Vec<Value>,
+    id: String,
+}
+
+/// A fingerprint of a list of sorts: cursors made for one order are refused in another.
+fn sorts_fingerprint(sorts: &[Sort]) -> u64 {
+    let text = serde_json::to_string(sorts).unwrap_or_default();
+    xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+}
+
+impl Cursor {
+    /// The position of `meta` in `query`'s order: passed as the next query's `after`, it
+    /// continues right after this row.
+    pub fn after_row(query: &Query, meta: &ResourceMeta) -> Self {
+        Self {
+            keys: query
+                .sorts
+                .iter()
+                .map(|s| field_value(&s.field, meta).unwrap_or(Value::Null))
+                .collect(),
+            resource_id: meta.resource_id.as_str().to_owned(),
+            sorts: sorts_fingerprint(&query.sorts),
+        }
+    }
+
+    /// Reads a cursor from its text.
+    ///
+    /// # Errors
+    /// [`Error::InvalidQuery`] for text that is not a cursor (malformed or altered).
+    pub fn parse(text: &str) -> Result<Self> {
+        let invalid = || Error::InvalidQuery {
+            reason: "the cursor is malformed: pass back a cursor exactly as it was given".into(),
+        };
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
+        let wire: CursorText = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        let sorts = u64::from_str_radix(&wire.s, 16).map_err(|_| invalid())?;
+        if wire.s.len() != 16 || wire.id.is_empty() {
+            return Err(invalid());
+        }
+        Ok(Self {
+            keys: wire.k,
+            resource_id: wire.id,
+            sorts,
+        })
+    }
+
+    /// Whether the cursor was made for these sorts.
+    ///
+    /// # Errors
+    /// [`Error::InvalidQuery`] when it was made for other sorts.
+    pub fn check_sorts(&self, sorts: &[Sort]) -> Result<()> {
+        if self.sorts != sorts_fingerprint(sorts) || self.keys.len() != sorts.len() {
+            return Err(Error::InvalidQuery {
+                reason: "the cursor was made for other sorts: a cursor continues only the \
+                         order it came from"
+                    .into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The position's value of each sort's field, in turn (`null` when absent).
+    pub fn keys(&self) -> &[Value] {
+        &self.keys
+    }
+
+    /// The position's resource id.
+    pub fn resource_id(&self) -> &str {
+        &self.resource_id
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let wire = CursorText {
+            s: format!("{:016x}", self.sorts),
+            k: self.keys.clone(),
+            id: self.resource_id.clone(),
+        };
+        let json = serde_json::to_vec(&wire).map_err(|_| std::fmt::Error)?;
+        f.write_str(&URL_SAFE_NO_PAD.encode(json))
+    }
+}
+
+impl std::str::FromStr for Cursor {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self> {
+        Self::parse(text)
+    }
+}
+
+impl Serialize for Cursor {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Cursor {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
 }
 
 /// A tree of conditions.
@@ -223,6 +367,12 @@ impl Query {
         self
     }
 
+    /// Continues after a position: keeps the rows strictly after `cursor` in the order.
+    pub fn after(mut self, cursor: Cursor) -> Self {
+        self.after = Some(cursor);
+        self
+    }
+
     /// The fields the query names, conditions and sorts.
     pub fn fields(&self) -> Vec<&Field> {
         let mut fields = Vec::new();
@@ -233,12 +383,16 @@ impl Query {
         fields
     }
 
-    /// Checks that every data field the query names is one of `indexed`: what a store checks
-    /// before it answers.
+    /// Checks that every data field the query names is one of `indexed`, and that its cursor
+    /// (if any) was made for its sorts: what a store checks before it answers.
     ///
     /// # Errors
-    /// [`Error::UnindexedField`] naming the first field that is not indexed.
+    /// [`Error::UnindexedField`] naming the first field that is not indexed;
+    /// [`Error::InvalidQuery`] for a cursor made for other sorts.
     pub fn check_fields(&self, model: &str, indexed: &[String]) -> Result<()> {
+        if let Some(cursor) = &self.after {
+            cursor.check_sorts(&self.sorts)?;
+        }
         for field in self.fields() {
             if let Field::Data(path) = field
                 && !indexed.iter().any(|f| f == path)
@@ -289,6 +443,26 @@ impl Query {
             && self.filter.as_ref().is_none_or(|f| f.matches(meta))
     }
 
+    /// Whether a head comes strictly after the query's cursor in its order (true when there is
+    /// no cursor). The meaning of `after`: the same order as [`compare`](Self::compare), nulls
+    /// included, against the cursor's values.
+    pub fn is_after(&self, meta: &ResourceMeta) -> bool {
+        let Some(cursor) = &self.after else {
+            return true;
+        };
+        for (sort, key) in self.sorts.iter().zip(&cursor.keys) {
+            let order = sort_key(&sort.field, meta).cmp(&SortKey::of(Some(key.clone())));
+            let order = match sort.direction {
+                Direction::Asc => order,
+                Direction::Desc => order.reverse(),
+            };
+            if order != Ordering::Equal {
+                return order == Ordering::Greater;
+            }
+        }
+        meta.resource_id.as_str() > cursor.resource_id.as_str()
+    }
+
     /// How two heads compare in the query's order (ties broken by resource id).
     pub fn compare(&self, a: &ResourceMeta, b: &ResourceMeta) -> Ordering {
         for sort in &self.sorts {
@@ -304,8 +478,10 @@ impl Query {
         a.resource_id.as_str().cmp(b.resource_id.as_str())
     }
 
-    /// Sorts matching heads and cuts the page: the reference answer to a search.
+    /// Sorts matching heads, keeps those after the cursor and cuts the page: the reference
+    /// answer to a search.
     pub fn page(&self, mut metas: Vec<ResourceMeta>) -> Vec<ResourceMeta> {
+        metas.retain(|m| self.is_after(m));
         metas.sort_by(|a, b| self.compare(a, b));
         let offset = usize::try_from(self.offset).unwrap_or(usize::MAX);
         let limit = self
@@ -722,6 +898,31 @@ mod tests {
         let again: Query = serde_json::from_value(serde_json::to_value(&query).expect("writes"))
             .expect("reads back");
         assert_eq!(again, query);
+    }
+
+    #[test]
+    fn cursors_read_back_and_know_their_sorts() {
+        let query = Query::all().sort(Field::Data("points".into()), Direction::Desc);
+        let cursor = Cursor {
+            keys: vec![Value::Null],
+            resource_id: "task:a".into(),
+            sorts: sorts_fingerprint(&query.sorts),
+        };
+        let text = cursor.to_string();
+        assert!(
+            text.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+        assert_eq!(Cursor::parse(&text).expect("reads back"), cursor);
+        assert!(cursor.check_sorts(&query.sorts).is_ok());
+        assert!(cursor.check_sorts(&[]).is_err());
+        assert!(matches!(
+            Cursor::parse("e30"),
+            Err(Error::InvalidQuery { .. })
+        ));
+        let with: Query = serde_json::from_value(json!({"sorts": query.sorts, "after": text}))
+            .expect("a query with a cursor");
+        assert_eq!(with.after, Some(cursor));
     }
 
     #[test]

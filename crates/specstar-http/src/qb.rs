@@ -70,6 +70,7 @@ impl QbQuery {
             offset: self.offset.unwrap_or(0),
             limit: self.limit,
             include_deleted: false,
+            after: None,
         }
     }
 }

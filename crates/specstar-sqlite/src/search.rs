@@ -20,7 +20,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
 use specstar_core::{
-    Direction, Error, Field, Filter, MetaField, ModelDescriptor, Op, Query, ResourceId,
+    Cursor, Direction, Error, Field, Filter, MetaField, ModelDescriptor, Op, Query, ResourceId,
     ResourceMeta, Result,
 };
 
@@ -136,6 +136,11 @@ pub(crate) fn select(
         text.push_str(" AND ");
         text.push_str(&condition);
     }
+    if paged && let Some(cursor) = &query.after {
+        let condition = cursor_sql(&mut sql, query, cursor)?;
+        text.push_str(" AND ");
+        text.push_str(&condition);
+    }
     if paged {
         text.push_str(" ORDER BY ");
         for sort in &query.sorts {
@@ -156,6 +161,44 @@ pub(crate) fn select(
     }
     sql.text = text;
     Ok(sql)
+}
+
+/// The SQL of [`Query::is_after`]: `(k1 > v1) OR (k1 = v1 AND k2 > v2) OR … OR (all equal AND
+/// resource_id > id)`, with "after" reversed for descending sorts and nulls placed first, as in
+/// the core's order (and SQLite's `ORDER BY`).
+fn cursor_sql(sql: &mut Sql, query: &Query, cursor: &Cursor) -> Result<String> {
+    cursor.check_sorts(&query.sorts)?;
+    let mut equal_so_far: Vec<String> = Vec::new();
+    let mut any = Vec::new();
+    for (sort, key) in query.sorts.iter().zip(cursor.keys()) {
+        let expr = field_sql(&sort.field)?;
+        let (after, equal) = if key.is_null() {
+            let after = match sort.direction {
+                Direction::Asc => format!("{expr} IS NOT NULL"),
+                Direction::Desc => "0".to_owned(),
+            };
+            (after, format!("{expr} IS NULL"))
+        } else {
+            let param = sql.bind_json(key);
+            let after = match sort.direction {
+                Direction::Asc => format!("coalesce({expr} > {param}, 0)"),
+                Direction::Desc => format!("({expr} IS NULL OR {expr} < {param})"),
+            };
+            (after, format!("coalesce({expr} = {param}, 0)"))
+        };
+        any.push(conjunction(&equal_so_far, &after));
+        equal_so_far.push(equal);
+    }
+    let id = sql.bind(SqlValue::Text(cursor.resource_id().to_owned()));
+    any.push(conjunction(&equal_so_far, &format!("resource_id > {id}")));
+    Ok(format!("({})", any.join(" OR ")))
+}
+
+/// `(a AND b AND … AND last)`.
+fn conjunction(all: &[String], last: &str) -> String {
+    let mut parts: Vec<&str> = all.iter().map(String::as_str).collect();
+    parts.push(last);
+    format!("({})", parts.join(" AND "))
 }
 
 fn field_sql(field: &Field) -> Result<String> {
