@@ -1,5 +1,6 @@
 //! The search scenarios: every operator, and/or/not, sorts with ties, pages, the deleted rule,
-//! refusals, meta fields and times, each against exact expected ids; and the property test
+//! refusals, meta fields and times, keyset cursors (paging, writes between pages, refusals),
+//! each against exact expected ids; and the property test
 //! comparing a store's search and count with the core's definition over random data.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,7 +9,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};
 use specstar_core::{
-    Direction, Error, Field, Filter, MetaField, Op, Query, ResourceManager, ResourceMeta, Timestamp,
+    Cursor, Direction, Error, Field, Filter, MetaField, Op, Query, ResourceManager, ResourceMeta,
+    Timestamp,
 };
 
 use crate::TestStore;
@@ -454,7 +456,8 @@ fn random_query() -> impl Strategy<Value = Query> {
 }
 
 /// Random data and random queries: a store's search and count equal the core's definition
-/// ([`Query::matches`], [`Query::page`]) run over every head.
+/// ([`Query::matches`], [`Query::page`]) run over every head, and so does each query continued
+/// after a cursor at any head ([`Query::is_after`]).
 pub async fn search_matches_the_definition(t: TestStore) {
     let (mgr, _) = tasks(&t.store).await;
     let case = AtomicU64::new(0);
@@ -501,6 +504,15 @@ pub async fn search_matches_the_definition(t: TestStore) {
                     prop_assert_eq!(&actual, &expected, "search {:?}", query);
                     let counted = mgr.count_matching(&query).await.unwrap();
                     prop_assert_eq!(counted, count, "count {:?}", query);
+                    // A cursor at each head (matching or not) keeps what the definition does.
+                    for head in &heads {
+                        let after = query.clone().after(Cursor::after_row(&query, head));
+                        let expected: Vec<ResourceMeta> =
+                            heads.iter().filter(|m| after.matches(m)).cloned().collect();
+                        let expected = keys(&after.page(expected));
+                        let actual = keys(&mgr.search(&after).await.unwrap());
+                        prop_assert_eq!(&actual, &expected, "search {:?}", after);
+                    }
                 }
                 Ok(())
             })
@@ -509,4 +521,154 @@ pub async fn search_matches_the_definition(t: TestStore) {
     if let Err(failure) = result {
         panic!("the store's search departs from the definition: {failure}");
     }
+}
+
+/// Pages through `query` `size` rows at a time with a cursor; returns every row seen.
+async fn all_by_cursor(mgr: &ResourceManager<Task>, query: &Query, size: u64) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut page_query = query.clone().limit(size);
+    loop {
+        let page = mgr.search(&page_query).await.unwrap();
+        seen.extend(keys(&page));
+        let Some(last) = page.last() else { break };
+        if (page.len() as u64) < size {
+            break;
+        }
+        page_query = page_query.clone().after(Cursor::after_row(query, last));
+    }
+    seen
+}
+
+/// Paging with a cursor, in any order (descending, nulls, ties, meta fields), gives every
+/// match exactly once, in order; the offset applies after the cursor.
+pub async fn search_cursor_pages_through_everything(t: TestStore) {
+    let rows: Vec<(String, String, Option<i64>)> = (0..13)
+        .map(|i| {
+            let points = if i % 4 == 0 { None } else { Some(i % 5) };
+            (
+                format!("k{i:02}"),
+                ["x", "y", "z"][i % 3].to_owned(),
+                points.map(|p| p as i64),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &str, Option<i64>)> = rows
+        .iter()
+        .map(|(k, n, p)| (k.as_str(), n.as_str(), *p))
+        .collect();
+    let mgr = seeded(&t, &refs).await;
+    mgr.delete("task:k05").await.unwrap();
+    let points = || Field::Data("points".into());
+    let queries = [
+        Query::all(),
+        Query::all().sort(points(), Direction::Asc),
+        Query::all().sort(points(), Direction::Desc),
+        Query::all()
+            .sort(Field::Data("name".into()), Direction::Desc)
+            .sort(points(), Direction::Asc),
+        Query::all()
+            .include_deleted()
+            .sort(Field::Meta(MetaField::IsDeleted), Direction::Desc)
+            .sort(points(), Direction::Desc),
+        Query::all()
+            .filter(name(Op::Ne, "y"))
+            .sort(Field::Meta(MetaField::CreatedTime), Direction::Desc),
+    ];
+    for query in &queries {
+        let expected = keys(&mgr.search(query).await.unwrap());
+        for size in [1, 2, 5, 50] {
+            assert_eq!(
+                all_by_cursor(&mgr, query, size).await,
+                expected,
+                "{query:?} in pages of {size}"
+            );
+        }
+        let first = mgr.search(&query.clone().limit(3)).await.unwrap();
+        let cursor = Cursor::after_row(query, &first[2]);
+        let skipped = query.clone().after(cursor).offset(1).limit(2);
+        assert_eq!(
+            keys(&mgr.search(&skipped).await.unwrap()),
+            expected[4..6],
+            "the offset applies after the cursor"
+        );
+    }
+}
+
+/// A cursor is a position, not a count: rows created, updated or deleted between two pages
+/// neither repeat the first page nor bring back rows from before the position.
+pub async fn search_cursor_stays_correct_while_writes_go_on(t: TestStore) {
+    let rows: Vec<(String, i64)> = (1..=8).map(|i| (format!("{i}"), i)).collect();
+    let refs: Vec<(&str, &str, Option<i64>)> = rows
+        .iter()
+        .map(|(k, p)| (k.as_str(), "x", Some(*p)))
+        .collect();
+    let mgr = seeded(&t, &refs).await;
+    let query = Query::all().sort(Field::Data("points".into()), Direction::Asc);
+    let page1 = mgr.search(&query.clone().limit(3)).await.unwrap();
+    assert_eq!(keys(&page1), ["1", "2", "3"]);
+    let cursor = Cursor::after_row(&query, &page1[2]);
+    mgr.create_with_id("task:0", task("x", Some(0)))
+        .await
+        .unwrap(); // before
+    mgr.create_with_id("task:9", task("x", Some(10)))
+        .await
+        .unwrap(); // after
+    mgr.create_with_id("task:30", task("x", Some(3)))
+        .await
+        .unwrap(); // tie, after by id
+    mgr.create_with_id("task:00", task("x", None))
+        .await
+        .unwrap(); // null: before
+    mgr.update("task:2", task("w", Some(2))).await.unwrap(); // stays before
+    mgr.update("task:5", task("x", Some(-1))).await.unwrap(); // moves before
+    mgr.update("task:4", task("x", Some(7))).await.unwrap(); // moves later
+    mgr.delete("task:6").await.unwrap();
+    mgr.permanently_delete("task:1").await.unwrap();
+    let page2 = keys(&mgr.search(&query.clone().after(cursor)).await.unwrap());
+    assert_eq!(page2, ["30", "4", "7", "8", "9"]);
+    for key in keys(&page1) {
+        assert!(!page2.contains(&key), "{key} is not repeated");
+    }
+}
+
+/// A cursor that is not one, or was altered, or was made for other sorts, is refused.
+pub async fn search_cursor_refusals(t: TestStore) {
+    let mgr = seeded(&t, &[("a", "x", Some(1)), ("b", "y", Some(2))]).await;
+    let by_points = Query::all().sort(Field::Data("points".into()), Direction::Asc);
+    let first = mgr.search(&by_points).await.unwrap();
+    let cursor = Cursor::after_row(&by_points, &first[0]);
+    let text = cursor.to_string();
+    assert_eq!(Cursor::parse(&text).unwrap(), cursor, "a cursor reads back");
+    let mut altered = text.clone();
+    altered.insert(3, '*');
+    for bad in [
+        "",
+        "not a cursor",
+        "e30",
+        altered.as_str(),
+        &text[..text.len() - 4],
+    ] {
+        assert!(
+            matches!(Cursor::parse(bad), Err(Error::InvalidQuery { .. })),
+            "{bad:?} is refused"
+        );
+    }
+    let json = json!({"sorts": [], "after": "garbage"});
+    assert!(serde_json::from_value::<Query>(json).is_err());
+    for other in [
+        Query::all(),
+        Query::all().sort(Field::Data("points".into()), Direction::Desc),
+        Query::all().sort(Field::Data("name".into()), Direction::Asc),
+        by_points
+            .clone()
+            .sort(Field::Data("name".into()), Direction::Asc),
+    ] {
+        let query = other.after(cursor.clone());
+        assert!(
+            matches!(mgr.search(&query).await, Err(Error::InvalidQuery { .. })),
+            "{query:?} is refused"
+        );
+    }
+    let continued = by_points.after(cursor);
+    assert_eq!(keys(&mgr.search(&continued).await.unwrap()), ["b"]);
 }
