@@ -31,7 +31,7 @@ pub use context::{ANONYMOUS, WriteContext};
 pub use error::{Error, FieldError, FieldErrors, Result};
 pub use hash::DataHash;
 pub use id::{ResourceId, RevisionId, RevisionRef};
-pub use manager::{DataPatch, DynResourceManager, Found, Resource, ResourceManager};
+pub use manager::{DataPatch, DynResourceManager, Found, ITER_BATCH, Resource, ResourceManager};
 pub use meta::{IndexedValues, ResourceMeta};
 pub use query::{Condition, Cursor, Direction, Field, Filter, MetaField, Op, Query, Sort};
 pub use registry::Registry;

@@ -1,15 +1,17 @@
 //! The untyped resource manager.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures_util::stream::{self, Stream};
 use serde_json::Value;
 
 use crate::context::WriteContext;
 use crate::error::{Error, Result};
 use crate::id::{ResourceId, RevisionId, RevisionRef};
 use crate::meta::ResourceMeta;
-use crate::query::Query;
+use crate::query::{Cursor, Query};
 use crate::revision::{Action, RevisionInfo};
 use crate::schema::{EncodedData, ModelDef};
 use crate::store::{Change, RevisionPage, Store, WriteRequest, Written};
@@ -17,6 +19,58 @@ use crate::store::{Change, RevisionPage, Store, WriteRequest, Written};
 /// How many times a patch without an expected revision re-reads and re-applies itself when
 /// other writers keep moving the head between its read and its write.
 const PATCH_ATTEMPTS: usize = 64;
+
+/// How many heads [`DynResourceManager::iter_all`] fetches per page: few enough to hold in
+/// memory, many enough that a page costs little more than a row.
+pub const ITER_BATCH: u64 = 500;
+
+/// Where an [`DynResourceManager::iter_all_batched`] stream is: the next page's query and the
+/// rest of the current page.
+struct Pages {
+    manager: DynResourceManager,
+    /// The caller's query, whose sorts the cursors follow.
+    query: Query,
+    /// The next page's query: the caller's, after the last row given, without its limit.
+    next: Query,
+    /// The rows of the current page not given yet.
+    buffer: VecDeque<ResourceMeta>,
+    /// How many rows the caller's limit still allows (`None`: no limit).
+    remaining: Option<u64>,
+    /// Rows per page (at least 1).
+    batch: u64,
+    /// Whether the last page fetched was the last one.
+    done: bool,
+}
+
+impl Pages {
+    /// The next row, fetching the next page when the current one is given out; `None` at the
+    /// end. After an error the stream ends.
+    async fn next_row(mut self) -> Option<(Result<ResourceMeta>, Option<Self>)> {
+        loop {
+            if let Some(meta) = self.buffer.pop_front() {
+                return Some((Ok(meta), Some(self)));
+            }
+            let limit = self.remaining.map_or(self.batch, |r| r.min(self.batch));
+            if self.done || limit == 0 {
+                return None;
+            }
+            let page = match self.manager.search(&self.next.clone().limit(limit)).await {
+                Ok(page) => page,
+                Err(e) => return Some((Err(e), None)),
+            };
+            let got = page.len() as u64;
+            self.done = got < limit;
+            if let Some(remaining) = &mut self.remaining {
+                *remaining = remaining.saturating_sub(got);
+            }
+            if let Some(last) = page.last() {
+                self.next.after = Some(Cursor::after_row(&self.query, last));
+                self.next.offset = 0;
+            }
+            self.buffer.extend(page);
+        }
+    }
+}
 
 /// A change to apply to the current data.
 #[derive(Clone, Debug)]
@@ -440,5 +494,42 @@ impl DynResourceManager {
     pub async fn count_matching(&self, query: &Query) -> Result<u64> {
         let query = query.checked(&self.model)?;
         self.store.count_matching(self.model.name(), &query).await
+    }
+
+    /// Every head matching `query`, in its order, as a stream that pages with a keyset cursor
+    /// [`ITER_BATCH`] rows at a time: memory stays at one page however many rows match, and a
+    /// row written while the stream runs is neither repeated nor skipped unless it moved across
+    /// the stream's position. The query's offset and limit apply to the whole stream.
+    ///
+    /// # Errors
+    /// Each item is a row or the error that ended the stream: as [`search`](Self::search).
+    pub fn iter_all(
+        &self,
+        query: &Query,
+    ) -> impl Stream<Item = Result<ResourceMeta>> + Send + 'static {
+        self.iter_all_batched(query, ITER_BATCH)
+    }
+
+    /// As [`iter_all`](Self::iter_all), `batch` rows per page (at least 1).
+    ///
+    /// # Errors
+    /// As [`iter_all`](Self::iter_all).
+    pub fn iter_all_batched(
+        &self,
+        query: &Query,
+        batch: u64,
+    ) -> impl Stream<Item = Result<ResourceMeta>> + Send + 'static {
+        let mut next = query.clone();
+        next.limit = None;
+        let pages = Pages {
+            manager: self.clone(),
+            query: query.clone(),
+            next,
+            buffer: VecDeque::new(),
+            remaining: query.limit,
+            batch: batch.max(1),
+            done: false,
+        };
+        stream::unfold(Some(pages), |pages| async move { pages?.next_row().await })
     }
 }

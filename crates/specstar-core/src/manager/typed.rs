@@ -3,6 +3,8 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use futures_util::stream::{Stream, StreamExt};
+
 use crate::context::WriteContext;
 use crate::error::{Error, Result};
 use crate::id::RevisionRef;
@@ -401,5 +403,47 @@ impl<T: Model> ResourceManager<T> {
     /// As [`search`](Self::search).
     pub async fn count_matching(&self, query: &Query) -> Result<u64> {
         self.inner.count_matching(query).await
+    }
+
+    /// Every resource matching `query`, in its order, with its current data (the last data of a
+    /// deleted one), as a stream paging with a keyset cursor: see
+    /// [`DynResourceManager::iter_all`]. A resource purged between its page and its read is left
+    /// out.
+    ///
+    /// # Errors
+    /// Each item is a resource or an error: as [`search_resources`](Self::search_resources).
+    pub fn iter_all(
+        &self,
+        query: &Query,
+    ) -> impl Stream<Item = Result<Resource<T>>> + Send + 'static {
+        self.iter_all_batched(query, super::dynamic::ITER_BATCH)
+    }
+
+    /// As [`iter_all`](Self::iter_all), `batch` rows per page (at least 1).
+    ///
+    /// # Errors
+    /// As [`iter_all`](Self::iter_all).
+    pub fn iter_all_batched(
+        &self,
+        query: &Query,
+        batch: u64,
+    ) -> impl Stream<Item = Result<Resource<T>>> + Send + 'static {
+        let inner = self.inner.clone();
+        self.inner
+            .iter_all_batched(query, batch)
+            .filter_map(move |row| {
+                let inner = inner.clone();
+                async move {
+                    let meta = match row {
+                        Ok(meta) => meta,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    match inner.read(&meta.resource_id, None, true).await {
+                        Ok(found) => Some(Self::typed(found)),
+                        Err(Error::ResourceNotFound { .. }) => None,
+                        Err(e) => Some(Err(e)),
+                    }
+                }
+            })
     }
 }
