@@ -90,6 +90,7 @@ macro_rules! store_suite {
             search_cursor_pages_through_everything,
             search_cursor_stays_correct_while_writes_go_on,
             search_cursor_refusals,
+            iter_all_streams_every_match_once,
         );
     };
     (@search $make:path; $($name:ident),* $(,)?) => {

@@ -1,16 +1,17 @@
 //! The search scenarios: every operator, and/or/not, sorts with ties, pages, the deleted rule,
-//! refusals, meta fields and times, keyset cursors (paging, writes between pages, refusals),
-//! each against exact expected ids; and the property test
+//! refusals, meta fields and times, keyset cursors (paging, writes between pages, refusals) and
+//! the managers' `iter_all` streams, each against exact expected ids; and the property test
 //! comparing a store's search and count with the core's definition over random data.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use futures_util::StreamExt;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};
 use specstar_core::{
-    Cursor, Direction, Error, Field, Filter, MetaField, Op, Query, ResourceManager, ResourceMeta,
-    Timestamp,
+    Cursor, Direction, Error, Field, Filter, MetaField, Op, Query, Resource, ResourceManager,
+    ResourceMeta, Timestamp,
 };
 
 use crate::TestStore;
@@ -671,4 +672,50 @@ pub async fn search_cursor_refusals(t: TestStore) {
     }
     let continued = by_points.after(cursor);
     assert_eq!(keys(&mgr.search(&continued).await.unwrap()), ["b"]);
+}
+
+/// `iter_all` pages internally with a cursor: every match once, in order, whatever the batch
+/// size, on the untyped and the typed manager; the query's offset and limit apply to the whole
+/// stream.
+pub async fn iter_all_streams_every_match_once(t: TestStore) {
+    let (mgr, _) = tasks(&t.store).await;
+    for i in 0..1234_i64 {
+        let points = (i % 7 != 0).then_some(i * 37 % 101);
+        let name = ["x", "y", "z"][(i % 3) as usize];
+        mgr.create_with_id(format!("task:r{i:04}"), task(name, points))
+            .await
+            .unwrap();
+    }
+    let by_points = Query::all().sort(Field::Data("points".into()), Direction::Desc);
+    let expected = keys(&mgr.search(&by_points).await.unwrap());
+    assert_eq!(expected.len(), 1234);
+    for batch in [3, 50, 1234, 5000] {
+        let streamed: Vec<String> = mgr
+            .dynamic()
+            .iter_all_batched(&by_points, batch)
+            .map(|row| row.unwrap().resource_id.key().to_owned())
+            .collect()
+            .await;
+        assert_eq!(streamed, expected, "in batches of {batch}");
+    }
+    let all: Vec<_> = mgr.dynamic().iter_all(&Query::all()).collect().await;
+    assert_eq!(all.len(), 1234);
+    let paged = Query::all()
+        .filter(name(Op::Eq, "y"))
+        .sort(Field::Data("points".into()), Direction::Asc)
+        .offset(3)
+        .limit(100);
+    let expected = mgr.search_resources(&paged).await.unwrap();
+    assert_eq!(expected.len(), 100);
+    let metas = |rows: &[Resource<Task>]| rows.iter().map(|r| r.meta.clone()).collect::<Vec<_>>();
+    let data = |rows: &[Resource<Task>]| rows.iter().map(|r| r.data.clone()).collect::<Vec<_>>();
+    for batch in [1, 7] {
+        let streamed: Vec<Resource<Task>> = mgr
+            .iter_all_batched(&paged, batch)
+            .map(|row| row.unwrap())
+            .collect()
+            .await;
+        assert_eq!(keys(&metas(&streamed)), keys(&metas(&expected)));
+        assert_eq!(data(&streamed), data(&expected));
+    }
 }
