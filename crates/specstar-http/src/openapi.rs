@@ -37,6 +37,7 @@ pub fn document(models: &[Arc<ModelDef>], title: &str, version: &str) -> Value {
             "headers": {
                 "ETag": { "description": "`\"<revision_id>@<data_hash>\"` of the revision answered.", "schema": { "type": "string" } },
                 "X-Has-More": { "description": "Whether more matches follow this page.", "schema": { "enum": ["true", "false"] } },
+                "X-Next-Cursor": { "description": "When more matches follow: the `cursor` that continues right after this page's last row.", "schema": { "type": "string" } },
                 "X-Total-Count": { "description": "How many resources match (with `with_total=true`).", "schema": { "type": "integer", "minimum": 0 } }
             }
         }
@@ -200,7 +201,8 @@ fn shared_parameters() -> Value {
         "conditions": query("conditions", "Filter: a JSON array of conditions `{\"field_path\": \"status\", \"operator\": \"eq\", \"value\": \"open\"}` and groups `{\"operator\": \"and\"|\"or\"|\"not\", \"conditions\": [...]}`, and-ed. Operators: eq, ne, gt, gte, lt, lte, in, not_in, contains, starts_with, ends_with, is_null, exists. A field_path naming a meta field (resource_id, created_time, updated_time, created_by, updated_by, is_deleted, schema_version, total_revision_count) tests the meta; any other must be an indexed data field (else 400 `unindexed_field`).", json!({ "type": "string", "contentMediaType": "application/json" })),
         "sorts": query("sorts", "Order: a JSON array of `{\"type\": \"meta\", \"key\": \"created_time\", \"direction\": \"-\"}` or `{\"type\": \"data\", \"field_path\": \"severity\", \"direction\": \"+\"}`; ties are broken by resource id.", json!({ "type": "string", "contentMediaType": "application/json" })),
         "limit": query("limit", "Page size (at least 1, at most the configured maximum, 1000 by default).", json!({ "type": "integer", "minimum": 1, "default": 100 })),
-        "offset": query("offset", "Matches to skip.", json!({ "type": "integer", "minimum": 0, "default": 0 })),
+        "offset": query("offset", "Matches to skip (after the cursor, with one).", json!({ "type": "integer", "minimum": 0, "default": 0 })),
+        "cursor": query("cursor", "Continue after a previous page: its `X-Next-Cursor`, with the same sorts (else 400). A keyset position, so rows written between pages are neither repeated nor skipped unless they move across it.", json!({ "type": "string" })),
         "is_deleted": query("is_deleted", "`false`: live resources only; `true`: deleted ones only.", json!({ "type": "boolean", "default": false })),
         "created_time_start": query("created_time_start", "Created at or after this instant (RFC 3339).", json!({ "type": "string", "format": "date-time" })),
         "created_time_end": query("created_time_end", "Created at or before this instant (RFC 3339).", json!({ "type": "string", "format": "date-time" })),
@@ -431,7 +433,17 @@ fn model_paths(model: &str, component: &str) -> Vec<(String, Value)> {
     };
     let search = |suffix: &str, summary: &str, item: Value, returns: bool| {
         let mut parameters = filter_params();
-        parameters.extend(["sorts", "limit", "offset", "partial", "with_total"].map(param));
+        parameters.extend(
+            [
+                "sorts",
+                "limit",
+                "offset",
+                "cursor",
+                "partial",
+                "with_total",
+            ]
+            .map(param),
+        );
         if returns {
             parameters.push(param("returns"));
         }
@@ -443,6 +455,7 @@ fn model_paths(model: &str, component: &str) -> Vec<(String, Value)> {
         );
         page.1["headers"] = json!({
             "X-Has-More": { "$ref": "#/components/headers/X-Has-More" },
+            "X-Next-Cursor": { "$ref": "#/components/headers/X-Next-Cursor" },
             "X-Total-Count": { "$ref": "#/components/headers/X-Total-Count" }
         });
         operation(

@@ -7,7 +7,7 @@
 //! | route | handler |
 //! |---|---|
 //! | `POST /m` | create → 201, flat revision info |
-//! | `GET /m` | search: a page of envelopes (`returns`, `partial`), `X-Has-More`, `X-Total-Count` |
+//! | `GET /m` | search: a page of envelopes (`returns`, `partial`, `cursor`), `X-Has-More`, `X-Next-Cursor`, `X-Total-Count` |
 //! | `GET /m/data`, `/meta`, `/full` | search: a page of one part bare / of envelopes |
 //! | `GET /m/count` | how many match: a JSON integer |
 //! | `GET /m/{id}` | read: envelope, `returns`, `revision_id`, `include_deleted`, `partial` |

@@ -1,5 +1,9 @@
 //! The search parameters of the list and count routes, turned into a core [`Query`].
 //!
+//! `cursor` continues a listing where the previous page's `X-Next-Cursor` left it: a keyset
+//! position (`specstar_core::Cursor`) that stays correct while others write, unlike `offset`,
+//! which is applied after it. It is only valid with the sorts it came from.
+//!
 //! `qb`, a Query-Builder expression ([`crate::qb`]), takes the place of the filter and sort
 //! parameters; `limit`, `offset` and `is_deleted` go with it (`limit`/`offset` win over the
 //! expression's `.limit()`/`.offset()`).
@@ -17,7 +21,7 @@
 //! ```
 
 use serde_json::{Map, Value};
-use specstar_core::{Direction, Field, Filter, MetaField, Op, Query, Sort};
+use specstar_core::{Cursor, Direction, Field, Filter, MetaField, Op, Query, Sort};
 
 use crate::config::HttpConfig;
 use crate::extract::Params;
@@ -254,6 +258,15 @@ pub fn from_params(params: &Params, config: &HttpConfig, paged: bool) -> Result<
         query = query
             .limit(limit)
             .offset(params.number("offset", qb_page.1.unwrap_or(0))?);
+        if let Some(text) = params.get("cursor") {
+            let cursor = Cursor::parse(text).map_err(|_| {
+                bad(
+                    "cursor",
+                    "not a cursor: pass back an X-Next-Cursor exactly as it was given",
+                )
+            })?;
+            query = query.after(cursor);
+        }
     }
     Ok(Search { query })
 }

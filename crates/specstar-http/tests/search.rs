@@ -1,5 +1,5 @@
 //! Search and count over HTTP against a real server on 127.0.0.1: the reference's
-//! `conditions`/`sorts` JSON, paging with `X-Has-More` and `X-Total-Count`, the deleted rule,
+//! `conditions`/`sorts` JSON, paging with `X-Has-More`, `X-Total-Count` and cursors, the deleted rule,
 //! the `returns` forms, time and user filters, and the refusals.
 
 mod common;
@@ -399,4 +399,49 @@ async fn refusals_name_what_is_wrong() {
         "invalid_query",
     )
     .await;
+}
+
+#[tokio::test]
+async fn cursors_continue_pages_and_are_refused_elsewhere() {
+    let s = Server::start().await;
+    seed(&s, &standard()).await;
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut query = vec![by_title(), ("limit", "2".to_owned())];
+        if let Some(cursor) = &cursor {
+            query.push(("cursor", cursor.clone()));
+        }
+        let response = search(&s, "/issue", &query).await;
+        let more = header(&response, "x-has-more").as_deref() == Some("true");
+        cursor = header(&response, "x-next-cursor");
+        assert_eq!(more, cursor.is_some(), "a cursor exactly when more follow");
+        seen.extend(titles(response).await);
+        if !more {
+            break;
+        }
+    }
+    assert_eq!(seen, ["a", "d", "b", "c", "e"]);
+
+    let first = search(&s, "/issue/meta", &[by_title(), ("limit", "1".into())]).await;
+    let next = header(&first, "x-next-cursor").unwrap();
+    let offset = [by_title(), ("cursor", next.clone()), ("offset", "1".into())];
+    assert_eq!(
+        titles(search(&s, "/issue", &offset).await).await,
+        ["b", "c", "e"]
+    );
+    let body = problem(
+        search(&s, "/issue", &[("cursor", next.clone())]).await,
+        400,
+        "invalid_query",
+    )
+    .await;
+    assert!(body["detail"].as_str().unwrap().contains("sorts"), "{body}");
+    let body = problem(
+        search(&s, "/issue", &[by_title(), ("cursor", format!("{next}!"))]).await,
+        400,
+        "invalid_query",
+    )
+    .await;
+    assert_eq!(body["parameter"], "cursor", "{body}");
 }

@@ -1,11 +1,13 @@
 //! Search and count: pages of a model's resources matching the search parameters
-//! ([`crate::search`]), in any `returns` shape, with `X-Has-More` and, on request,
-//! `X-Total-Count`.
+//! ([`crate::search`]), in any `returns` shape, with `X-Has-More`, `X-Next-Cursor` when more
+//! follow (the keyset position of the page's last row, for the `cursor` parameter) and, on
+//! request, `X-Total-Count`.
 
 use axum::extract::State;
 use axum::response::Response;
 use http::{HeaderName, HeaderValue, StatusCode};
 use serde_json::Value;
+use specstar_core::{Cursor, ResourceMeta};
 
 use super::json_with_etag;
 use crate::extract::{Manager, Params};
@@ -17,6 +19,8 @@ use crate::wire;
 
 /// `X-Has-More`: whether a page has more matches after it.
 pub const X_HAS_MORE: HeaderName = HeaderName::from_static("x-has-more");
+/// `X-Next-Cursor`: the `cursor` that continues after this page, when more matches follow.
+pub const X_NEXT_CURSOR: HeaderName = HeaderName::from_static("x-next-cursor");
 /// `X-Total-Count`: how many resources match (with `with_total=true`).
 pub const X_TOTAL_COUNT: HeaderName = HeaderName::from_static("x-total-count");
 
@@ -34,24 +38,30 @@ async fn page(
     let limit = query.limit.unwrap_or(u64::MAX);
     let fetch = query.clone().limit(limit.saturating_add(1));
     let page_len = usize::try_from(limit).unwrap_or(usize::MAX);
-    let (items, has_more) = if returns == Returns::Only(Part::Meta) {
+    let next = |last: Option<&ResourceMeta>, has_more: bool| {
+        last.filter(|_| has_more)
+            .map(|meta| Cursor::after_row(&query, meta))
+    };
+    let (items, has_more, cursor) = if returns == Returns::Only(Part::Meta) {
         let mut metas = mgr.search(&fetch).await?;
         let has_more = metas.len() > page_len;
         metas.truncate(page_len);
+        let cursor = next(metas.last(), has_more);
         let items = metas
             .iter()
             .map(wire::meta)
             .collect::<Result<Vec<_>, _>>()?;
-        (items, has_more)
+        (items, has_more, cursor)
     } else {
         let mut found = mgr.search_resources(&fetch).await?;
         let has_more = found.len() > page_len;
         found.truncate(page_len);
+        let cursor = next(found.last().map(|f| &f.meta), has_more);
         let items = found
             .iter()
             .map(|f| returns.render(f, &partial))
             .collect::<Result<Vec<_>, _>>()?;
-        (items, has_more)
+        (items, has_more, cursor)
     };
     let total = if with_total {
         Some(mgr.count_matching(&query).await?)
@@ -64,6 +74,11 @@ async fn page(
         X_HAS_MORE,
         HeaderValue::from_static(if has_more { "true" } else { "false" }),
     );
+    if let Some(cursor) = cursor
+        && let Ok(value) = HeaderValue::from_str(&cursor.to_string())
+    {
+        headers.insert(X_NEXT_CURSOR, value);
+    }
     if let Some(total) = total {
         headers.insert(X_TOTAL_COUNT, HeaderValue::from(total));
     }
