@@ -81,6 +81,11 @@ pub fn start_time() -> Timestamp {
     "2026-01-01T00:00:00Z".parse().expect("a valid timestamp")
 }
 
+/// [`start_time`] plus `seconds`.
+pub fn at(seconds: i64) -> Timestamp {
+    Timestamp::from_micros(start_time().as_micros() + seconds * 1_000_000).expect("in range")
+}
+
 /// Registers `schema` with `store` and returns its definition.
 pub async fn register<T: specstar_core::Model>(
     store: &Arc<dyn Store>,

@@ -14,12 +14,17 @@ use crate::model::{ErrorKind, Model, Op, Outcome};
 
 const SLOTS: usize = 3;
 
-/// Cases per run: `PROPTEST_CASES` if set, else 64.
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64)
+/// The settings of the suite's property tests: `PROPTEST_CASES` cases if set, else `cases`;
+/// failures are not persisted (the suite runs from other crates' test directories).
+pub(crate) fn runner_config(cases: u32) -> Config {
+    Config {
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(cases),
+        failure_persistence: None,
+        ..Config::default()
+    }
 }
 
 fn data() -> impl Strategy<Value = Issue> {
@@ -128,11 +133,7 @@ pub async fn check_against_model(store: Arc<dyn Store>) {
     let (mgr, _) = issues(&store).await;
     let case = AtomicU64::new(0);
     let handle = tokio::runtime::Handle::current();
-    let config = Config {
-        cases: cases(),
-        failure_persistence: None,
-        ..Config::default()
-    };
+    let config = runner_config(64);
     let result = tokio::task::block_in_place(|| {
         TestRunner::new(config).run(&prop::collection::vec(op(), 1..40), |ops| {
             let n = case.fetch_add(1, Ordering::Relaxed);

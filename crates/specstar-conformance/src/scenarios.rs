@@ -8,11 +8,7 @@ use specstar_core::{Action, DataPatch, Error, RevisionPage, Timestamp, json_patc
 use tokio::sync::Barrier;
 
 use crate::TestStore;
-use crate::fixtures::{Severity, Status, issue, issues, start_time, teams};
-
-fn at(seconds: i64) -> Timestamp {
-    Timestamp::from_micros(start_time().as_micros() + seconds * 1_000_000).expect("in range")
-}
+use crate::fixtures::{Severity, Status, at, issue, issues, start_time, teams};
 
 fn actions(history: &[specstar_core::RevisionInfo]) -> Vec<Action> {
     history.iter().map(|r| r.action).collect()

@@ -7,15 +7,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures_util::StreamExt;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::TestRunner;
 use serde_json::{Value, json};
 use specstar_core::{
     Cursor, Direction, Error, Field, Filter, MetaField, Op, Query, Resource, ResourceManager,
-    ResourceMeta, Timestamp,
+    ResourceMeta,
 };
 
 use crate::TestStore;
-use crate::fixtures::{Task, start_time, task, tasks};
+use crate::fixtures::{Task, at, task, tasks};
 
 /// The keys (`task:<key>`) of the heads, in order.
 fn keys(metas: &[ResourceMeta]) -> Vec<String> {
@@ -55,18 +55,17 @@ fn name(op: Op, value: impl Into<Value>) -> Filter {
     Filter::data("name", op, value)
 }
 
+/// Four tasks (key, name, points) that the operator and and/or/not scenarios share.
+const FOUR_TASKS: &[(&str, &str, Option<i64>)] = &[
+    ("a", "alpha", Some(2)),
+    ("b", "beta", Some(10)),
+    ("c", "cab", Some(9)),
+    ("d", "delta", None),
+];
+
 /// Every operator on data fields; numbers compare as numbers (10 > 9), types never mix.
 pub async fn search_operators(t: TestStore) {
-    let mgr = seeded(
-        &t,
-        &[
-            ("a", "alpha", Some(2)),
-            ("b", "beta", Some(10)),
-            ("c", "cab", Some(9)),
-            ("d", "delta", None),
-        ],
-    )
-    .await;
+    let mgr = seeded(&t, FOUR_TASKS).await;
     assert_eq!(find(&mgr, points(Op::Eq, 10)).await, ["b"]);
     assert_eq!(find(&mgr, points(Op::Eq, 10.0)).await, ["b"]);
     assert_eq!(find(&mgr, points(Op::Ne, 10)).await, ["a", "c", "d"]);
@@ -132,16 +131,7 @@ pub async fn search_operators(t: TestStore) {
 
 /// And, or and not, nested; not of a condition on a null value holds.
 pub async fn search_and_or_not(t: TestStore) {
-    let mgr = seeded(
-        &t,
-        &[
-            ("a", "alpha", Some(2)),
-            ("b", "beta", Some(10)),
-            ("c", "cab", Some(9)),
-            ("d", "delta", None),
-        ],
-    )
-    .await;
+    let mgr = seeded(&t, FOUR_TASKS).await;
     let and = Filter::And(vec![points(Op::Gt, 1), name(Op::Contains, "ta")]);
     assert_eq!(find(&mgr, and.clone()).await, ["b"]);
     let or = Filter::Or(vec![points(Op::Eq, 2), name(Op::Eq, "delta")]);
@@ -364,18 +354,6 @@ pub async fn search_times_compare_as_instants(t: TestStore) {
     );
 }
 
-fn at(seconds: i64) -> Timestamp {
-    Timestamp::from_micros(start_time().as_micros() + seconds * 1_000_000).expect("in range")
-}
-
-/// Cases per run: `PROPTEST_CASES` if set, else 32.
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(32)
-}
-
 fn random_task() -> impl Strategy<Value = (Task, bool)> {
     (
         0..4u8,
@@ -463,11 +441,7 @@ pub async fn search_matches_the_definition(t: TestStore) {
     let (mgr, _) = tasks(&t.store).await;
     let case = AtomicU64::new(0);
     let handle = tokio::runtime::Handle::current();
-    let config = Config {
-        cases: cases(),
-        failure_persistence: None,
-        ..Config::default()
-    };
+    let config = crate::properties::runner_config(32);
     let strategy = (
         prop::collection::vec((random_task(), prop::option::of(random_task())), 0..8),
         prop::collection::vec(random_query(), 1..6),
