@@ -53,6 +53,7 @@ macro_rules! store_suite {
     ($make:path, persistent) => {
         $crate::store_suite!($make);
         $crate::store_suite!(@tests $make; reopen_resumes_everything);
+        $crate::store_suite!(@search $make; a_new_index_after_a_reopen_finds_old_resources);
     };
     ($make:path) => {
         $crate::store_suite!(@tests $make;
@@ -91,6 +92,7 @@ macro_rules! store_suite {
             search_cursor_stays_correct_while_writes_go_on,
             search_cursor_refusals,
             iter_all_streams_every_match_once,
+            a_new_index_finds_old_resources,
         );
     };
     (@search $make:path; $($name:ident),* $(,)?) => {

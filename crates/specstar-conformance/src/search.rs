@@ -10,12 +10,12 @@ use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
 use serde_json::{Value, json};
 use specstar_core::{
-    Cursor, Direction, Error, Field, Filter, MetaField, Op, Query, Resource, ResourceManager,
-    ResourceMeta,
+    Cursor, Direction, Error, Field, Filter, MetaField, Op, Query, Resource, ResourceId,
+    ResourceManager, ResourceMeta, Schema,
 };
 
 use crate::TestStore;
-use crate::fixtures::{Task, at, task, tasks};
+use crate::fixtures::{Task, at, register, task, tasks};
 
 /// The keys (`task:<key>`) of the heads, in order.
 fn keys(metas: &[ResourceMeta]) -> Vec<String> {
@@ -692,4 +692,83 @@ pub async fn iter_all_streams_every_match_once(t: TestStore) {
         assert_eq!(keys(&metas(&streamed)), keys(&metas(&expected)));
         assert_eq!(data(&streamed), data(&expected));
     }
+}
+
+/// Tasks with only their name indexed: what a model looked like before `points` and `done`
+/// were added to its indexed fields.
+fn tasks_indexed_by_name() -> Schema<Task> {
+    Schema::<Task>::new("v1").index("name")
+}
+
+/// Writes tasks `a` (3 points), `b` (8 points, then deleted) and `c` (5 points, updated to 1)
+/// with only their name indexed.
+async fn seed_before_the_index(store: &std::sync::Arc<dyn specstar_core::Store>) {
+    let model = register(store, tasks_indexed_by_name()).await;
+    let mgr = ResourceManager::<Task>::new(model, store.clone()).unwrap();
+    mgr.create_with_id("task:a", task("a", Some(3)))
+        .await
+        .unwrap();
+    let b = mgr
+        .create_with_id("task:b", task("b", Some(8)))
+        .await
+        .unwrap();
+    mgr.delete(&b.resource_id).await.unwrap();
+    let c = mgr
+        .create_with_id("task:c", task("c", Some(5)))
+        .await
+        .unwrap();
+    mgr.update(&c.resource_id, task("c", Some(1)))
+        .await
+        .unwrap();
+}
+
+/// Finds the seeded tasks by the fields added since, the deleted one included when asked.
+async fn found_by_the_new_index(mgr: &ResourceManager<Task>) {
+    let by_points = Query::all().sort(Field::Data("points".into()), Direction::Asc);
+    assert_eq!(keys(&mgr.search(&by_points).await.unwrap()), ["c", "a"]);
+    let all = by_points.clone().include_deleted();
+    assert_eq!(keys(&mgr.search(&all).await.unwrap()), ["c", "a", "b"]);
+    assert_eq!(find(mgr, points(Op::Gte, 3)).await, ["a"]);
+    assert_eq!(find(mgr, points(Op::Eq, 5)).await, Vec::<String>::new());
+    assert_eq!(
+        find(mgr, Filter::data("done", Op::Eq, false)).await,
+        ["a", "c"]
+    );
+    let c: ResourceId = "task:c".parse().unwrap();
+    let meta = mgr.get_meta(&c).await.unwrap();
+    assert_eq!(meta.indexed_data.get("points"), Some(&json!(1)));
+    // New writes index the new fields as before.
+    mgr.create_with_id("task:d", task("d", Some(2)))
+        .await
+        .unwrap();
+    assert_eq!(find(mgr, points(Op::Lt, 3)).await, ["c", "d"]);
+}
+
+/// Registering a model again with more indexed fields fills them for the resources written
+/// before (from each one's current revision, tombstones too), so old resources are found.
+pub async fn a_new_index_finds_old_resources(t: TestStore) {
+    seed_before_the_index(&t.store).await;
+    let (mgr, _) = tasks(&t.store).await;
+    found_by_the_new_index(&mgr).await;
+    // Dropping the field again refuses searches on it.
+    let model = register(&t.store, tasks_indexed_by_name()).await;
+    let narrow = ResourceManager::<Task>::new(model, t.store.clone()).unwrap();
+    let error = narrow
+        .search(&Query::all().filter(points(Op::Eq, 1)))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::UnindexedField { .. }), "{error}");
+}
+
+/// A persistent store reopened by a process that indexes more fields fills them from the
+/// revisions on disk.
+pub async fn a_new_index_after_a_reopen_finds_old_resources(t: TestStore) {
+    let reopen = t
+        .reopen
+        .expect("a persistent store's suite gives a way to reopen it");
+    seed_before_the_index(&t.store).await;
+    drop(t.store);
+    let reopened = reopen().await;
+    let (mgr, _) = tasks(&reopened).await;
+    found_by_the_new_index(&mgr).await;
 }

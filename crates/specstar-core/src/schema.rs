@@ -143,6 +143,15 @@ pub struct IndexedField {
 }
 
 impl IndexedField {
+    /// A field at a dotted path (`"status"`, `"owner.team"`), indexed as plain JSON, or as
+    /// times in canonical form when `timestamp`; `None` for a malformed path (an empty
+    /// segment). [`Schema`] makes these from the model; this is for stores' own tests.
+    pub fn at(path: &str, timestamp: bool) -> Option<Self> {
+        let mut field = Self::new(path)?;
+        field.timestamp = timestamp;
+        Some(field)
+    }
+
     fn new(path: &str) -> Option<Self> {
         let segments: Vec<String> = path.split('.').map(str::to_owned).collect();
         if segments.iter().any(String::is_empty) {

@@ -16,7 +16,7 @@ use bytes::Bytes;
 use crate::error::Result;
 use crate::hash::DataHash;
 use crate::id::ResourceId;
-use crate::meta::ResourceMeta;
+use crate::meta::{IndexedValues, ResourceMeta};
 use crate::query::Query;
 use crate::revision::{Action, RevisionInfo};
 use crate::schema::{EncodedData, IndexedField, ModelDef};
@@ -27,6 +27,11 @@ use crate::time::Timestamp;
 pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// Prepares the store for a model (tables, indexes). Called once per model at registration;
     /// registering the same model again is harmless.
+    ///
+    /// When the model's indexed fields differ from those the store last registered for it (a
+    /// field was added to the schema of a model that already has data), the store recomputes
+    /// the indexed values of every existing resource from its current revision, logging its
+    /// progress, before it returns: old resources are then found by the new field too.
     async fn register_model(&self, model: &ModelDescriptor) -> Result<()>;
 
     /// Applies one write atomically: reads the head, plans, appends and moves the head, or
@@ -82,8 +87,27 @@ pub struct ModelDescriptor {
     pub name: Arc<str>,
     /// The schema version new revisions are written with.
     pub schema_version: Arc<str>,
-    /// The paths of the indexed fields.
-    pub indexed_fields: Vec<String>,
+    /// The indexed fields, in declaration order.
+    pub indexed_fields: Vec<IndexedField>,
+}
+
+impl ModelDescriptor {
+    /// The paths of the indexed fields, in declaration order.
+    pub fn indexed_paths(&self) -> Vec<String> {
+        self.indexed_fields
+            .iter()
+            .map(|field| field.path().to_owned())
+            .collect()
+    }
+
+    /// The values of the indexed fields in `data`, as a write would index them: what a store
+    /// recomputes for its existing resources when a registration adds an indexed field.
+    pub fn indexed_values(&self, data: &serde_json::Value) -> IndexedValues {
+        self.indexed_fields
+            .iter()
+            .map(|field| (field.path().to_owned(), field.value_in(data)))
+            .collect()
+    }
 }
 
 impl From<&ModelDef> for ModelDescriptor {
@@ -91,12 +115,7 @@ impl From<&ModelDef> for ModelDescriptor {
         Self {
             name: model.name_arc().clone(),
             schema_version: model.schema_version().clone(),
-            indexed_fields: model
-                .indexed_fields()
-                .iter()
-                .map(IndexedField::path)
-                .map(str::to_owned)
-                .collect(),
+            indexed_fields: model.indexed_fields().to_vec(),
         }
     }
 }

@@ -24,19 +24,19 @@ pub(crate) struct ModelIndex {
 }
 
 impl ModelIndex {
-    /// Declares the indexed fields; a new field is filled from the heads there are, given by
-    /// `existing`.
+    /// Declares the indexed fields and, when they changed, builds every field's tree anew from
+    /// the indexed values of the heads there are, given by `existing`.
     pub fn register<'a>(
         &mut self,
         indexed: &[String],
         existing: impl Fn(&ResourceId) -> Option<&'a IndexedValues>,
     ) {
+        if self.indexed == indexed && self.fields.len() == indexed.len() {
+            return;
+        }
         self.indexed = indexed.to_vec();
-        self.fields.retain(|field, _| indexed.contains(field));
+        self.fields.clear();
         for field in indexed {
-            if self.fields.contains_key(field) {
-                continue;
-            }
             let mut tree: BTreeMap<SortKey, BTreeSet<ResourceId>> = BTreeMap::new();
             for id in &self.ids {
                 if let Some(values) = existing(id) {

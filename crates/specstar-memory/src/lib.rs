@@ -10,14 +10,14 @@
 
 mod index;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use parking_lot::RwLock;
 use specstar_core::plan::{Plan, PlannedData, plan};
 use specstar_core::{
-    Fetched, Head, ModelDescriptor, Query, ResourceId, ResourceMeta, Result, RevisionInfo,
+    Error, Fetched, Head, ModelDescriptor, Query, ResourceId, ResourceMeta, Result, RevisionInfo,
     RevisionPage, Store, StoredRevision, WriteRequest, Written,
 };
 
@@ -58,6 +58,29 @@ impl State {
     }
 }
 
+/// Recomputes the indexed values of a model's resources from their current revisions, after
+/// a registration changed the model's indexed fields.
+fn backfill(
+    model: &ModelDescriptor,
+    ids: &BTreeSet<ResourceId>,
+    resources: &mut HashMap<ResourceId, Entry>,
+) -> Result<()> {
+    tracing::info!(model = %model.name, resources = ids.len(), "backfilling indexed fields");
+    for id in ids {
+        let Some(entry) = resources.get_mut(id) else {
+            continue;
+        };
+        let data: serde_json::Value =
+            serde_json::from_slice(&entry.current().data).map_err(|e| Error::Corrupt {
+                what: format!("resource {id}"),
+                reason: format!("its current data is not JSON: {e}"),
+            })?;
+        entry.head.meta.indexed_data = model.indexed_values(&data);
+    }
+    tracing::info!(model = %model.name, resources = ids.len(), "backfilled indexed fields");
+    Ok(())
+}
+
 #[derive(Debug)]
 struct Entry {
     head: Head,
@@ -87,12 +110,14 @@ impl Store for MemoryStore {
         let State {
             resources, models, ..
         } = &mut *state;
-        models
-            .entry(model.name.to_string())
-            .or_default()
-            .register(&model.indexed_fields, |id| {
-                resources.get(id).map(|e| &e.head.meta.indexed_data)
-            });
+        let index = models.entry(model.name.to_string()).or_default();
+        let paths = model.indexed_paths();
+        if index.indexed != paths && !index.ids.is_empty() {
+            backfill(model, &index.ids, resources)?;
+        }
+        index.register(&paths, |id| {
+            resources.get(id).map(|e| &e.head.meta.indexed_data)
+        });
         Ok(())
     }
 

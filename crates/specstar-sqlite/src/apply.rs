@@ -4,7 +4,7 @@
 //! Nothing here commits: the [writer](crate::writer) wraps each job in a savepoint and commits
 //! the batch.
 
-use rusqlite::{CachedStatement, Connection};
+use rusqlite::{CachedStatement, Connection, OptionalExtension};
 use specstar_core::plan::{Appended, Plan, PlannedData, plan};
 use specstar_core::{
     Error, Head, ModelDescriptor, ResourceId, ResourceMeta, Result, RevisionInfo, WriteRequest,
@@ -194,16 +194,26 @@ pub(crate) fn purge(conn: &Connection, id: &ResourceId) -> Result<Option<Resourc
     Ok(Some(head.meta))
 }
 
-/// Records a model (or its new schema version and indexed fields).
+/// Records a model (or its new schema version and indexed fields), creates the indexes of its
+/// fields and, when its indexed fields changed, recomputes the indexed values of its
+/// resources (see [`backfill`](crate::backfill)).
 pub(crate) fn register_model(conn: &Connection, model: &ModelDescriptor) -> Result<()> {
+    crate::search::check_paths(model)?;
     let fields =
-        serde_json::to_string(&model.indexed_fields).expect("a list of strings always serializes");
+        serde_json::to_string(&model.indexed_paths()).expect("a list of strings always serializes");
+    let previous: Option<String> = conn
+        .prepare_cached("SELECT indexed_fields FROM models WHERE name = ?1")
+        .and_then(|mut stmt| stmt.query_row([&*model.name], |row| row.get(0)).optional())
+        .map_err(Error::store)?;
     conn.prepare_cached(
         "INSERT INTO models (name, schema_version, indexed_fields) VALUES (?1, ?2, ?3) \
          ON CONFLICT (name) DO UPDATE SET schema_version = excluded.schema_version, \
          indexed_fields = excluded.indexed_fields",
     )
-    .and_then(|mut stmt| stmt.execute((&*model.name, &*model.schema_version, fields)))
+    .and_then(|mut stmt| stmt.execute((&*model.name, &*model.schema_version, &fields)))
     .map_err(Error::store)?;
+    if previous.as_deref() != Some(fields.as_str()) {
+        crate::backfill::reindex(conn, model)?;
+    }
     crate::search::create_indexes(conn, model)
 }

@@ -37,6 +37,7 @@
 #![warn(missing_docs)]
 
 mod apply;
+mod backfill;
 mod error;
 mod integrity;
 mod reader;

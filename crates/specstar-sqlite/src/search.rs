@@ -54,13 +54,21 @@ fn index_name(model: &str, path: &str) -> String {
     format!("\"heads_{model}_{path}\"")
 }
 
-/// Creates the expression index of each indexed field of a model (if it is not there yet).
-pub(crate) fn create_indexes(conn: &Connection, model: &ModelDescriptor) -> Result<()> {
-    for path in &model.indexed_fields {
-        check_path(path).map_err(|reason| Error::InvalidSchema {
+/// Checks that every indexed field of a model can be written into SQL.
+pub(crate) fn check_paths(model: &ModelDescriptor) -> Result<()> {
+    for field in &model.indexed_fields {
+        check_path(field.path()).map_err(|reason| Error::InvalidSchema {
             model: model.name.to_string(),
             reason,
         })?;
+    }
+    Ok(())
+}
+
+/// Creates the expression index of each indexed field of a model (if it is not there yet).
+pub(crate) fn create_indexes(conn: &Connection, model: &ModelDescriptor) -> Result<()> {
+    check_paths(model)?;
+    for path in &model.indexed_paths() {
         let sql = format!(
             "CREATE INDEX IF NOT EXISTS {} ON heads (model, {})",
             index_name(&model.name, path),
@@ -378,7 +386,7 @@ pub(crate) fn count(conn: &Connection, model: &str, query: &Query) -> Result<u64
 mod tests {
     use std::sync::Arc;
 
-    use specstar_core::{Filter, ModelDescriptor, Op, Query};
+    use specstar_core::{Filter, IndexedField, ModelDescriptor, Op, Query};
 
     use super::*;
 
@@ -389,7 +397,10 @@ mod tests {
         let model = ModelDescriptor {
             name: Arc::from("issue"),
             schema_version: Arc::from("v1"),
-            indexed_fields: vec!["status".into(), "owner.team".into()],
+            indexed_fields: ["status", "owner.team"]
+                .into_iter()
+                .map(|path| IndexedField::at(path, false).expect("a well-formed path"))
+                .collect(),
         };
         crate::apply::register_model(&conn, &model).expect("registers");
         (dir, conn)

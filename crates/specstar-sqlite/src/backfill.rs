@@ -1,0 +1,79 @@
+//! Filling the indexed values of existing resources when a registration changes a model's
+//! indexed fields.
+//!
+//! Writes store each head's indexed values (`heads.indexed_data`) from the fields the model
+//! had when they ran. A field added later would find none of the resources written before it,
+//! so registering a changed field list recomputes every head's values from its current
+//! revision. It runs in the registration's transaction on the writer thread: writes queued
+//! meanwhile wait, then see the new values, and a crash leaves the old ones whole.
+//!
+//! It walks the model's heads in resource-id order, a page at a time, so its memory stays
+//! constant however many resources there are, and logs its progress.
+
+use rusqlite::Connection;
+use specstar_core::{Error, ModelDescriptor, Result};
+
+/// Heads read and rewritten per step.
+const PAGE: usize = 1_000;
+
+/// Progress is logged every so many resources.
+const LOG_EVERY: u64 = 50_000;
+
+/// Recomputes the indexed values of every resource of `model` from its current revision;
+/// returns how many resources it rewrote.
+pub(crate) fn reindex(conn: &Connection, model: &ModelDescriptor) -> Result<u64> {
+    let total: i64 = conn
+        .prepare_cached("SELECT count(*) FROM heads WHERE model = ?1")
+        .and_then(|mut stmt| stmt.query_row([&*model.name], |row| row.get(0)))
+        .map_err(Error::store)?;
+    if total == 0 {
+        return Ok(0);
+    }
+    let fields = model.indexed_paths();
+    tracing::info!(model = %model.name, resources = total, ?fields, "backfilling indexed fields");
+    // Ids are `{model}:…`, so the model's heads are the primary-key range up to `{model};`.
+    let end = format!("{};", model.name);
+    let mut after = format!("{}:", model.name);
+    let mut done = 0u64;
+    loop {
+        let page = read_page(conn, &after, &end)?;
+        let Some((last, _)) = page.last() else { break };
+        after = last.clone();
+        let mut update = conn
+            .prepare_cached("UPDATE heads SET indexed_data = ?2 WHERE resource_id = ?1")
+            .map_err(Error::store)?;
+        for (id, data) in &page {
+            let data: serde_json::Value =
+                serde_json::from_slice(data).map_err(|e| Error::Corrupt {
+                    what: format!("resource {id}"),
+                    reason: format!("its current data is not JSON: {e}"),
+                })?;
+            let indexed = serde_json::to_string(&model.indexed_values(&data))
+                .expect("a map of json values always serializes");
+            update.execute((id, indexed)).map_err(Error::store)?;
+            done += 1;
+            if done % LOG_EVERY == 0 {
+                tracing::info!(model = %model.name, done, total, "backfilling indexed fields");
+            }
+        }
+    }
+    tracing::info!(model = %model.name, resources = done, "backfilled indexed fields");
+    Ok(done)
+}
+
+/// The ids and current data of the next page of heads in `(after, end)`.
+fn read_page(conn: &Connection, after: &str, end: &str) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT h.resource_id, r.data FROM heads h \
+             JOIN revisions r ON r.resource_id = h.resource_id AND r.number = h.current_number \
+             WHERE h.resource_id > ?1 AND h.resource_id < ?2 \
+             ORDER BY h.resource_id LIMIT ?3",
+        )
+        .map_err(Error::store)?;
+    stmt.query_map((after, end, PAGE as i64), |row| {
+        Ok((row.get(0)?, row.get(1)?))
+    })
+    .and_then(|rows| rows.collect())
+    .map_err(Error::store)
+}
