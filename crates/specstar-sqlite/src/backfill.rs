@@ -52,7 +52,7 @@ pub(crate) fn reindex(conn: &Connection, model: &ModelDescriptor) -> Result<u64>
                 .expect("a map of json values always serializes");
             update.execute((id, indexed)).map_err(Error::store)?;
             done += 1;
-            if done % LOG_EVERY == 0 {
+            if done.is_multiple_of(LOG_EVERY) {
                 tracing::info!(model = %model.name, done, total, "backfilling indexed fields");
             }
         }
