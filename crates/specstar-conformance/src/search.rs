@@ -144,7 +144,8 @@ pub async fn search_and_or_not(t: TestStore) {
     assert_eq!(find(&mgr, Filter::Or(vec![])).await, Vec::<String>::new());
 }
 
-/// Sorts on data and meta fields; ties go by resource id; nulls first ascending; pages.
+/// Sorts on data and meta fields; ties go by resource id in the last sort's direction (so a
+/// descending order is the ascending one reversed); nulls first ascending; pages.
 pub async fn search_sorts_and_pages(t: TestStore) {
     let mgr = seeded(
         &t,
@@ -161,7 +162,7 @@ pub async fn search_sorts_and_pages(t: TestStore) {
     let asc = keys(&mgr.search(&by_points(Direction::Asc)).await.unwrap());
     assert_eq!(asc, ["d", "b", "e", "c", "a"]);
     let desc = keys(&mgr.search(&by_points(Direction::Desc)).await.unwrap());
-    assert_eq!(desc, ["a", "c", "b", "e", "d"]);
+    assert_eq!(desc, ["a", "c", "e", "b", "d"]);
     let two = Query::all()
         .sort(Field::Data("name".into()), Direction::Desc)
         .sort(Field::Data("points".into()), Direction::Asc);

@@ -33,11 +33,13 @@
 //!
 //! # Order
 //!
-//! Sorts apply in turn, and ties are always broken by resource id, ascending, so that the order
-//! is total and pages do not overlap. A data field sorts as SQLite orders values: absent and
-//! null first, then numbers (booleans as 0 and 1), then strings, arrays and objects by their
-//! JSON text ([`sort_key`]). Descending reverses the field's order (nulls last), not the
-//! tie-break.
+//! Sorts apply in turn, and ties are always broken by resource id, in the direction of the last
+//! sort (ascending when there is none), so that the order is total and pages do not overlap. A
+//! data field sorts as SQLite orders values: absent and null first, then numbers (booleans as 0
+//! and 1), then strings, arrays and objects by their JSON text ([`sort_key`]). Descending
+//! reverses the field's order (nulls last). The tie-break follows the last sort so that a
+//! one-sort order descending is the exact reverse of the same order ascending: a store serves
+//! both from one index on `(field, resource_id)`, read forwards or backwards.
 //!
 //! # Keyset cursors
 //!
@@ -68,7 +70,8 @@ use crate::time::Timestamp;
 pub struct Query {
     /// Which resources match; `None` for all of them.
     pub filter: Option<Filter>,
-    /// The order, first sort first; resource id breaks ties (and is the order when empty).
+    /// The order, first sort first; resource id breaks ties, in the direction of the last sort
+    /// ([`tie_direction`](Self::tie_direction)), and is the order when empty.
     pub sorts: Vec<Sort>,
     /// How many matches to skip, in order.
     pub offset: u64,
@@ -460,10 +463,20 @@ impl Query {
                 return order == Ordering::Greater;
             }
         }
-        meta.resource_id.as_str() > cursor.resource_id.as_str()
+        let order = meta.resource_id.as_str().cmp(cursor.resource_id.as_str());
+        match self.tie_direction() {
+            Direction::Asc => order == Ordering::Greater,
+            Direction::Desc => order == Ordering::Less,
+        }
     }
 
-    /// How two heads compare in the query's order (ties broken by resource id).
+    /// The direction of the resource-id tie-break: the last sort's, ascending when none.
+    pub fn tie_direction(&self) -> Direction {
+        self.sorts.last().map_or(Direction::Asc, |s| s.direction)
+    }
+
+    /// How two heads compare in the query's order (ties broken by resource id, in the
+    /// [`tie_direction`](Self::tie_direction)).
     pub fn compare(&self, a: &ResourceMeta, b: &ResourceMeta) -> Ordering {
         for sort in &self.sorts {
             let order = sort_key(&sort.field, a).cmp(&sort_key(&sort.field, b));
@@ -475,7 +488,11 @@ impl Query {
                 return order;
             }
         }
-        a.resource_id.as_str().cmp(b.resource_id.as_str())
+        let order = a.resource_id.as_str().cmp(b.resource_id.as_str());
+        match self.tie_direction() {
+            Direction::Asc => order,
+            Direction::Desc => order.reverse(),
+        }
     }
 
     /// Sorts matching heads, keeps those after the cursor and cuts the page: the reference

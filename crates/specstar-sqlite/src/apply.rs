@@ -4,6 +4,7 @@
 //! Nothing here commits: the [writer](crate::writer) wraps each job in a savepoint and commits
 //! the batch.
 
+use rusqlite::types::Value as SqlValue;
 use rusqlite::{CachedStatement, Connection, OptionalExtension};
 use specstar_core::plan::{Appended, Plan, PlannedData, plan};
 use specstar_core::{
@@ -12,6 +13,7 @@ use specstar_core::{
 };
 
 use crate::rows::{self, to_sql_int};
+use crate::{indexes, slots};
 
 /// Applies one write: reads the head, asks the planner, carries the plan out.
 pub(crate) fn write(conn: &Connection, request: &WriteRequest) -> Result<Written> {
@@ -119,57 +121,52 @@ fn bind_info(stmt: &mut CachedStatement<'_>, info: &RevisionInfo) -> Result<()> 
     bind(stmt).map_err(Error::store)
 }
 
-/// Inserts (for a new resource) or updates its head.
+/// Inserts (for a new resource) or updates its head, its slot columns included.
 fn write_head(conn: &Connection, new: bool, meta: &ResourceMeta, data_hash: &str) -> Result<()> {
     let id = meta.resource_id.as_str();
-    let current = to_sql_int(meta.current_revision_id.number())?;
-    let count = to_sql_int(meta.total_revision_count)?;
     let indexed =
         serde_json::to_string(&meta.indexed_data).expect("a map of json values always serializes");
+    let mut params: Vec<SqlValue> = vec![
+        SqlValue::Text(id.to_owned()),
+        SqlValue::Integer(to_sql_int(meta.current_revision_id.number())?),
+        SqlValue::Integer(to_sql_int(meta.total_revision_count)?),
+        SqlValue::Text(meta.schema_version.to_string()),
+        SqlValue::Text(data_hash.to_owned()),
+        SqlValue::Integer(meta.updated_time.as_micros()),
+        SqlValue::Text(meta.updated_by.to_string()),
+        SqlValue::Integer(i64::from(meta.is_deleted)),
+        SqlValue::Text(indexed),
+    ];
+    params.extend(slots::values(&meta.indexed_data));
+    let first_slot = 10;
     if new {
-        let mut stmt = conn
-            .prepare_cached(
-                "INSERT INTO heads (resource_id, model, current_number, revision_count, \
-                 schema_version, data_hash, created_time, created_by, updated_time, updated_by, \
-                 is_deleted, indexed_data) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )
+        params.push(SqlValue::Text(meta.resource_id.model().to_owned()));
+        params.push(SqlValue::Integer(meta.created_time.as_micros()));
+        params.push(SqlValue::Text(meta.created_by.to_string()));
+        let extra = first_slot + 2 * slots::SLOTS;
+        let sql = format!(
+            "INSERT INTO heads (resource_id, current_number, revision_count, schema_version, \
+             data_hash, updated_time, updated_by, is_deleted, indexed_data, {}, model, \
+             created_time, created_by) VALUES ({})",
+            slots::columns(),
+            (1..=extra + 2)
+                .map(|i| format!("?{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        conn.prepare_cached(&sql)
+            .and_then(|mut stmt| stmt.execute(rusqlite::params_from_iter(&params)))
             .map_err(Error::store)?;
-        stmt.execute((
-            id,
-            meta.resource_id.model(),
-            current,
-            count,
-            &*meta.schema_version,
-            data_hash,
-            meta.created_time.as_micros(),
-            &*meta.created_by,
-            meta.updated_time.as_micros(),
-            &*meta.updated_by,
-            meta.is_deleted,
-            indexed,
-        ))
-        .map_err(Error::store)?;
     } else {
-        let mut stmt = conn
-            .prepare_cached(
-                "UPDATE heads SET current_number = ?2, revision_count = ?3, schema_version = ?4, \
-                 data_hash = ?5, updated_time = ?6, updated_by = ?7, is_deleted = ?8, \
-                 indexed_data = ?9 WHERE resource_id = ?1",
-            )
-            .map_err(Error::store)?;
-        let updated = stmt
-            .execute((
-                id,
-                current,
-                count,
-                &*meta.schema_version,
-                data_hash,
-                meta.updated_time.as_micros(),
-                &*meta.updated_by,
-                meta.is_deleted,
-                indexed,
-            ))
+        let sql = format!(
+            "UPDATE heads SET current_number = ?2, revision_count = ?3, schema_version = ?4, \
+             data_hash = ?5, updated_time = ?6, updated_by = ?7, is_deleted = ?8, \
+             indexed_data = ?9, {} WHERE resource_id = ?1",
+            slots::assignments(first_slot)
+        );
+        let updated = conn
+            .prepare_cached(&sql)
+            .and_then(|mut stmt| stmt.execute(rusqlite::params_from_iter(&params)))
             .map_err(Error::store)?;
         if updated != 1 {
             return Err(Error::store(format!(
@@ -198,7 +195,8 @@ pub(crate) fn purge(conn: &Connection, id: &ResourceId) -> Result<Option<Resourc
 /// fields and, when its indexed fields changed, recomputes the indexed values of its
 /// resources (see [`backfill`](crate::backfill)).
 pub(crate) fn register_model(conn: &Connection, model: &ModelDescriptor) -> Result<()> {
-    crate::search::check_paths(model)?;
+    slots::check_count(model)?;
+    indexes::model_literal(&model.name)?;
     let fields =
         serde_json::to_string(&model.indexed_paths()).expect("a list of strings always serializes");
     let previous: Option<String> = conn
@@ -213,7 +211,11 @@ pub(crate) fn register_model(conn: &Connection, model: &ModelDescriptor) -> Resu
     .and_then(|mut stmt| stmt.execute((&*model.name, &*model.schema_version, &fields)))
     .map_err(Error::store)?;
     if previous.as_deref() != Some(fields.as_str()) {
+        // The slots move with the field list: the indexes over them are made anew.
+        indexes::drop_all(conn, &model.name)?;
         crate::backfill::reindex(conn, model)?;
+        indexes::create(conn, model)?;
+        return indexes::analyze(conn);
     }
-    crate::search::create_indexes(conn, model)
+    indexes::create(conn, model)
 }

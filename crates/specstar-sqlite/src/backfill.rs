@@ -1,8 +1,8 @@
 //! Filling the indexed values of existing resources when a registration changes a model's
 //! indexed fields.
 //!
-//! Writes store each head's indexed values (`heads.indexed_data`) from the fields the model
-//! had when they ran. A field added later would find none of the resources written before it,
+//! Writes store each head's indexed values (`heads.indexed_data` and the slot columns) from
+//! the fields the model had when they ran. A field added later would find none of the resources written before it,
 //! so registering a changed field list recomputes every head's values from its current
 //! revision. It runs in the registration's transaction on the writer thread: writes queued
 //! meanwhile wait, then see the new values, and a crash leaves the old ones whole.
@@ -11,7 +11,10 @@
 //! constant however many resources there are, and logs its progress.
 
 use rusqlite::Connection;
+use rusqlite::types::Value as SqlValue;
 use specstar_core::{Error, ModelDescriptor, Result};
+
+use crate::slots;
 
 /// Heads read and rewritten per step.
 const PAGE: usize = 1_000;
@@ -39,18 +42,29 @@ pub(crate) fn reindex(conn: &Connection, model: &ModelDescriptor) -> Result<u64>
         let page = read_page(conn, &after, &end)?;
         let Some((last, _)) = page.last() else { break };
         after = last.clone();
-        let mut update = conn
-            .prepare_cached("UPDATE heads SET indexed_data = ?2 WHERE resource_id = ?1")
-            .map_err(Error::store)?;
+        let sql = format!(
+            "UPDATE heads SET indexed_data = ?2, {} WHERE resource_id = ?1",
+            slots::assignments(3)
+        );
+        let mut update = conn.prepare_cached(&sql).map_err(Error::store)?;
         for (id, data) in &page {
             let data: serde_json::Value =
                 serde_json::from_slice(data).map_err(|e| Error::Corrupt {
                     what: format!("resource {id}"),
                     reason: format!("its current data is not JSON: {e}"),
                 })?;
-            let indexed = serde_json::to_string(&model.indexed_values(&data))
-                .expect("a map of json values always serializes");
-            update.execute((id, indexed)).map_err(Error::store)?;
+            let indexed = model.indexed_values(&data);
+            let mut params = vec![
+                SqlValue::Text(id.clone()),
+                SqlValue::Text(
+                    serde_json::to_string(&indexed)
+                        .expect("a map of json values always serializes"),
+                ),
+            ];
+            params.extend(slots::values(&indexed));
+            update
+                .execute(rusqlite::params_from_iter(&params))
+                .map_err(Error::store)?;
             done += 1;
             if done.is_multiple_of(LOG_EVERY) {
                 tracing::info!(model = %model.name, done, total, "backfilling indexed fields");

@@ -36,14 +36,17 @@
 
 #![warn(missing_docs)]
 
+mod access;
 mod apply;
 mod backfill;
 mod error;
+mod indexes;
 mod integrity;
 mod reader;
 mod rows;
 mod schema;
 mod search;
+mod slots;
 mod writer;
 
 use std::fmt;

@@ -1,11 +1,12 @@
 //! The layout of the database file and its migrations.
 //!
-//! Three tables:
+//! Three tables (version 2):
 //! - `models`: one row per registered model (name, schema version, indexed field paths), so a
 //!   file says which models it holds;
 //! - `heads`: one row per resource, its [`ResourceMeta`](specstar_core::ResourceMeta) plus the
-//!   current revision's data hash (what the planner needs), keyed by resource id. A
-//!   `WITHOUT ROWID` table: the resource id is the only key, so a head is one B-tree entry;
+//!   current revision's data hash (what the planner needs), keyed by resource id, and the
+//!   indexed values again in slot columns for search (see `slots`). A `WITHOUT ROWID` table:
+//!   the resource id is the only key, so a head is one B-tree entry;
 //! - `revisions`: every revision ever appended, immutable. Its `sequence` is an
 //!   `AUTOINCREMENT` rowid, so it is store wide, only grows and is never reused, even after a
 //!   purge removed the newest rows. `UNIQUE(resource_id, number)` serves reads by revision number
@@ -20,13 +21,14 @@
 use std::path::Path;
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, TransactionBehavior};
 use specstar_core::{Error, Result};
 
 use crate::error::SqliteError;
 
 /// Migration `i` brings a file from version `i` to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The layout version this code writes: the number of migrations.
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -71,6 +73,61 @@ CREATE TABLE revisions (
 );
 ";
 
+/// Slot columns for search (see `slots`): `v<i>` holds the value of a model's `i`-th indexed
+/// field, `k<i>` its kind. The JSON expression indexes of version 1 are dropped (by
+/// [`drop_v1_indexes`]) and the models' indexed fields forgotten, so that the next
+/// registration of each model fills its slots and makes its new indexes.
+const V2: &str = "
+ALTER TABLE heads ADD COLUMN v0;
+ALTER TABLE heads ADD COLUMN k0 INTEGER;
+ALTER TABLE heads ADD COLUMN v1;
+ALTER TABLE heads ADD COLUMN k1 INTEGER;
+ALTER TABLE heads ADD COLUMN v2;
+ALTER TABLE heads ADD COLUMN k2 INTEGER;
+ALTER TABLE heads ADD COLUMN v3;
+ALTER TABLE heads ADD COLUMN k3 INTEGER;
+ALTER TABLE heads ADD COLUMN v4;
+ALTER TABLE heads ADD COLUMN k4 INTEGER;
+ALTER TABLE heads ADD COLUMN v5;
+ALTER TABLE heads ADD COLUMN k5 INTEGER;
+ALTER TABLE heads ADD COLUMN v6;
+ALTER TABLE heads ADD COLUMN k6 INTEGER;
+ALTER TABLE heads ADD COLUMN v7;
+ALTER TABLE heads ADD COLUMN k7 INTEGER;
+ALTER TABLE heads ADD COLUMN v8;
+ALTER TABLE heads ADD COLUMN k8 INTEGER;
+ALTER TABLE heads ADD COLUMN v9;
+ALTER TABLE heads ADD COLUMN k9 INTEGER;
+ALTER TABLE heads ADD COLUMN v10;
+ALTER TABLE heads ADD COLUMN k10 INTEGER;
+ALTER TABLE heads ADD COLUMN v11;
+ALTER TABLE heads ADD COLUMN k11 INTEGER;
+ALTER TABLE heads ADD COLUMN v12;
+ALTER TABLE heads ADD COLUMN k12 INTEGER;
+ALTER TABLE heads ADD COLUMN v13;
+ALTER TABLE heads ADD COLUMN k13 INTEGER;
+ALTER TABLE heads ADD COLUMN v14;
+ALTER TABLE heads ADD COLUMN k14 INTEGER;
+ALTER TABLE heads ADD COLUMN v15;
+ALTER TABLE heads ADD COLUMN k15 INTEGER;
+UPDATE models SET indexed_fields = '[]';
+";
+
+/// Drops version 1's JSON expression indexes (`heads_<model>_<field>`).
+fn drop_v1_indexes(conn: &Connection) -> rusqlite::Result<()> {
+    let names: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'heads' \
+             AND name LIKE 'heads%' AND name <> 'heads_by_model' AND sql IS NOT NULL",
+        )?
+        .query_map([], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for name in names {
+        conn.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
+    }
+    Ok(())
+}
+
 /// How the writer connection is set up.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct WriterSettings {
@@ -105,6 +162,9 @@ pub(crate) fn configure_writer(
         .map_err(Error::store)?;
     // Each write of a batch runs in a savepoint, whose journal then stays in memory.
     conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(Error::store)?;
+    // Plans that do not depend on bound values, as on the read connections (see `reader`).
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
         .map_err(Error::store)?;
     conn.pragma_update(None, "wal_autocheckpoint", settings.wal_autocheckpoint)
         .map_err(Error::store)?;
@@ -143,6 +203,9 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     for (version, migration) in MIGRATIONS.iter().enumerate().skip(first) {
         tracing::info!(path = %path.display(), from = version, to = version + 1, "migrating sqlite store");
         tx.execute_batch(migration).map_err(Error::store)?;
+        if version == 1 {
+            drop_v1_indexes(&tx).map_err(Error::store)?;
+        }
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)
         .map_err(Error::store)?;

@@ -160,9 +160,14 @@ impl Drop for Writer {
     }
 }
 
+/// After so many jobs the writer refreshes the statistics that search plans from: often
+/// enough to follow a store growing from empty, at a cost of a few milliseconds each time.
+const ANALYZE_EVERY: usize = 10_000;
+
 /// The writer thread: batches until the channel closes.
 fn run(conn: Connection, queue: mpsc::Receiver<Job>, max_batch: usize) {
     let mut batch = Vec::with_capacity(max_batch);
+    let mut since_analyze = 0;
     while let Ok(first) = queue.recv() {
         batch.push(first);
         while batch.len() < max_batch {
@@ -172,8 +177,15 @@ fn run(conn: Connection, queue: mpsc::Receiver<Job>, max_batch: usize) {
             }
         }
         tracing::trace!(jobs = batch.len(), "committing a batch");
+        since_analyze += batch.len();
         for done in commit_batch(&conn, batch.drain(..)) {
             done.send();
+        }
+        if since_analyze >= ANALYZE_EVERY {
+            since_analyze = 0;
+            if let Err(e) = crate::indexes::analyze(&conn) {
+                tracing::warn!(error = %e, "refreshing the search statistics failed");
+            }
         }
     }
     tracing::debug!("sqlite writer stopping: the store was dropped");
