@@ -15,16 +15,14 @@
 //!   selectivity` index entries, `selectivity` being the product of the equalities'
 //!   fractions (as if independent). A count reads the whole index this way.
 //!
-//! Fractions come from `sqlite_stat1` (rows per distinct value of each slot index), which the
-//! writer refreshes as the file grows. Without statistics (a new file), SQLite chooses.
+//! Fractions come from the store's [statistics](crate::stats) (heads per distinct value of
+//! each field), measured as the model grows. Without statistics, SQLite chooses.
 
-use std::collections::HashMap;
-
-use rusqlite::{Connection, OptionalExtension};
-use specstar_core::{Condition, Error, Field, Filter, MetaField, Op, Query, Result};
+use specstar_core::{Condition, Field, Filter, MetaField, Op, Query};
 
 use crate::indexes::{self, TimeOrder};
-use crate::slots;
+use crate::slots::{self, Kind};
+use crate::stats::Stats;
 
 /// The relative cost of reading one row through the table (a B-tree seek and a decode).
 const LOOKUP: f64 = 1.5;
@@ -32,15 +30,6 @@ const LOOKUP: f64 = 1.5;
 const SCAN: f64 = 0.2;
 /// The relative cost of sorting one row.
 const SORT: f64 = 0.3;
-
-/// What `sqlite_stat1` says of a model's search indexes.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct Stats {
-    /// The model's rows.
-    rows: f64,
-    /// Per slot, the average rows per distinct value.
-    per_value: HashMap<usize, f64>,
-}
 
 /// How a search reads the heads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,48 +55,6 @@ impl Access {
     }
 }
 
-/// Reads the statistics of a model's search indexes; `None` before the first `ANALYZE` of
-/// them.
-pub(crate) fn stats(conn: &Connection, model: &str) -> Result<Option<Stats>> {
-    let analyzed: Option<i64> = conn
-        .prepare_cached("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'")
-        .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)).optional())
-        .map_err(Error::store)?;
-    if analyzed.is_none() {
-        return Ok(None);
-    }
-    let prefix = format!("search_{model}_");
-    let rows: Vec<(String, String)> = conn
-        .prepare_cached(
-            "SELECT idx, stat FROM sqlite_stat1 \
-             WHERE tbl = 'heads' AND substr(idx, 1, length(?1)) = ?1",
-        )
-        .and_then(|mut stmt| {
-            stmt.query_map([&prefix], |row| Ok((row.get(0)?, row.get(1)?)))?
-                .collect::<rusqlite::Result<Vec<_>>>()
-        })
-        .map_err(Error::store)?;
-    let mut stats = Stats::default();
-    let created = indexes::order_index(model, TimeOrder::Created);
-    for (index, stat) in rows {
-        let mut numbers = stat.split(' ').map(str::parse::<f64>);
-        let (Some(Ok(total)), second) = (numbers.next(), numbers.next()) else {
-            continue;
-        };
-        if index == created {
-            stats.rows = total;
-        } else if let Some(slot) = index
-            .strip_prefix(&prefix)
-            .and_then(|rest| rest.strip_prefix('v'))
-            .and_then(|n| n.parse::<usize>().ok())
-            && let Some(Ok(per_value)) = second
-        {
-            stats.per_value.insert(slot, per_value);
-        }
-    }
-    Ok((stats.rows > 0.0).then_some(stats))
-}
-
 /// The conditions every match must meet: the top-level conjunction.
 fn conjuncts(filter: &Filter) -> Vec<&Condition> {
     match filter {
@@ -115,6 +62,16 @@ fn conjuncts(filter: &Filter) -> Vec<&Condition> {
         Filter::And(all) => all.iter().flat_map(conjuncts).collect(),
         Filter::Or(_) | Filter::Not(_) => Vec::new(),
     }
+}
+
+/// How many values an `in` list has, when they are all of one kind (and there is one).
+fn one_kind(list: &serde_json::Value) -> Option<usize> {
+    let values = list.as_array()?;
+    let first = Kind::of_operand(values.first()?)?;
+    values
+        .iter()
+        .all(|v| Kind::of_operand(v) == Some(first))
+        .then_some(values.len())
 }
 
 /// The time order a query's first sort follows, if any.
@@ -148,12 +105,16 @@ pub(crate) fn choose(
         let Some(slot) = slots::slot_of(fields, path) else {
             continue;
         };
-        let Some(per_value) = stats.per_value.get(&slot) else {
+        let Some(per_value) = stats.per_value.get(slot) else {
             continue;
         };
         let matches = match c.op {
-            Op::Eq => *per_value,
-            Op::In => per_value * c.value.as_array().map_or(0, Vec::len) as f64,
+            Op::Eq if Kind::of_operand(&c.value).is_some() => *per_value,
+            // A list of one kind of value is one index range per value.
+            Op::In => match one_kind(&c.value) {
+                Some(values) => per_value * values as f64,
+                None => continue,
+            },
             _ => continue,
         }
         .min(rows);
@@ -203,10 +164,10 @@ mod tests {
     use super::*;
     use specstar_core::Direction;
 
-    fn stats(rows: f64, per_value: &[(usize, f64)]) -> Stats {
+    fn stats(rows: f64, per_value: &[f64]) -> Stats {
         Stats {
             rows,
-            per_value: per_value.iter().copied().collect(),
+            per_value: per_value.to_vec(),
         }
     }
 
@@ -230,14 +191,14 @@ mod tests {
 
     #[test]
     fn common_values_newest_first_read_the_time_index() {
-        let s = stats(1e6, &[(0, 333_333.0), (1, 333_333.0), (2, 1.0)]);
+        let s = stats(1e6, &[333_333.0, 333_333.0, 1.0]);
         let access = choose(&newest(workload()), &fields(), Some(&s), false);
         assert_eq!(access, Access::Order(TimeOrder::Created));
     }
 
     #[test]
     fn a_rare_value_reads_its_field_index() {
-        let s = stats(1e6, &[(0, 333_333.0), (1, 333_333.0), (2, 1.0)]);
+        let s = stats(1e6, &[333_333.0, 333_333.0, 1.0]);
         let filter = Filter::And(vec![
             Filter::data("status", Op::Eq, "open"),
             Filter::data("title", Op::Eq, "x"),
@@ -248,7 +209,7 @@ mod tests {
 
     #[test]
     fn counts_scan_the_covering_index_unless_a_field_is_selective() {
-        let s = stats(1e6, &[(0, 333_333.0), (1, 333_333.0), (2, 1.0)]);
+        let s = stats(1e6, &[333_333.0, 333_333.0, 1.0]);
         let count = Query::all().filter(workload());
         assert_eq!(
             choose(&count, &fields(), Some(&s), true),

@@ -214,8 +214,7 @@ pub(crate) fn register_model(conn: &Connection, model: &ModelDescriptor) -> Resu
         // The slots move with the field list: the indexes over them are made anew.
         indexes::drop_all(conn, &model.name)?;
         crate::backfill::reindex(conn, model)?;
-        indexes::create(conn, model)?;
-        return indexes::analyze(conn);
+        return indexes::create(conn, model);
     }
     indexes::create(conn, model)
 }

@@ -10,15 +10,11 @@
 //!   match, and they cover every condition on indexed fields, so the rows examined are read
 //!   from the index alone. They also serve counts that no field narrows.
 //!
-//! Which index a search reads is chosen by [`access`](crate::access) from the statistics
-//! SQLite's `ANALYZE` keeps in `sqlite_stat1`, which [`analyze`] refreshes.
+//! Which index a search reads is chosen by [`access`](crate::access) from the store's
+//! [statistics](crate::stats).
 
 use rusqlite::Connection;
 use specstar_core::{Error, ModelDescriptor, Result};
-
-/// How many index entries `ANALYZE` reads per index: enough for estimates within a few
-/// percent, and a bounded cost however large the file grows.
-const ANALYSIS_LIMIT: u32 = 2_000;
 
 /// The meta times whose order an index serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,12 +97,4 @@ pub(crate) fn drop_all(conn: &Connection, model: &str) -> Result<()> {
             .map_err(Error::store)?;
     }
     Ok(())
-}
-
-/// Refreshes the statistics of the heads table's indexes, reading at most
-/// [`ANALYSIS_LIMIT`] entries of each.
-pub(crate) fn analyze(conn: &Connection) -> Result<()> {
-    conn.pragma_update(None, "analysis_limit", ANALYSIS_LIMIT)
-        .map_err(Error::store)?;
-    conn.execute_batch("ANALYZE heads").map_err(Error::store)
 }

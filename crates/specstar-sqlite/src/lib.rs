@@ -47,10 +47,12 @@ mod rows;
 mod schema;
 mod search;
 mod slots;
+mod stats;
 mod writer;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -64,6 +66,7 @@ pub use error::SqliteError;
 
 use reader::ReadPool;
 use schema::WriterSettings;
+use stats::StatsCache;
 use writer::Writer;
 
 /// How a [`SqliteStore`] is run. Build it from [`Default`] and the setters.
@@ -139,6 +142,8 @@ pub struct SqliteStore {
     // checkpoints the WAL into the file.
     readers: ReadPool,
     writer: Writer,
+    /// Measured by the writer, read by searches to choose their index.
+    stats: Arc<StatsCache>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -188,12 +193,14 @@ impl SqliteStore {
         schema::configure_writer(&conn, &path, settings)?;
         schema::migrate(&mut conn, &path)?;
         let readers = ReadPool::open(&path, options.read_connections, options.busy_timeout)?;
-        let writer = Writer::start(conn, options.max_batch)?;
+        let stats = Arc::new(StatsCache::default());
+        let writer = Writer::start(conn, options.max_batch, stats.clone())?;
         tracing::debug!(path = %path.display(), "opened sqlite store");
         Ok(Self {
             path,
             readers,
             writer,
+            stats,
         })
     }
 
@@ -285,7 +292,7 @@ impl Store for SqliteStore {
         self.readers.with(|conn| {
             // One snapshot for the model's fields and the heads.
             let tx = conn.transaction().map_err(Error::store)?;
-            let found = search::search(&tx, model, query)?;
+            let found = search::search(&tx, model, query, self.stats.get(model).as_deref())?;
             tx.commit().map_err(Error::store)?;
             Ok(found)
         })
@@ -294,7 +301,7 @@ impl Store for SqliteStore {
     async fn count_matching(&self, model: &str, query: &Query) -> Result<u64> {
         self.readers.with(|conn| {
             let tx = conn.transaction().map_err(Error::store)?;
-            let count = search::count(&tx, model, query)?;
+            let count = search::count(&tx, model, query, self.stats.get(model).as_deref())?;
             tx.commit().map_err(Error::store)?;
             Ok(count)
         })

@@ -242,4 +242,55 @@ mod tests {
             "synchronous=FULL (2): the WAL is fsynced at every commit"
         );
     }
+
+    /// A file written at layout version 1 (search by JSON expression indexes) opens at
+    /// version 2: its expression indexes are gone, and the next registration of its model
+    /// fills the slot columns, so its resources are found as before.
+    #[test]
+    fn a_version_1_file_migrates_and_its_resources_are_found() {
+        use std::sync::Arc;
+
+        use specstar_core::{Filter, IndexedField, ModelDescriptor, Op, Query};
+
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("v1.db");
+        let mut conn = Connection::open(&path).expect("a new database");
+        conn.execute_batch(V1).expect("the version 1 layout");
+        conn.execute_batch(
+            "PRAGMA user_version = 1;
+             INSERT INTO models VALUES ('issue', 'v1', '[\"status\"]');
+             INSERT INTO heads VALUES ('issue:a', 'issue', 1, 1, 'v1', 'xxh3_128:00000000000000000000000000000000', 0, 'u', 0,
+                 'u', 0, '{\"status\":\"open\"}');
+             INSERT INTO revisions (resource_id, number, parent_number, schema_version,
+                 data_hash, action, deleted, created_time, created_by, data)
+                 VALUES ('issue:a', 1, NULL, 'v1', 'xxh3_128:00000000000000000000000000000000', 'create', 0, 0, 'u',
+                 CAST('{\"status\":\"open\"}' AS BLOB));
+             CREATE INDEX \"heads_issue_status\" ON heads (model,
+                 json_extract(indexed_data, '$.\"status\"'));",
+        )
+        .expect("a version 1 file");
+        migrate(&mut conn, &path).expect("migrates");
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .expect("user_version");
+        assert_eq!(version, 2);
+        let v1_indexes: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name = 'heads_issue_status'",
+                [],
+                |row| row.get(0),
+            )
+            .expect("counts");
+        assert_eq!(v1_indexes, 0, "the JSON expression index is dropped");
+        let model = ModelDescriptor {
+            name: Arc::from("issue"),
+            schema_version: Arc::from("v1"),
+            indexed_fields: vec![IndexedField::at("status", false).expect("a path")],
+        };
+        crate::apply::register_model(&conn, &model).expect("registers");
+        let query = Query::all().filter(Filter::data("status", Op::Eq, "open"));
+        let found = crate::search::search(&conn, "issue", &query, None).expect("searches");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].resource_id.as_str(), "issue:a");
+    }
 }

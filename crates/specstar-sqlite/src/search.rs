@@ -28,6 +28,7 @@ use crate::access;
 use crate::indexes::model_literal;
 use crate::rows;
 use crate::slots::{self, Kind};
+use crate::stats::Stats;
 
 /// The indexed fields a model was registered with (none for an unknown model).
 pub(crate) fn indexed_fields(conn: &Connection, model: &str) -> Result<Vec<String>> {
@@ -73,20 +74,20 @@ impl Sql {
     }
 }
 
-/// Writes `SELECT <what> FROM heads … WHERE …` for a query through `access`, with its order
-/// and page when `paged`. Checks the query's fields against the model's indexed fields
-/// first, and chooses the access path from the model's statistics.
+/// Writes `SELECT <what> FROM heads … WHERE …` for a query, with its order and page when
+/// `paged`. Checks the query's fields against the model's indexed fields first, and chooses
+/// the access path from the model's statistics, when measured.
 pub(crate) fn select(
     conn: &Connection,
     model: &str,
     query: &Query,
     what: &str,
     paged: bool,
+    stats: Option<&Stats>,
 ) -> Result<Sql> {
     let fields = indexed_fields(conn, model)?;
     query.check_fields(model, &fields)?;
-    let stats = access::stats(conn, model)?;
-    let access = access::choose(query, &fields, stats.as_ref(), !paged);
+    let access = access::choose(query, &fields, stats, !paged);
     let mut sql = Sql {
         fields,
         ..Sql::default()
@@ -297,14 +298,19 @@ fn condition_sql(
         ),
         Op::In | Op::NotIn => {
             let values = value.as_array().map(Vec::as_slice).unwrap_or_default();
-            let parts = values
-                .iter()
-                .map(|v| condition_sql(sql, expr, kind, Op::Eq, v))
-                .collect::<Result<Vec<_>>>()?;
-            let any = if parts.is_empty() {
-                "0".into()
-            } else {
-                format!("({})", parts.join(" OR "))
+            let any = match kind {
+                Some(kind) => in_sql(sql, expr, kind, values),
+                None => {
+                    let parts = values
+                        .iter()
+                        .map(|v| condition_sql(sql, expr, None, Op::Eq, v))
+                        .collect::<Result<Vec<_>>>()?;
+                    if parts.is_empty() {
+                        "0".into()
+                    } else {
+                        format!("({})", parts.join(" OR "))
+                    }
+                }
             };
             if op == Op::In {
                 any
@@ -332,19 +338,66 @@ fn condition_sql(
     })
 }
 
+/// The SQL of `expr in values` on a slot: `(v IN (…) AND k = kind)` for each kind of value
+/// there, so that a list of one kind is one index lookup per value.
+fn in_sql(sql: &mut Sql, expr: &str, kind: &str, values: &[Value]) -> String {
+    let mut groups: Vec<(Kind, Vec<String>)> = Vec::new();
+    for value in values {
+        let Some(k) = Kind::of_operand(value) else {
+            continue;
+        };
+        let param = sql.bind_json(value);
+        match groups.iter_mut().find(|(g, _)| *g == k) {
+            Some((_, params)) => params.push(param),
+            None => groups.push((k, vec![param])),
+        }
+    }
+    if groups.is_empty() {
+        return "0".into();
+    }
+    let parts: Vec<String> = groups
+        .into_iter()
+        .map(|(k, params)| {
+            format!(
+                "({expr} IN ({}) AND {kind} = {})",
+                params.join(", "),
+                k as i64
+            )
+        })
+        .collect();
+    format!("({})", parts.join(" OR "))
+}
+
 /// The heads matching a query, in its order, its page only: the page's ids through the
 /// chosen index, then their heads by primary key, in the same order.
-pub(crate) fn search(conn: &Connection, model: &str, query: &Query) -> Result<Vec<ResourceMeta>> {
-    let mut sql = select(conn, model, query, "resource_id", true)?;
-    let order = order_sql(&sql, query)?;
-    sql.text = format!(
-        "SELECT h.resource_id, {} FROM ({}) AS page JOIN heads h ON h.resource_id = page.resource_id \
-         ORDER BY {}",
-        rows::head_columns!(),
-        sql.text,
-        qualify(&order)
-    );
-    let mut stmt = conn.prepare_cached(&sql.text).map_err(Error::store)?;
+pub(crate) fn search(
+    conn: &Connection,
+    model: &str,
+    query: &Query,
+    stats: Option<&Stats>,
+) -> Result<Vec<ResourceMeta>> {
+    let page = |stats| -> Result<Sql> {
+        let mut sql = select(conn, model, query, "resource_id", true, stats)?;
+        let order = order_sql(&sql, query)?;
+        sql.text = format!(
+            "SELECT h.resource_id, {} FROM ({}) AS page \
+             JOIN heads h ON h.resource_id = page.resource_id ORDER BY {}",
+            rows::head_columns!(),
+            sql.text,
+            qualify(&order)
+        );
+        Ok(sql)
+    };
+    let mut sql = page(stats)?;
+    let mut stmt = match conn.prepare_cached(&sql.text) {
+        Ok(stmt) => stmt,
+        Err(e) if stats.is_some() => {
+            tracing::debug!(error = %e, "the chosen index cannot serve the search");
+            sql = page(None)?;
+            conn.prepare_cached(&sql.text).map_err(Error::store)?
+        }
+        Err(e) => return Err(Error::store(e)),
+    };
     let mut rows = stmt
         .query(rusqlite::params_from_iter(sql.params.iter()))
         .map_err(Error::store)?;
@@ -369,15 +422,27 @@ fn qualify(order: &str) -> String {
         .join(", ")
 }
 
-/// How many heads match a query.
-pub(crate) fn count(conn: &Connection, model: &str, query: &Query) -> Result<u64> {
-    let sql = select(conn, model, query, "count(*)", false)?;
-    let count: i64 = conn
-        .prepare_cached(&sql.text)
-        .and_then(|mut stmt| {
-            stmt.query_row(rusqlite::params_from_iter(sql.params.iter()), |row| {
-                row.get(0)
-            })
+/// How many heads match a query. (A chosen index that SQLite finds it cannot use, as for a
+/// filter it rewrote, falls back to SQLite's own choice, as in [`search`].)
+pub(crate) fn count(
+    conn: &Connection,
+    model: &str,
+    query: &Query,
+    stats: Option<&Stats>,
+) -> Result<u64> {
+    let mut sql = select(conn, model, query, "count(*)", false, stats)?;
+    let mut stmt = match conn.prepare_cached(&sql.text) {
+        Ok(stmt) => stmt,
+        Err(e) if stats.is_some() => {
+            tracing::debug!(error = %e, "the chosen index cannot serve the count");
+            sql = select(conn, model, query, "count(*)", false, None)?;
+            conn.prepare_cached(&sql.text).map_err(Error::store)?
+        }
+        Err(e) => return Err(Error::store(e)),
+    };
+    let count: i64 = stmt
+        .query_row(rusqlite::params_from_iter(sql.params.iter()), |row| {
+            row.get(0)
         })
         .map_err(Error::store)?;
     Ok(u64::try_from(count).unwrap_or(0))
@@ -408,7 +473,7 @@ mod tests {
     }
 
     fn query_plan(conn: &Connection, query: &Query) -> String {
-        let sql = select(conn, "issue", query, "resource_id", true).expect("writes sql");
+        let sql = select(conn, "issue", query, "resource_id", true, None).expect("writes sql");
         let mut stmt = conn
             .prepare(&format!("EXPLAIN QUERY PLAN {}", sql.text))
             .expect("prepares");
@@ -438,10 +503,10 @@ mod tests {
     fn values_are_bound_and_unindexed_fields_refused() {
         let (_dir, conn) = store();
         let query = Query::all().filter(Filter::data("status", Op::Eq, "x' OR 1=1 --"));
-        let sql = select(&conn, "issue", &query, "resource_id", true).expect("writes sql");
+        let sql = select(&conn, "issue", &query, "resource_id", true, None).expect("writes sql");
         assert!(!sql.text.contains("OR 1=1"), "{}", sql.text);
         let query = Query::all().filter(Filter::data("title", Op::Eq, "a"));
-        let error = select(&conn, "issue", &query, "resource_id", true).unwrap_err();
+        let error = select(&conn, "issue", &query, "resource_id", true, None).unwrap_err();
         assert!(error.to_string().contains("\"title\""), "{error}");
     }
 }

@@ -18,7 +18,7 @@
 //! When the store is dropped the channel closes; the thread finishes the batch in hand and
 //! exits, and the drop waits for it, so the file is closed when the drop returns.
 
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 
 use rusqlite::Connection;
@@ -29,6 +29,7 @@ use tokio::sync::oneshot;
 
 use crate::apply;
 use crate::error::SqliteError;
+use crate::stats::StatsCache;
 
 /// Where a job's outcome goes.
 type Reply<T> = oneshot::Sender<Result<T>>;
@@ -55,6 +56,23 @@ impl Job {
             Self::RegisterModel(model, reply) => {
                 Done::RegisterModel(reply, apply::register_model(conn, &model))
             }
+        }
+    }
+
+    /// The model a write or purge touches.
+    fn written_model(&self) -> Option<String> {
+        match self {
+            Self::Write(request, _) => Some(request.resource_id.model().to_owned()),
+            Self::Purge(id, _) => Some(id.model().to_owned()),
+            Self::RegisterModel(..) => None,
+        }
+    }
+
+    /// The model a registration registers.
+    fn registered_model(&self) -> Option<String> {
+        match self {
+            Self::RegisterModel(model, _) => Some(model.name.to_string()),
+            _ => None,
         }
     }
 
@@ -111,12 +129,16 @@ pub(crate) struct Writer {
 
 impl Writer {
     /// Starts the writer thread over `conn`, committing at most `max_batch` jobs at a time.
-    pub(crate) fn start(conn: Connection, max_batch: usize) -> Result<Self> {
+    pub(crate) fn start(
+        conn: Connection,
+        max_batch: usize,
+        stats: Arc<StatsCache>,
+    ) -> Result<Self> {
         let (jobs, queue) = mpsc::channel();
         let max_batch = max_batch.max(1);
         let thread = std::thread::Builder::new()
             .name("specstar-sqlite-writer".into())
-            .spawn(move || run(conn, queue, max_batch))
+            .spawn(move || run(conn, queue, max_batch, &stats))
             .map_err(|e| Error::store(SqliteError::SpawnWriter(e)))?;
         Ok(Self {
             jobs: Some(jobs),
@@ -160,14 +182,9 @@ impl Drop for Writer {
     }
 }
 
-/// After so many jobs the writer refreshes the statistics that search plans from: often
-/// enough to follow a store growing from empty, at a cost of a few milliseconds each time.
-const ANALYZE_EVERY: usize = 10_000;
-
 /// The writer thread: batches until the channel closes.
-fn run(conn: Connection, queue: mpsc::Receiver<Job>, max_batch: usize) {
+fn run(conn: Connection, queue: mpsc::Receiver<Job>, max_batch: usize, stats: &StatsCache) {
     let mut batch = Vec::with_capacity(max_batch);
-    let mut since_analyze = 0;
     while let Ok(first) = queue.recv() {
         batch.push(first);
         while batch.len() < max_batch {
@@ -177,16 +194,17 @@ fn run(conn: Connection, queue: mpsc::Receiver<Job>, max_batch: usize) {
             }
         }
         tracing::trace!(jobs = batch.len(), "committing a batch");
-        since_analyze += batch.len();
+        let written: Vec<String> = batch.iter().filter_map(Job::written_model).collect();
+        let registered: Vec<String> = batch.iter().filter_map(Job::registered_model).collect();
         for done in commit_batch(&conn, batch.drain(..)) {
             done.send();
         }
-        if since_analyze >= ANALYZE_EVERY {
-            since_analyze = 0;
-            if let Err(e) = crate::indexes::analyze(&conn) {
-                tracing::warn!(error = %e, "refreshing the search statistics failed");
-            }
-        }
+        // A failed job counts as a write too: statistics only need to follow the size.
+        stats.after_commit(
+            &conn,
+            written.iter().map(String::as_str),
+            registered.iter().map(String::as_str),
+        );
     }
     tracing::debug!("sqlite writer stopping: the store was dropped");
     if let Err((_, e)) = conn.close() {
