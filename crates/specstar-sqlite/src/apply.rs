@@ -137,7 +137,8 @@ fn write_head(conn: &Connection, new: bool, meta: &ResourceMeta, data_hash: &str
         SqlValue::Integer(i64::from(meta.is_deleted)),
         SqlValue::Text(indexed),
     ];
-    params.extend(slots::values(&meta.indexed_data));
+    let fields = crate::search::indexed_fields(conn, meta.resource_id.model())?;
+    params.extend(slots::values(&fields, &meta.indexed_data));
     let first_slot = 10;
     if new {
         params.push(SqlValue::Text(meta.resource_id.model().to_owned()));
@@ -210,7 +211,15 @@ pub(crate) fn register_model(conn: &Connection, model: &ModelDescriptor) -> Resu
     )
     .and_then(|mut stmt| stmt.execute((&*model.name, &*model.schema_version, &fields)))
     .map_err(Error::store)?;
-    if previous.as_deref() != Some(fields.as_str()) {
+    // The slots follow the set of fields, in path order: the order of declaration is no change.
+    let sorted = |mut paths: Vec<String>| {
+        paths.sort();
+        paths
+    };
+    let before = previous
+        .and_then(|text| serde_json::from_str::<Vec<String>>(&text).ok())
+        .map(sorted);
+    if before != Some(sorted(model.indexed_paths())) {
         // The slots move with the field list: the indexes over them are made anew.
         indexes::drop_all(conn, &model.name)?;
         crate::backfill::reindex(conn, model)?;

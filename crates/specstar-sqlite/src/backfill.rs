@@ -61,7 +61,7 @@ pub(crate) fn reindex(conn: &Connection, model: &ModelDescriptor) -> Result<u64>
                         .expect("a map of json values always serializes"),
                 ),
             ];
-            params.extend(slots::values(&indexed));
+            params.extend(slots::values(&fields, &indexed));
             update
                 .execute(rusqlite::params_from_iter(&params))
                 .map_err(Error::store)?;

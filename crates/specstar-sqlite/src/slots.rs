@@ -4,8 +4,7 @@
 //! meta returns. Searching through it would cost a JSON function call per field per row
 //! examined (about a microsecond each), so each write also stores the values in slot
 //! columns: the model's `i`-th indexed field in path order in `v{i}`, and the kind of its
-//! value in `k{i}`. Path order, rather than declaration order, lets a write find every slot
-//! from the head's indexed values alone.
+//! value in `k{i}` (path order: declaring the same fields in another order moves nothing).
 //! Conditions and sorts then compare plain columns, which indexes hold and SQLite compares
 //! in tens of nanoseconds (see [`indexes`](crate::indexes)).
 //!
@@ -62,13 +61,20 @@ pub(crate) fn encode(value: &Value) -> (SqlValue, Option<Kind>) {
 }
 
 /// The `2 * SLOTS` values of the slot columns, `v0, k0, v1, k1, …`, for a head's indexed
-/// values (every indexed field of its model, in path order); unused slots are NULL.
-pub(crate) fn values(indexed: &IndexedValues) -> Vec<SqlValue> {
-    let mut sorted: Vec<(&String, &Value)> = indexed.iter().collect();
-    sorted.sort_by(|a, b| a.0.cmp(b.0));
+/// values, given the model's registered indexed fields (in any order: slots go in path
+/// order). A field the values lack is NULL, as are unused slots; values of fields not
+/// registered are left out. Taking the positions from the registration, not from the
+/// values, keeps every slot where searches look for it even when a process with an older
+/// schema writes.
+pub(crate) fn values(fields: &[String], indexed: &IndexedValues) -> Vec<SqlValue> {
+    let mut sorted: Vec<&String> = fields.iter().collect();
+    sorted.sort();
     let mut out = Vec::with_capacity(2 * SLOTS);
     for slot in 0..SLOTS {
-        let value = sorted.get(slot).map_or(&Value::Null, |(_, v)| *v);
+        let value = sorted
+            .get(slot)
+            .and_then(|path| indexed.get(path.as_str()))
+            .unwrap_or(&Value::Null);
         let (sql, kind) = encode(value);
         out.push(sql);
         out.push(kind.map_or(SqlValue::Null, |k| SqlValue::Integer(k as i64)));
@@ -151,8 +157,9 @@ mod tests {
     #[test]
     fn slots_follow_the_path_order_and_unused_ones_are_null() {
         let fields = vec!["b".to_owned(), "a".to_owned()];
-        let indexed: IndexedValues = serde_json::from_value(json!({"b": "x", "a": 1})).unwrap();
-        let values = values(&indexed);
+        let indexed: IndexedValues =
+            serde_json::from_value(json!({"b": "x", "a": 1, "z": true})).unwrap();
+        let values = values(&fields, &indexed);
         assert_eq!(values.len(), 2 * SLOTS);
         assert_eq!(values[0], SqlValue::Integer(1));
         assert_eq!(values[1], SqlValue::Integer(Kind::Number as i64));
