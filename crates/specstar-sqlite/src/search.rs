@@ -369,7 +369,7 @@ fn in_sql(sql: &mut Sql, expr: &str, kind: &str, values: &[Value]) -> String {
 }
 
 /// The heads matching a query, in its order, its page only: the page's ids through the
-/// chosen index, then their heads by primary key, in the same order.
+/// chosen index, then their heads by primary key.
 pub(crate) fn search(
     conn: &Connection,
     model: &str,
@@ -378,13 +378,11 @@ pub(crate) fn search(
 ) -> Result<Vec<ResourceMeta>> {
     let page = |stats| -> Result<Sql> {
         let mut sql = select(conn, model, query, "resource_id", true, stats)?;
-        let order = order_sql(&sql, query)?;
         sql.text = format!(
             "SELECT h.resource_id, {} FROM ({}) AS page \
-             JOIN heads h ON h.resource_id = page.resource_id ORDER BY {}",
+             JOIN heads h ON h.resource_id = page.resource_id",
             rows::head_columns!(),
             sql.text,
-            qualify(&order)
         );
         Ok(sql)
     };
@@ -410,16 +408,10 @@ pub(crate) fn search(
         })?;
         found.push(rows::decode_head(&id, row, 1)?.meta);
     }
+    // The page came out of the subquery in order, but SQL promises no order without an
+    // outer `ORDER BY`: the page is put in the query's order by its definition instead.
+    found.sort_by(|a, b| query.compare(a, b));
     Ok(found)
-}
-
-/// Qualifies the columns of `ORDER BY` terms with the outer query's alias `h`.
-fn qualify(order: &str) -> String {
-    order
-        .split(", ")
-        .map(|term| format!("h.{term}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// How many heads match a query. (A chosen index that SQLite finds it cannot use, as for a
