@@ -209,8 +209,7 @@ pub(crate) fn to_sql_int(number: u64) -> Result<i64> {
 pub(crate) fn decode_head(id: &ResourceId, row: &Row<'_>, at: usize) -> Result<Head> {
     let cols = Columns::new(row, || format!("head of {id}"));
     let current = cols.number(at)?;
-    let indexed: String = cols.get(at + 9)?;
-    let indexed_data: IndexedValues = serde_json::from_str(&indexed)
+    let indexed_data: IndexedValues = serde_json::from_str(cols.str(at + 9)?)
         .map_err(|e| cols.corrupt(at + 9, format!("not a json object: {e}")))?;
     Ok(Head {
         meta: ResourceMeta {
@@ -280,8 +279,17 @@ impl<'a, 'r, F: Fn() -> String> Columns<'a, 'r, F> {
         self.row.get(idx).map_err(|e| self.corrupt(idx, e))
     }
 
+    /// A text column, borrowed from the row (no copy until the caller makes one).
+    fn str(&self, idx: usize) -> Result<&'a str> {
+        self.row
+            .get_ref(idx)
+            .map_err(|e| self.corrupt(idx, e))?
+            .as_str()
+            .map_err(|e| self.corrupt(idx, e))
+    }
+
     fn text(&self, idx: usize) -> Result<Arc<str>> {
-        self.get::<String>(idx).map(Arc::from)
+        self.str(idx).map(Arc::from)
     }
 
     /// A revision number or count: at least 1.
@@ -299,8 +307,8 @@ impl<'a, 'r, F: Fn() -> String> Columns<'a, 'r, F> {
     }
 
     fn hash(&self, idx: usize) -> Result<DataHash> {
-        let text: String = self.get(idx)?;
-        DataHash::parse(&text)
+        let text = self.str(idx)?;
+        DataHash::parse(text)
             .ok_or_else(|| self.corrupt(idx, format!("{text:?} is not a data hash")))
     }
 }
