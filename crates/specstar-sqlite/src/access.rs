@@ -1,4 +1,4 @@
-//! Choosing the index a search reads: a small cost model over SQLite's statistics.
+//! Choosing the index a search reads: a small cost model over the store's statistics.
 //!
 //! SQLite's own planner does not count on a `LIMIT` ending a scan early. For the most common
 //! search, "these field values, newest first, 20 a page", it reads every match of the most
@@ -9,7 +9,7 @@
 //! SQLite with `INDEXED BY`:
 //!
 //! - **by field**: read the matches of one equality or `in` on an indexed field through its
-//!   slot index, look each row up, sort them: about `rows × matches(field)` work;
+//!   slot index, look each row up, sort them: work in proportion to that field's matches;
 //! - **in time order**: read the created- or updated-time index in the query's order, testing
 //!   the filter on the covered slots, until the page is full: about `(offset + limit) /
 //!   selectivity` index entries, `selectivity` being the product of the equalities'
