@@ -158,6 +158,17 @@ impl PostgresStore {
         read::since(&client, after, limit).await
     }
 
+    /// The plan PostgreSQL chooses for a search (`EXPLAIN`, one line per node): to check which
+    /// indexes serve a query. The query is checked as [`Store::search`] checks it.
+    ///
+    /// # Errors
+    /// As [`Store::search`].
+    pub async fn explain_search(&self, model: &str, query: &Query) -> Result<String> {
+        let client = connection(&self.inner.pool).await?;
+        let indexed = self.indexed_fields(&client, model).await?;
+        search::explain(&client, &indexed, model, query).await
+    }
+
     /// Closes the pool: waiting callers fail, connections close as they come back.
     pub fn close(&self) {
         self.inner.pool.close();

@@ -528,6 +528,26 @@ pub(crate) async fn count(
     Ok(u64::try_from(count).unwrap_or(0))
 }
 
+/// The plan of a search, one line per node.
+pub(crate) async fn explain(
+    client: &deadpool_postgres::Client,
+    indexed: &[String],
+    model: &str,
+    query: &Query,
+) -> Result<String> {
+    let sql = select(indexed, model, query, "h.resource_id", true)?;
+    let rows = client
+        .query(&format!("EXPLAIN {}", sql.text), &sql.refs())
+        .await
+        .map_err(Error::store)?;
+    let lines = rows
+        .iter()
+        .map(|row| row.try_get::<_, String>(0))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(Error::store)?;
+    Ok(lines.join("\n"))
+}
+
 /// The most search statements a connection keeps prepared; past it the cache starts over, so
 /// that endless distinct query shapes cannot grow it without bound.
 const SEARCH_CACHE: usize = 256;
