@@ -109,6 +109,10 @@ fn append_sql(new_head: bool, copy: bool) -> String {
 }
 
 /// What one attempt came to.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "an attempt's outcome is moved once, to the caller; boxing would add an allocation per write"
+)]
 enum Attempt {
     Done(Written),
     /// A concurrent writer got in the way (the reason); plan again from the new head.
