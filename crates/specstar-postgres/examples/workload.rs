@@ -7,7 +7,8 @@
 //! ```
 //!
 //! It works in a schema of its own (`specstar_workload_<pid>`), dropped at the end. The URL
-//! defaults to `SPECSTAR_DATABASE_URL`, N to 2,000.
+//! defaults to `SPECSTAR_DATABASE_URL`, N to 2,000; a third argument `async-commit` runs it with
+//! `synchronous_commit` off (see `PostgresOptions::synchronous_commit`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -56,7 +57,10 @@ fn item(i: usize, updated: bool) -> Issue {
 
 fn report(phase: &str, ops: usize, started: Instant) {
     let secs = started.elapsed().as_secs_f64();
-    println!("{phase:<15} {ops:>7} ops {secs:>8.3} s {:>10.0} ops/s", ops as f64 / secs);
+    println!(
+        "{phase:<15} {ops:>7} ops {secs:>8.3} s {:>10.0} ops/s",
+        ops as f64 / secs
+    );
 }
 
 fn peak_rss_mb() -> f64 {
@@ -76,8 +80,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => std::env::var("SPECSTAR_DATABASE_URL")?,
     };
     let n: usize = args.next().map_or(Ok(2_000), |a| a.parse())?;
+    let durable = args.next().as_deref() != Some("async-commit");
     let schema = format!("specstar_workload_{}", std::process::id());
-    let store = PostgresStore::connect_with(PostgresOptions::new(&url)?.schema(&schema)?).await?;
+    let options = PostgresOptions::new(&url)?
+        .schema(&schema)?
+        .synchronous_commit(durable);
+    println!(
+        "synchronous_commit: {}",
+        if durable {
+            "on (every write flushed)"
+        } else {
+            "off"
+        }
+    );
+    let store = PostgresStore::connect_with(options).await?;
     let result = run(store.clone(), n).await;
     let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
     tokio::spawn(connection);
@@ -104,7 +120,9 @@ async fn run(store: PostgresStore, n: usize) -> Result<(), Box<dyn std::error::E
         .index("severity")
         .index("assignee");
     let model = Arc::new(schema.build()?);
-    store.register_model(&ModelDescriptor::from(&*model)).await?;
+    store
+        .register_model(&ModelDescriptor::from(&*model))
+        .await?;
     let mgr = ResourceManager::<Issue>::new(model, store)?;
     let order: Vec<usize> = (0..n).map(|i| (i * 7919) % n).collect();
     let total = Instant::now();
@@ -179,6 +197,10 @@ async fn run(store: PostgresStore, n: usize) -> Result<(), Box<dyn std::error::E
     }
     report("delete_restore", chosen.len() * 2, started);
 
-    println!("total {:.2} s, peak RSS {:.0} MB", total.elapsed().as_secs_f64(), peak_rss_mb());
+    println!(
+        "total {:.2} s, peak RSS {:.0} MB",
+        total.elapsed().as_secs_f64(),
+        peak_rss_mb()
+    );
     Ok(())
 }
