@@ -61,9 +61,12 @@ pub struct TestSchema {
 }
 
 impl TestSchema {
-    /// A fresh name, `specstar_test_<unique>`; the store creates the schema when it connects.
+    /// A fresh name, `specstar_test_<uuid v7>`; the store creates the schema when it connects.
+    /// The first in a process also drops the test schemas that killed runs left behind.
     pub fn new(url: &str) -> Self {
-        let name = format!("specstar_test_{}", uuid::Uuid::now_v7().simple());
+        static SWEPT: std::sync::Once = std::sync::Once::new();
+        SWEPT.call_once(|| sweep_stale(url));
+        let name = format!("{PREFIX}{}", uuid::Uuid::now_v7().simple());
         Self {
             url: url.to_owned(),
             name,
@@ -101,35 +104,84 @@ impl TestSchema {
     }
 }
 
+/// The prefix of every test schema's name.
+const PREFIX: &str = "specstar_test_";
+
+/// The work [`run_sql`] does with its connection.
+type Work = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>;
+
+/// Runs `work` on a connection of its own, on a thread with a runtime of its own: it is called
+/// from `Drop` and from sync code, inside async tests too.
+fn run_sql(
+    url: &str,
+    work: impl FnOnce(tokio_postgres::Client) -> Work + Send + 'static,
+) -> Result<(), String> {
+    let url = url.to_owned();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        runtime.block_on(async move {
+            let (client, connection) = tokio_postgres::connect(&url, NoTls)
+                .await
+                .map_err(|e| e.to_string())?;
+            let task = tokio::spawn(connection);
+            // The work owns the client and drops it when done, which ends the connection.
+            let result = work(client).await;
+            let _ = task.await;
+            result
+        })
+    })
+    .join()
+    .map_err(|_| "the thread panicked".to_owned())?
+}
+
+/// Drops test schemas more than an hour old (their UUID v7 says when they were named): what
+/// runs killed before their guards ran left behind.
+fn sweep_stale(url: &str) {
+    let result = run_sql(url, |client| {
+        Box::pin(async move {
+            let rows = client
+                .query(
+                    "SELECT nspname::text FROM pg_namespace WHERE starts_with(nspname::text, $1)",
+                    &[&PREFIX],
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis());
+            for row in rows {
+                let name: String = row.get(0);
+                let made_ms = name
+                    .strip_prefix(PREFIX)
+                    .and_then(|uuid| uuid.get(..12))
+                    .and_then(|hex| u128::from_str_radix(hex, 16).ok());
+                if made_ms.is_some_and(|ms| ms + 3_600_000 < now_ms) {
+                    client
+                        .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    eprintln!("dropped the stale test schema {name}");
+                }
+            }
+            Ok(())
+        })
+    });
+    if let Err(error) = result {
+        eprintln!("could not sweep stale test schemas: {error}");
+    }
+}
+
 impl Drop for TestSchema {
     fn drop(&mut self) {
-        let url = self.url.clone();
         let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name);
-        // Drop runs in async tests too: a thread with a runtime of its own does the work.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            runtime.block_on(async move {
-                let (client, connection) = tokio_postgres::connect(&url, NoTls)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let task = tokio::spawn(connection);
-                let result = client.batch_execute(&sql).await.map_err(|e| e.to_string());
-                drop(client);
-                let _ = task.await;
-                result
-            })
-        })
-        .join();
-        match dropped {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => eprintln!("could not drop test schema {}: {error}", self.name),
-            Err(_) => eprintln!(
-                "could not drop test schema {}: the thread panicked",
-                self.name
-            ),
+        let dropped = run_sql(&self.url, move |client| {
+            Box::pin(async move { client.batch_execute(&sql).await.map_err(|e| e.to_string()) })
+        });
+        if let Err(error) = dropped {
+            eprintln!("could not drop test schema {}: {error}", self.name);
         }
     }
 }
