@@ -113,8 +113,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     result
 }
 
-async fn run(store: PostgresStore, n: usize) -> Result<(), Box<dyn std::error::Error>> {
-    let store: Arc<dyn Store> = Arc::new(store);
+async fn run(pg: PostgresStore, n: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let store: Arc<dyn Store> = Arc::new(pg.clone());
     let schema = Schema::<Issue>::new("v1")
         .index("status")
         .index("severity")
@@ -173,6 +173,9 @@ async fn run(store: PostgresStore, n: usize) -> Result<(), Box<dyn std::error::E
     let expected = (0..n)
         .filter(|&i| item(i, true).severity == "high" && item(i, true).status == "open")
         .count();
+    if std::env::var_os("WORKLOAD_EXPLAIN").is_some() {
+        println!("{}", pg.explain_search("issue", &query).await?);
+    }
     let started = Instant::now();
     for _ in 0..1_000 {
         // The heads: they carry the indexed values, which the check reads.
