@@ -107,9 +107,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .get(0);
     println!("bytes in the schema's tables (with indexes and toast): {bytes}");
     store.close();
-    client
-        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-        .await?;
+    if std::env::var_os("WORKLOAD_KEEP").is_some() {
+        println!("kept schema {schema}");
+    } else {
+        client
+            .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+            .await?;
+    }
     result
 }
 
