@@ -97,17 +97,38 @@ pub(crate) async fn migrate(client: &mut Client, schema: &str) -> Result<()> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock_key(schema)])
         .await
         .map_err(Error::store)?;
-    // The name was checked to be a plain identifier (options::check_schema_name).
-    tx.batch_execute(&format!(
-        "CREATE SCHEMA IF NOT EXISTS {schema};
-         CREATE TABLE IF NOT EXISTS {schema}.specstar_migrations (
+    // Created only when missing: `CREATE SCHEMA IF NOT EXISTS` asks for the right to create
+    // schemas even when the schema exists, which an application's role often lacks.
+    let exists = tx
+        .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&schema])
+        .await
+        .map_err(Error::store)?
+        .is_some();
+    if !exists {
+        // The name was checked to be a plain identifier (options::check_schema_name).
+        tx.batch_execute(&format!("CREATE SCHEMA {schema}"))
+            .await
+            .map_err(Error::store)?;
+    }
+    let has_versions: bool = tx
+        .query_one(
+            "SELECT to_regclass($1) IS NOT NULL",
+            &[&format!("{schema}.specstar_migrations")],
+        )
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(Error::store)?;
+    if !has_versions {
+        tx.batch_execute(&format!(
+            "CREATE TABLE {schema}.specstar_migrations (
              version    integer PRIMARY KEY,
              name       text NOT NULL,
              applied_at timestamptz NOT NULL DEFAULT now()
-         );"
-    ))
-    .await
-    .map_err(Error::store)?;
+             );"
+        ))
+        .await
+        .map_err(Error::store)?;
+    }
     let found: i32 = tx
         .query_one(
             &format!("SELECT coalesce(max(version), 0) FROM {schema}.specstar_migrations"),

@@ -58,8 +58,24 @@ pub(crate) async fn register(client: &mut Client, model: &ModelDescriptor) -> Re
     if previous.as_ref() != Some(&fields_json) {
         reindex(&tx, model).await?;
     }
-    for statement in search::index_statements(model)? {
-        tx.batch_execute(&statement).await.map_err(Error::store)?;
+    // Only the missing ones: `CREATE INDEX IF NOT EXISTS` would ask for the table's ownership
+    // at every start-up, which an application's role may not have once the schema is set up.
+    let existing: Vec<String> = tx
+        .query(
+            "SELECT indexname::text FROM pg_indexes \
+             WHERE schemaname = current_schema() AND tablename = 'heads'",
+            &[],
+        )
+        .await
+        .map_err(Error::store)?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(Error::store)?;
+    for (name, statement) in search::index_statements(model)? {
+        if !existing.iter().any(|e| *e == name) {
+            tx.batch_execute(&statement).await.map_err(Error::store)?;
+        }
     }
     tx.commit().await.map_err(Error::store)?;
     Ok(fields)

@@ -285,3 +285,47 @@ async fn mixed_values_search_and_sort_as_the_core_defines() {
         }
     }
 }
+
+/// Once the schema is set up, a role with only the rights to read and write rows opens the
+/// store, registers its models and writes: start-up needs no DDL rights on a schema that is
+/// up to date.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_without_ddl_rights_runs_on_a_set_up_schema() {
+    let Some(url) = test_url() else { return };
+    let schema = TestSchema::new(&url);
+    let owner: Arc<dyn Store> = Arc::new(schema.store().await);
+    tasks(&owner).await;
+    let role = format!("specstar_test_role_{}", uuid::Uuid::now_v7().simple());
+    let admin = raw(&url, schema.name()).await;
+    let s = schema.name();
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN;
+             GRANT USAGE ON SCHEMA {s} TO {role};
+             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {role};"
+        ))
+        .await
+        .expect("a role with row rights only");
+    let mut config: tokio_postgres::Config = url.parse().expect("the url parses");
+    config.user(&role);
+    let role_url = format!(
+        "host=127.0.0.1 port={} dbname={} user={role}",
+        config.get_ports().first().copied().unwrap_or(5432),
+        config.get_dbname().unwrap_or("postgres")
+    );
+    let opened = async {
+        let options = PostgresOptions::new(&role_url)?.schema(s)?;
+        let store: Arc<dyn Store> = Arc::new(PostgresStore::connect_with(options).await?);
+        let (mgr, _) = tasks(&store).await;
+        mgr.create_with_id("task:by-role", task("written by a plain role", Some(1)))
+            .await?;
+        mgr.get("task:by-role").await
+    }
+    .await;
+    let cleanup = admin
+        .batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role};"))
+        .await;
+    let found = opened.expect("the plain role opens, registers and writes");
+    assert_eq!(found.data.name, "written by a plain role");
+    cleanup.expect("the role is dropped");
+}

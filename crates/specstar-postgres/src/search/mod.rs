@@ -75,8 +75,9 @@ pub(super) fn text_expr(path: &str) -> String {
     format!("((h.indexed_data ->> '{path}') COLLATE \"C\")")
 }
 
-/// The name of a field's expression index: readable parts and a hash of the whole, within
-/// PostgreSQL's 63 bytes, so that long names never collide once truncated.
+/// The name of a field's expression index (unquoted; it needs no quotes): readable parts and
+/// a hash of the whole, within PostgreSQL's 63 bytes, so that long names never collide once
+/// truncated.
 fn index_name(model: &str, path: &str) -> String {
     let part = |s: &str| -> String {
         s.chars()
@@ -91,21 +92,21 @@ fn index_name(model: &str, path: &str) -> String {
             .collect()
     };
     let hash = xxhash_rust::xxh3::xxh3_64(format!("{model}\0{path}").as_bytes());
-    format!("\"heads_{}_{}_{hash:016x}\"", part(model), part(path))
+    format!("heads_{}_{}_{hash:016x}", part(model), part(path))
 }
 
-/// The statements creating the expression index of each indexed field of a model (if it is
-/// not there yet).
-pub(crate) fn index_statements(model: &ModelDescriptor) -> Result<Vec<String>> {
+/// The name and creating statement of the expression index of each indexed field of a model.
+pub(crate) fn index_statements(model: &ModelDescriptor) -> Result<Vec<(String, String)>> {
     check_paths(model)?;
     Ok(model
         .indexed_paths()
         .iter()
         .map(|path| {
-            format!(
-                "CREATE INDEX IF NOT EXISTS {} ON heads (model, (indexed_data -> '{path}'))",
-                index_name(&model.name, path)
-            )
+            let name = index_name(&model.name, path);
+            let sql = format!(
+                "CREATE INDEX IF NOT EXISTS {name} ON heads (model, (indexed_data -> '{path}'))"
+            );
+            (name, sql)
         })
         .collect())
 }
@@ -433,7 +434,11 @@ mod tests {
         let long = "x".repeat(100);
         let b = index_name(&long, &format!("{long}.a"));
         let c = index_name(&long, &format!("{long}.b"));
-        assert!(a.starts_with("\"heads_issue_status_"), "{a}");
-        assert!(b.len() - 2 <= 63 && b != c, "{b} {c}");
+        assert!(a.starts_with("heads_issue_status_"), "{a}");
+        assert!(b.len() <= 63 && b != c, "{b} {c}");
+        assert!(
+            b.bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
+        );
     }
 }
