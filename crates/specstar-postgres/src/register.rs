@@ -73,7 +73,7 @@ pub(crate) async fn register(client: &mut Client, model: &ModelDescriptor) -> Re
         .collect::<std::result::Result<_, _>>()
         .map_err(Error::store)?;
     for (name, statement) in search::index_statements(model)? {
-        if !existing.iter().any(|e| *e == name) {
+        if !existing.contains(&name) {
             tx.batch_execute(&statement).await.map_err(Error::store)?;
         }
     }
