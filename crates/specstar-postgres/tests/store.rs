@@ -329,3 +329,62 @@ async fn a_role_without_ddl_rights_runs_on_a_set_up_schema() {
     assert_eq!(found.data.name, "written by a plain role");
     cleanup.expect("the role is dropped");
 }
+
+/// Callers that give up on their writes half-way (a timeout, a client hanging up) leave no
+/// transaction open on a pooled connection: each write finishes or rolls back on its own, the
+/// history stays dense and later writes, conditional ones too, go on normally.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_dropped_half_way_leave_the_pool_clean() {
+    use std::time::Duration;
+
+    let Some(url) = test_url() else { return };
+    let schema = TestSchema::new(&url);
+    // A name of its own, to tell this store's connections from any other's.
+    let app = format!("specstar_{}", uuid::Uuid::now_v7().simple());
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let options = PostgresOptions::new(&format!("{url}{separator}application_name={app}"))
+        .expect("the url parses")
+        .schema(schema.name())
+        .expect("the schema name");
+    drop(schema.store().await);
+    let store: Arc<dyn Store> = Arc::new(
+        PostgresStore::connect_with(options)
+            .await
+            .expect("the store opens"),
+    );
+    let (mgr, _) = tasks(&store).await;
+    mgr.create_with_id("task:x", task("x", Some(0)))
+        .await
+        .expect("created");
+    for i in 1..=40 {
+        let write = mgr.update("task:x", task("x", Some(i)));
+        let _ = tokio::time::timeout(Duration::from_micros(i as u64 * 25), write).await;
+    }
+    // Let the writes the store runs on in tasks of their own finish.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle_in_transaction: i64 = raw(&url, schema.name())
+        .await
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' \
+             AND application_name = $1",
+            &[&app],
+        )
+        .await
+        .expect("pg_stat_activity")
+        .get(0);
+    assert_eq!(idle_in_transaction, 0, "no transaction left open");
+    let history = mgr.list_revisions("task:x").await.expect("history");
+    for (i, info) in history.iter().enumerate() {
+        assert_eq!(info.number(), i as u64 + 1, "dense");
+    }
+    let current = history
+        .last()
+        .expect("revision 1 at least")
+        .revision_id
+        .clone();
+    let info = mgr
+        .update_if("task:x", task("x", Some(1_000)), &current)
+        .await
+        .expect("a conditional update from the current head wins");
+    assert_eq!(info.number(), history.len() as u64 + 1);
+}
