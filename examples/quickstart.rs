@@ -5,8 +5,16 @@
 //! ```
 //!
 //! Every change is a new revision in one SQLite file under `--data-dir`; run it twice and the
-//! second run finds the first run's issue still there. With `--serve 127.0.0.1:8000` it then
-//! serves the REST API (with `/docs`) until Ctrl-C.
+//! second run finds the first run's issue still there. With `--database-url URL` (or
+//! `SPECSTAR_DATABASE_URL`; build with `--features postgres`) the data lives in PostgreSQL
+//! instead, where several processes can share it:
+//!
+//! ```text
+//! cargo run --features postgres --example quickstart -- \
+//!     --database-url postgres://postgres@127.0.0.1:5432/test
+//! ```
+//!
+//! With `--serve 127.0.0.1:8000` it then serves the REST API (with `/docs`) until Ctrl-C.
 
 use std::path::PathBuf;
 
@@ -24,6 +32,12 @@ struct Args {
     /// Keep the data in memory instead (gone at exit; for demos and HTTP benchmarks).
     #[arg(long, conflicts_with = "data_dir")]
     in_memory: bool,
+    /// Keep the data in PostgreSQL at this URL instead (needs the `postgres` feature).
+    #[arg(long, env = "SPECSTAR_DATABASE_URL", value_name = "URL", conflicts_with_all = ["data_dir", "in_memory"])]
+    database_url: Option<String>,
+    /// The PostgreSQL schema to keep the tables in.
+    #[arg(long, default_value = "public", requires = "database_url")]
+    schema: String,
     /// After the walkthrough, serve the REST API on this address until Ctrl-C.
     #[arg(long, value_name = "ADDR")]
     serve: Option<std::net::SocketAddr>,
@@ -61,6 +75,27 @@ enum Severity {
     High,
 }
 
+/// A spec over PostgreSQL, and where it is, the password left out.
+#[cfg(feature = "postgres")]
+async fn postgres(url: &str, schema: &str) -> Result<(Spec, String), Box<dyn std::error::Error>> {
+    let options = specstar::PostgresOptions::new(url)?.schema(schema)?;
+    let spec = Spec::connect_with(options).await?;
+    let shown = match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let user = &url[scheme + 3..at];
+            let user = user.split_once(':').map_or(user, |(name, _)| name);
+            format!("{}{user}@{}", &url[..scheme + 3], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    };
+    Ok((spec, format!("{shown} (schema {schema})")))
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn postgres(_url: &str, _schema: &str) -> Result<(Spec, String), Box<dyn std::error::Error>> {
+    Err("this quickstart was built without PostgreSQL: rebuild with `--features postgres`".into())
+}
+
 fn json(issue: &Issue) -> String {
     serde_json::to_string(issue).expect("an issue is plain JSON")
 }
@@ -68,7 +103,9 @@ fn json(issue: &Issue) -> String {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let (spec, place) = if args.in_memory {
+    let (spec, place) = if let Some(url) = &args.database_url {
+        postgres(url, &args.schema).await?
+    } else if args.in_memory {
         (Spec::in_memory(), "memory".to_owned())
     } else {
         (

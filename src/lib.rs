@@ -3,7 +3,9 @@
 //! Declare a model once (a serde struct), register it with a schema version, and get a resource
 //! manager in which every change is a new revision: full history, any old revision readable, soft
 //! delete, restore, revert, optimistic concurrency, and who-and-when on every write. Data lives in
-//! one SQLite file by default ([`Spec::open`]), or in memory ([`Spec::in_memory`]).
+//! one SQLite file by default ([`Spec::open`]), in PostgreSQL with the `postgres` feature
+//! (`Spec::connect(url)`, for several server processes sharing one database), or in memory
+//! ([`Spec::in_memory`]).
 //!
 //! ```
 //! use specstar::{Schema, Spec};
@@ -31,8 +33,8 @@
 //! ```
 //!
 //! The layers are crates of their own: [`specstar_core`] (ids, revisions, the store interface,
-//! the resource managers), `specstar-memory` and `specstar-sqlite` (the stores), all
-//! re-exported here.
+//! the resource managers), `specstar-memory`, `specstar-sqlite` and `specstar-postgres` (the
+//! stores), all re-exported here.
 
 use std::sync::Arc;
 
@@ -40,8 +42,14 @@ pub use specstar_core::*;
 #[cfg(feature = "http")]
 pub use specstar_http as http;
 pub use specstar_memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use specstar_postgres::{PostgresOptions, PostgresStore};
 #[cfg(feature = "sqlite")]
 pub use specstar_sqlite::SqliteStore;
+
+/// The environment variable naming the PostgreSQL database: `SPECSTAR_DATABASE_URL`.
+#[cfg(feature = "postgres")]
+pub use specstar_postgres::DATABASE_URL_VAR;
 
 /// The name of the database file [`Spec::open`] keeps in its directory.
 pub const DATABASE_FILE: &str = "specstar.db";
@@ -67,6 +75,35 @@ impl Spec {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir).map_err(Error::store)?;
         let store = SqliteStore::open(dir.join(DATABASE_FILE))?;
+        Ok(Self::with_store(Arc::new(store)))
+    }
+
+    /// A spec over PostgreSQL at `url` (`postgres://user:password@host:5432/db`), in the
+    /// `public` schema: several processes connected to one database share every resource,
+    /// safely. The tables are created, or upgraded, at start-up.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> specstar::Result<()> {
+    /// let url = std::env::var(specstar::DATABASE_URL_VAR).expect("a database url");
+    /// let spec = specstar::Spec::connect(&url).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// When the URL does not parse, the server does not answer or refuses, or the schema was
+    /// laid out by a newer version.
+    #[cfg(feature = "postgres")]
+    pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with(PostgresOptions::new(url)?).await
+    }
+
+    /// A spec over PostgreSQL with `options`: a schema of its own, the pool's size.
+    ///
+    /// # Errors
+    /// As [`connect`](Self::connect).
+    #[cfg(feature = "postgres")]
+    pub async fn connect_with(options: PostgresOptions) -> Result<Self> {
+        let store = PostgresStore::connect_with(options).await?;
         Ok(Self::with_store(Arc::new(store)))
     }
 

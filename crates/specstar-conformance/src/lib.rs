@@ -48,15 +48,33 @@ impl TestStore {
 /// Expands to one test per scenario of [`scenarios`] (the property test included), each run
 /// against a fresh store from `$make` (an `async fn() -> TestStore`). `store_suite!(make,
 /// persistent)` adds the scenarios of stores that keep data across a reopen.
+///
+/// `store_suite!(optional make, persistent)` takes an `async fn() -> Option<TestStore>`
+/// instead, for a store that needs a server: when it gives `None` (no server configured; it
+/// says so itself) each test returns at once. The maker decides when that is allowed (never
+/// in CI).
 #[macro_export]
 macro_rules! store_suite {
+    (optional $make:path, persistent) => {
+        $crate::store_suite!(@suite optional $make);
+        $crate::store_suite!(@persistent optional $make);
+    };
+    (optional $make:path) => {
+        $crate::store_suite!(@suite optional $make);
+    };
     ($make:path, persistent) => {
-        $crate::store_suite!($make);
-        $crate::store_suite!(@tests $make; reopen_resumes_everything);
-        $crate::store_suite!(@search $make; a_new_index_after_a_reopen_finds_old_resources);
+        $crate::store_suite!(@suite plain $make);
+        $crate::store_suite!(@persistent plain $make);
     };
     ($make:path) => {
-        $crate::store_suite!(@tests $make;
+        $crate::store_suite!(@suite plain $make);
+    };
+    (@persistent $mode:ident $make:path) => {
+        $crate::store_suite!(@tests $mode $make; reopen_resumes_everything);
+        $crate::store_suite!(@search $mode $make; a_new_index_after_a_reopen_finds_old_resources);
+    };
+    (@suite $mode:ident $make:path) => {
+        $crate::store_suite!(@tests $mode $make;
             create_get_update_history,
             same_data_appends_nothing,
             old_revisions_readable_after_delete,
@@ -79,7 +97,7 @@ macro_rules! store_suite {
             count_by_model,
             random_operation_sequences_match_the_model,
         );
-        $crate::store_suite!(@search $make;
+        $crate::store_suite!(@search $mode $make;
             search_operators,
             search_and_or_not,
             search_sorts_and_pages,
@@ -95,22 +113,28 @@ macro_rules! store_suite {
             a_new_index_finds_old_resources,
         );
     };
-    (@search $make:path; $($name:ident),* $(,)?) => {
+    (@search $mode:ident $make:path; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $name() {
-                let store = $make().await;
-                $crate::search::$name(store).await;
+                $crate::store_suite!(@run $mode $make, $crate::search::$name);
             }
         )*
     };
-    (@tests $make:path; $($name:ident),* $(,)?) => {
+    (@tests $mode:ident $make:path; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $name() {
-                let store = $make().await;
-                $crate::scenarios::$name(store).await;
+                $crate::store_suite!(@run $mode $make, $crate::scenarios::$name);
             }
         )*
+    };
+    (@run plain $make:path, $scenario:path) => {
+        $scenario($make().await).await
+    };
+    (@run optional $make:path, $scenario:path) => {
+        if let Some(store) = $make().await {
+            $scenario(store).await
+        }
     };
 }

@@ -1,0 +1,182 @@
+//! The store's tables and their versioned migrations, applied at start-up.
+//!
+//! Four tables, in the store's schema:
+//! - `models`: one row per registered model (name, schema version, indexed field paths);
+//! - `heads`: one row per resource, its [`ResourceMeta`](specstar_core::ResourceMeta) plus
+//!   the current revision's data hash (what the planner needs). `indexed_data` is `jsonb`, so
+//!   that each indexed field gets an expression index `(model, (indexed_data -> 'field'))`
+//!   (made at registration, see [`search`](crate::search)); `indexed_text` keeps the JSON text
+//!   of array and object values, which sorts order by (PostgreSQL's own `jsonb` text differs);
+//! - `revisions`: every revision ever appended, immutable, keyed by `(resource_id, number)`,
+//!   its data as `bytea`: the canonical JSON bytes the core hashed, returned byte for byte;
+//! - `sequence_counter`: one row, the last store-wide sequence number given out (see
+//!   [`write`](crate::write) for why a counter row and not a `BIGSERIAL`).
+//!
+//! Text columns use the `"C"` collation, so that ids and strings compare by their bytes, as the
+//! core's order says, whatever the database's locale. Times are `bigint` microseconds since
+//! the Unix epoch, exactly as the core keeps them.
+//!
+//! `specstar_migrations` records each applied migration. At start-up [`migrate`] takes a
+//! transaction-scoped advisory lock (`pg_advisory_xact_lock`), reads the version, refuses a
+//! schema newer than this code and applies the missing migrations, all in one transaction: two
+//! processes starting together migrate one after the other, and the second finds the work done.
+
+use deadpool_postgres::Client;
+use specstar_core::{Error, Result};
+
+use crate::error::PostgresError;
+
+/// Migration `i` brings a schema from version `i` to version `i + 1`, with its name.
+const MIGRATIONS: &[(&str, &str)] = &[("heads, revisions, models, sequence counter", V1)];
+
+/// The layout version this code writes: the number of migrations.
+pub(crate) const LAYOUT_VERSION: i32 = MIGRATIONS.len() as i32;
+
+const V1: &str = r#"
+CREATE TABLE models (
+    name           text COLLATE "C" PRIMARY KEY,
+    schema_version text COLLATE "C" NOT NULL,
+    indexed_fields jsonb NOT NULL
+);
+
+CREATE TABLE heads (
+    resource_id    text COLLATE "C" PRIMARY KEY,
+    model          text COLLATE "C" NOT NULL,
+    current_number bigint NOT NULL CHECK (current_number >= 1),
+    revision_count bigint NOT NULL CHECK (revision_count >= current_number),
+    schema_version text COLLATE "C" NOT NULL,
+    data_hash      text COLLATE "C" NOT NULL,
+    created_time   bigint NOT NULL,
+    created_by     text COLLATE "C" NOT NULL,
+    updated_time   bigint NOT NULL,
+    updated_by     text COLLATE "C" NOT NULL,
+    is_deleted     boolean NOT NULL,
+    indexed_data   jsonb NOT NULL,
+    indexed_text   jsonb NOT NULL
+);
+
+CREATE INDEX heads_by_model ON heads (model, resource_id);
+
+CREATE TABLE revisions (
+    resource_id    text COLLATE "C" NOT NULL,
+    number         bigint NOT NULL CHECK (number >= 1),
+    parent_number  bigint,
+    schema_version text COLLATE "C" NOT NULL,
+    data_hash      text COLLATE "C" NOT NULL,
+    action         text COLLATE "C" NOT NULL,
+    deleted        boolean NOT NULL,
+    created_time   bigint NOT NULL,
+    created_by     text COLLATE "C" NOT NULL,
+    sequence       bigint NOT NULL UNIQUE,
+    data           bytea NOT NULL,
+    PRIMARY KEY (resource_id, number)
+);
+
+CREATE TABLE sequence_counter (
+    id   boolean PRIMARY KEY DEFAULT true CHECK (id),
+    last bigint NOT NULL
+);
+
+INSERT INTO sequence_counter (id, last) VALUES (true, 0);
+"#;
+
+/// The advisory lock key of a schema's migrations: the same for every process migrating the
+/// same schema, different (in all likelihood) for other schemas, which need not wait.
+fn lock_key(schema: &str) -> i64 {
+    let hash = xxhash_rust::xxh3::xxh3_64(format!("specstar-postgres migrate {schema}").as_bytes());
+    i64::from_ne_bytes(hash.to_ne_bytes())
+}
+
+/// Creates the schema if needed and brings its tables to [`LAYOUT_VERSION`].
+///
+/// # Errors
+/// [`PostgresError::SchemaTooNew`] for a schema laid out by newer code; PostgreSQL's errors
+/// (e.g. no right to create the schema).
+pub(crate) async fn migrate(client: &mut Client, schema: &str) -> Result<()> {
+    let tx = client.transaction().await.map_err(Error::store)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock_key(schema)])
+        .await
+        .map_err(Error::store)?;
+    // Created only when missing: `CREATE SCHEMA IF NOT EXISTS` asks for the right to create
+    // schemas even when the schema exists, which an application's role often lacks.
+    let exists = tx
+        .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&schema])
+        .await
+        .map_err(Error::store)?
+        .is_some();
+    if !exists {
+        // The name was checked to be a plain identifier (options::check_schema_name).
+        tx.batch_execute(&format!("CREATE SCHEMA {schema}"))
+            .await
+            .map_err(Error::store)?;
+    }
+    let has_versions: bool = tx
+        .query_one(
+            "SELECT to_regclass($1) IS NOT NULL",
+            &[&format!("{schema}.specstar_migrations")],
+        )
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(Error::store)?;
+    if !has_versions {
+        tx.batch_execute(&format!(
+            "CREATE TABLE {schema}.specstar_migrations (
+             version    integer PRIMARY KEY,
+             name       text NOT NULL,
+             applied_at timestamptz NOT NULL DEFAULT now()
+             );"
+        ))
+        .await
+        .map_err(Error::store)?;
+    }
+    let found: i32 = tx
+        .query_one(
+            &format!("SELECT coalesce(max(version), 0) FROM {schema}.specstar_migrations"),
+            &[],
+        )
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(Error::store)?;
+    if found > LAYOUT_VERSION {
+        return Err(Error::store(PostgresError::SchemaTooNew {
+            schema: schema.to_owned(),
+            found,
+            supported: LAYOUT_VERSION,
+        }));
+    }
+    let first = usize::try_from(found).map_err(|_| Error::Corrupt {
+        what: format!("postgresql schema {schema}"),
+        reason: format!("layout version {found} is negative"),
+    })?;
+    for (index, (name, sql)) in MIGRATIONS.iter().enumerate().skip(first) {
+        let version = i32::try_from(index + 1).expect("a handful of migrations fit in i32");
+        tracing::info!(
+            schema,
+            from = version - 1,
+            to = version,
+            name,
+            "migrating postgresql store"
+        );
+        tx.batch_execute(&format!("SET LOCAL search_path = {schema};\n{sql}"))
+            .await
+            .map_err(Error::store)?;
+        tx.execute(
+            &format!("INSERT INTO {schema}.specstar_migrations (version, name) VALUES ($1, $2)"),
+            &[&version, name],
+        )
+        .await
+        .map_err(Error::store)?;
+    }
+    tx.commit().await.map_err(Error::store)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_keys_differ_by_schema() {
+        assert_eq!(lock_key("a"), lock_key("a"));
+        assert_ne!(lock_key("a"), lock_key("b"));
+    }
+}

@@ -1,0 +1,199 @@
+//! Reads: each is one statement, so it sees one snapshot (PostgreSQL takes a snapshot per
+//! statement) and costs one round trip, and a caller dropping it half-way leaves nothing
+//! behind on the connection.
+
+use bytes::Bytes;
+use deadpool_postgres::Client;
+use specstar_core::{
+    Error, Fetched, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, StoredRevision,
+};
+
+use crate::rows::{
+    self, HEAD_LEN, REVISION_LEN, decode_head, decode_info, head_columns, revision_columns,
+    to_sql_int,
+};
+
+/// Reads a resource's head.
+pub(crate) async fn meta(client: &Client, id: &ResourceId) -> Result<Option<ResourceMeta>> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        head_columns!(),
+        " FROM heads h WHERE h.resource_id = $1"
+    );
+    let stmt = client.prepare_cached(SQL).await.map_err(Error::store)?;
+    let row = client
+        .query_opt(&stmt, &[&id.as_str()])
+        .await
+        .map_err(Error::store)?;
+    row.map(|row| decode_head(id, &row, 0).map(|head| head.meta))
+        .transpose()
+}
+
+/// Reads a resource's head and one revision with its data (the current one for `None`), in
+/// one statement: the head and the revision come from one snapshot.
+pub(crate) async fn fetch(
+    client: &Client,
+    id: &ResourceId,
+    number: Option<u64>,
+) -> Result<Option<Fetched>> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        head_columns!(),
+        ", ",
+        revision_columns!(),
+        ", r.data FROM heads h LEFT JOIN revisions r ON r.resource_id = h.resource_id \
+         AND r.number = coalesce($2::bigint, h.current_number) WHERE h.resource_id = $1"
+    );
+    // A number no revision can have (past i64) finds nothing: revision numbers start at 1.
+    let wanted: Option<i64> = number.map(|n| i64::try_from(n).unwrap_or(0));
+    let stmt = client.prepare_cached(SQL).await.map_err(Error::store)?;
+    let Some(row) = client
+        .query_opt(&stmt, &[&id.as_str(), &wanted])
+        .await
+        .map_err(Error::store)?
+    else {
+        return Ok(None);
+    };
+    let head = decode_head(id, &row, 0)?;
+    let found: Option<i64> = row.try_get(HEAD_LEN).map_err(Error::store)?;
+    let revision = match found {
+        None => None,
+        Some(_) => {
+            let info = decode_info(id, &row, HEAD_LEN)?;
+            let data: Vec<u8> =
+                rows::Columns::new(&row, || format!("revision {}", info.revision_id))
+                    .get(HEAD_LEN + REVISION_LEN)?;
+            Some(StoredRevision {
+                info,
+                data: Bytes::from(data),
+            })
+        }
+    };
+    if number.is_none() && revision.is_none() {
+        return Err(Error::Corrupt {
+            what: format!("resource {id}"),
+            reason: format!(
+                "its current revision {} is missing",
+                head.meta.current_revision_id
+            ),
+        });
+    }
+    Ok(Some(Fetched {
+        meta: head.meta,
+        revision,
+    }))
+}
+
+/// Reads the info of revision `number` of a resource.
+pub(crate) async fn info(
+    client: &Client,
+    id: &ResourceId,
+    number: u64,
+) -> Result<Option<RevisionInfo>> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        revision_columns!(),
+        " FROM revisions r WHERE r.resource_id = $1 AND r.number = $2"
+    );
+    let stmt = client.prepare_cached(SQL).await.map_err(Error::store)?;
+    let row = client
+        .query_opt(&stmt, &[&id.as_str(), &to_sql_int(number)?])
+        .await
+        .map_err(Error::store)?;
+    row.map(|row| decode_info(id, &row, 0)).transpose()
+}
+
+/// Reads a page of a resource's history, with the head's count, in one statement.
+pub(crate) async fn page(
+    client: &Client,
+    id: &ResourceId,
+    page: RevisionPage,
+) -> Result<Option<Vec<RevisionInfo>>> {
+    const ASC: &str = concat!(
+        "SELECT h.revision_count, ",
+        revision_columns!(),
+        " FROM heads h LEFT JOIN LATERAL (SELECT * FROM revisions x WHERE x.resource_id = \
+         h.resource_id ORDER BY x.number ASC OFFSET $2 LIMIT $3) r ON true \
+         WHERE h.resource_id = $1 ORDER BY r.number ASC"
+    );
+    const DESC: &str = concat!(
+        "SELECT h.revision_count, ",
+        revision_columns!(),
+        " FROM heads h LEFT JOIN LATERAL (SELECT * FROM revisions x WHERE x.resource_id = \
+         h.resource_id ORDER BY x.number DESC OFFSET $2 LIMIT $3) r ON true \
+         WHERE h.resource_id = $1 ORDER BY r.number DESC"
+    );
+    let sql = if page.newest_first { DESC } else { ASC };
+    let offset = i64::try_from(page.offset).unwrap_or(i64::MAX);
+    let limit: Option<i64> = page.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
+    let stmt = client.prepare_cached(sql).await.map_err(Error::store)?;
+    let found = client
+        .query(&stmt, &[&id.as_str(), &offset, &limit])
+        .await
+        .map_err(Error::store)?;
+    let Some(first) = found.first() else {
+        return Ok(None);
+    };
+    let count: i64 = first.try_get(0).map_err(Error::store)?;
+    let count = u64::try_from(count).unwrap_or(0);
+    let mut infos = Vec::with_capacity(found.len());
+    for row in &found {
+        let number: Option<i64> = row.try_get(1).map_err(Error::store)?;
+        if number.is_some() {
+            infos.push(decode_info(id, row, 1)?);
+        }
+    }
+    let expected: Vec<u64> = page.numbers(count).collect();
+    let numbers: Vec<u64> = infos.iter().map(RevisionInfo::number).collect();
+    if numbers != expected {
+        return Err(Error::Corrupt {
+            what: format!("resource {id}"),
+            reason: format!(
+                "it has {count} revisions, but the page expected to hold numbers {expected:?} \
+                 holds {numbers:?}"
+            ),
+        });
+    }
+    Ok(Some(infos))
+}
+
+/// Counts the resources of a model.
+pub(crate) async fn count(client: &Client, model: &str, include_deleted: bool) -> Result<u64> {
+    let sql = if include_deleted {
+        "SELECT count(*) FROM heads WHERE model = $1"
+    } else {
+        "SELECT count(*) FROM heads WHERE model = $1 AND NOT is_deleted"
+    };
+    let stmt = client.prepare_cached(sql).await.map_err(Error::store)?;
+    let count: i64 = client
+        .query_one(&stmt, &[&model])
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(Error::store)?;
+    Ok(u64::try_from(count).unwrap_or(0))
+}
+
+/// The revisions of every resource whose sequence number is past `after`, in sequence order,
+/// `limit` at most: a change feed. Because sequence numbers are given out in commit order (see
+/// [`write`](crate::write)), a follower that passes the last sequence it saw never misses a
+/// revision committed before that one.
+pub(crate) async fn since(client: &Client, after: u64, limit: u32) -> Result<Vec<RevisionInfo>> {
+    const SQL: &str = concat!(
+        "SELECT r.resource_id, ",
+        revision_columns!(),
+        " FROM revisions r WHERE r.sequence > $1 ORDER BY r.sequence LIMIT $2"
+    );
+    let stmt = client.prepare_cached(SQL).await.map_err(Error::store)?;
+    let after = i64::try_from(after).unwrap_or(i64::MAX);
+    let found = client
+        .query(&stmt, &[&after, &i64::from(limit)])
+        .await
+        .map_err(Error::store)?;
+    found
+        .iter()
+        .map(|row| {
+            let id = rows::decode_id(row, 0, || "a revision in the change feed".to_owned())?;
+            decode_info(&id, row, 1)
+        })
+        .collect()
+}

@@ -1,0 +1,163 @@
+//! Registering a model: recording it, creating the expression indexes of its fields and, when
+//! its indexed fields changed, recomputing the indexed values of its resources (the backfill).
+//!
+//! Writes store each head's indexed values from the fields the model had when they ran. A
+//! field added later would find none of the resources written before it, so a registration
+//! that changes the field list recomputes every head's values from its current revision.
+//!
+//! Everything runs in one transaction under an advisory lock, so that processes registering at
+//! once (several servers starting together) go one at a time and the later ones find the work
+//! done; a crash half-way leaves the old values and the old field list whole, and the next
+//! registration starts over. The backfill walks the model's heads in resource-id order a page
+//! at a time, locking each page's heads first (`FOR UPDATE`) and reading their current data
+//! after, so a concurrent write either lands before the page is read or waits for the commit.
+
+use deadpool_postgres::Client;
+use serde_json::Value;
+use specstar_core::{Error, ModelDescriptor, Result};
+
+use crate::rows;
+use crate::search;
+
+/// Heads read and rewritten per step.
+const PAGE: i64 = 1_000;
+
+/// Progress is logged every so many resources.
+const LOG_EVERY: u64 = 50_000;
+
+/// The advisory lock of registrations (any model, any schema: registrations are rare).
+const LOCK: i64 = 0x7370_6563_7374_6172; // "specstar"
+
+/// Registers `model`; returns its indexed field paths as now recorded.
+pub(crate) async fn register(client: &mut Client, model: &ModelDescriptor) -> Result<Vec<String>> {
+    search::check_paths(model)?;
+    let fields = model.indexed_paths();
+    let fields_json = serde_json::to_value(&fields).expect("a list of strings always serializes");
+    let tx = client.transaction().await.map_err(Error::store)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK])
+        .await
+        .map_err(Error::store)?;
+    let previous: Option<Value> = tx
+        .query_opt(
+            "SELECT indexed_fields FROM models WHERE name = $1",
+            &[&&*model.name],
+        )
+        .await
+        .map_err(Error::store)?
+        .map(|row| row.try_get(0))
+        .transpose()
+        .map_err(Error::store)?;
+    tx.execute(
+        "INSERT INTO models (name, schema_version, indexed_fields) VALUES ($1, $2, $3) \
+         ON CONFLICT (name) DO UPDATE SET schema_version = excluded.schema_version, \
+         indexed_fields = excluded.indexed_fields",
+        &[&&*model.name, &&*model.schema_version, &fields_json],
+    )
+    .await
+    .map_err(Error::store)?;
+    if previous.as_ref() != Some(&fields_json) {
+        reindex(&tx, model).await?;
+    }
+    // Only the missing ones: `CREATE INDEX IF NOT EXISTS` would ask for the table's ownership
+    // at every start-up, which an application's role may not have once the schema is set up.
+    let existing: Vec<String> = tx
+        .query(
+            "SELECT indexname::text FROM pg_indexes \
+             WHERE schemaname = current_schema() AND tablename = 'heads'",
+            &[],
+        )
+        .await
+        .map_err(Error::store)?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(Error::store)?;
+    for (name, statement) in search::index_statements(model)? {
+        if !existing.contains(&name) {
+            tx.batch_execute(&statement).await.map_err(Error::store)?;
+        }
+    }
+    tx.commit().await.map_err(Error::store)?;
+    Ok(fields)
+}
+
+/// Recomputes the indexed values of every resource of `model` from its current revision;
+/// returns how many resources it rewrote.
+async fn reindex(tx: &deadpool_postgres::Transaction<'_>, model: &ModelDescriptor) -> Result<u64> {
+    let total: i64 = tx
+        .query_one(
+            "SELECT count(*) FROM heads WHERE model = $1",
+            &[&&*model.name],
+        )
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(Error::store)?;
+    if total == 0 {
+        return Ok(0);
+    }
+    let fields = model.indexed_paths();
+    tracing::info!(model = %model.name, resources = total, ?fields, "backfilling indexed fields");
+    let lock = tx
+        .prepare(
+            "SELECT resource_id FROM heads WHERE model = $1 AND resource_id > $2 \
+             ORDER BY resource_id LIMIT $3 FOR UPDATE",
+        )
+        .await
+        .map_err(Error::store)?;
+    let read = tx
+        .prepare(
+            "SELECT h.resource_id, r.data FROM heads h JOIN revisions r \
+             ON r.resource_id = h.resource_id AND r.number = h.current_number \
+             WHERE h.resource_id = ANY($1::text[])",
+        )
+        .await
+        .map_err(Error::store)?;
+    let update = tx
+        .prepare(
+            "UPDATE heads h SET indexed_data = u.indexed, indexed_text = u.texts \
+             FROM unnest($1::text[], $2::jsonb[], $3::jsonb[]) AS u(id, indexed, texts) \
+             WHERE h.resource_id = u.id",
+        )
+        .await
+        .map_err(Error::store)?;
+    let mut after = String::new();
+    let mut done = 0u64;
+    loop {
+        let ids: Vec<String> = tx
+            .query(&lock, &[&&*model.name, &after, &PAGE])
+            .await
+            .map_err(Error::store)?
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(Error::store)?;
+        let Some(last) = ids.last() else { break };
+        after = last.clone();
+        let rows = tx.query(&read, &[&ids]).await.map_err(Error::store)?;
+        let mut page_ids = Vec::with_capacity(rows.len());
+        let mut indexed = Vec::with_capacity(rows.len());
+        let mut texts = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: String = row.try_get(0).map_err(Error::store)?;
+            let data: &[u8] = row.try_get(1).map_err(Error::store)?;
+            let data: Value = serde_json::from_slice(data).map_err(|e| Error::Corrupt {
+                what: format!("resource {id}"),
+                reason: format!("its current data is not JSON: {e}"),
+            })?;
+            let values = model.indexed_values(&data);
+            texts.push(rows::indexed_text(&values));
+            indexed.push(Value::Object(values));
+            page_ids.push(id);
+        }
+        tx.execute(&update, &[&page_ids, &indexed, &texts])
+            .await
+            .map_err(Error::store)?;
+        let before = done;
+        done += page_ids.len() as u64;
+        if done / LOG_EVERY > before / LOG_EVERY {
+            tracing::info!(model = %model.name, done, total, "backfilling indexed fields");
+        }
+    }
+    tracing::info!(model = %model.name, resources = done, "backfilled indexed fields");
+    Ok(done)
+}
