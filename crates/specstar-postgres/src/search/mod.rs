@@ -235,7 +235,11 @@ pub(crate) fn select(
                 text.push_str(direction);
             }
         }
-        text.push_str("h.resource_id ASC");
+        // Ties follow the last sort's direction, as `Query::compare` says.
+        text.push_str(match query.tie_direction() {
+            Direction::Asc => "h.resource_id ASC",
+            Direction::Desc => "h.resource_id DESC",
+        });
         let limit = query.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
         let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
         let limit = sql.bind(limit, "bigint");
@@ -273,7 +277,8 @@ fn sort_keys(field: &Field) -> Result<Vec<String>> {
 }
 
 /// The SQL of [`Query::is_after`]: `(k1 > v1) OR (k1 = v1 AND k2 > v2) OR … OR (all equal AND
-/// resource_id > id)`, with "after" reversed for descending sorts. A data field's key is its
+/// resource_id > id)`, with "after" reversed for descending sorts (and for the resource id
+/// when the last sort descends). A data field's key is its
 /// triple (rank, number, text), compared as a row.
 fn cursor_sql(sql: &mut Sql, query: &Query, cursor: &Cursor) -> Result<String> {
     cursor.check_sorts(&query.sorts)?;
@@ -318,7 +323,14 @@ fn cursor_sql(sql: &mut Sql, query: &Query, cursor: &Cursor) -> Result<String> {
         equal_so_far.push(format!("{expr} = {param}"));
     }
     let id = sql.bind(cursor.resource_id().to_owned(), "text");
-    any.push(conjunction(&equal_so_far, &format!("h.resource_id > {id}")));
+    let symbol = match query.tie_direction() {
+        Direction::Asc => ">",
+        Direction::Desc => "<",
+    };
+    any.push(conjunction(
+        &equal_so_far,
+        &format!("h.resource_id {symbol} {id}"),
+    ));
     Ok(format!("({})", any.join(" OR ")))
 }
 
