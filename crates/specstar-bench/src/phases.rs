@@ -170,21 +170,40 @@ pub async fn create_concurrent(
     count: usize,
 ) -> anyhow::Result<f64> {
     let start = Instant::now();
+    create_concurrently(mgr, from, count).await?;
+    Ok(per_second(count, start))
+}
+
+/// Creates items `from..from + count` with [`WRITERS`] concurrent writers (writer `w` takes
+/// every item `i` with `i mod WRITERS == w`); returns each item's resource id and revision 1,
+/// in item order.
+///
+/// # Errors
+/// A store error.
+pub async fn create_concurrently(
+    mgr: &ResourceManager<Issue>,
+    from: usize,
+    count: usize,
+) -> anyhow::Result<Vec<(ResourceId, RevisionId)>> {
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
             let mgr = mgr.clone();
             tokio::spawn(async move {
+                let mut mine = Vec::new();
                 for i in (from + w..from + count).step_by(WRITERS) {
-                    mgr.create(workload::item(i, false)).await?;
+                    let info = mgr.create(workload::item(i, false)).await?;
+                    mine.push((i, info.resource_id, info.revision_id));
                 }
-                Ok::<_, specstar::Error>(())
+                Ok::<_, specstar::Error>(mine)
             })
         })
         .collect();
+    let mut created = Vec::with_capacity(count);
     for writer in writers {
-        writer.await.context("a writer panicked")??;
+        created.extend(writer.await.context("a writer panicked")??);
     }
-    Ok(per_second(count, start))
+    created.sort_unstable_by_key(|(i, _, _)| *i);
+    Ok(created.into_iter().map(|(_, id, rev)| (id, rev)).collect())
 }
 
 /// severity == high AND status == open.

@@ -18,8 +18,11 @@ use crate::workload::{self, Issue};
 
 /// How many reads each figure samples.
 pub const SAMPLES: usize = 2000;
-/// How many searches each size samples.
+/// How many searches each size samples at most.
 pub const SEARCH_SAMPLES: usize = 200;
+/// How long each size's searches may take: a search whose cost grows with the store would
+/// otherwise dominate the run at a million resources. At least 5 are taken.
+pub const SEARCH_TIME: Duration = Duration::from_secs(10);
 
 /// Grows one store through `sizes` (ascending), printing one JSON line per size through
 /// `emit`; stops growing once the next load is estimated to pass `budget`.
@@ -46,7 +49,7 @@ pub async fn sizes(
             continue;
         }
         let load = Instant::now();
-        load_concurrently(mgr, &mut ids, missing).await?;
+        ids.extend(phases::create_concurrently(mgr, ids.len(), missing).await?);
         let load_s = load.elapsed().as_secs_f64();
         if missing > 0 {
             rate = Some(missing as f64 / load_s);
@@ -67,7 +70,10 @@ pub async fn sizes(
         }
         let query = phases::search_query();
         let mut search = Vec::with_capacity(SEARCH_SAMPLES);
-        for _ in 0..SEARCH_SAMPLES {
+        let searching = Instant::now();
+        while search.len() < SEARCH_SAMPLES
+            && (search.len() < 5 || searching.elapsed() < SEARCH_TIME)
+        {
             let t = Instant::now();
             let found = mgr.search_resources(&query).await?;
             search.push(t.elapsed());
@@ -79,7 +85,8 @@ pub async fn sizes(
         }
         emit(json!({
             "kind": "size", "size": n, "load_s": round(load_s), "load_per_s": rate.map(round),
-            "get": percentiles(get), "get_rev1": percentiles(get_rev1), "search": percentiles(search),
+            "get": percentiles(get), "get_rev1": percentiles(get_rev1),
+            "searches": search.len(), "search": percentiles(search),
         }));
     }
     Ok(())
@@ -136,34 +143,6 @@ pub async fn revisions(
             "get": percentiles(get), "get_rev1": percentiles(get_rev1),
         }));
     }
-    Ok(())
-}
-
-async fn load_concurrently(
-    mgr: &ResourceManager<Issue>,
-    ids: &mut Vec<(ResourceId, RevisionId)>,
-    count: usize,
-) -> anyhow::Result<()> {
-    let from = ids.len();
-    let writers: Vec<_> = (0..WRITERS)
-        .map(|w| {
-            let mgr = mgr.clone();
-            tokio::spawn(async move {
-                let mut mine = Vec::new();
-                for i in (from + w..from + count).step_by(WRITERS) {
-                    let info = mgr.create(workload::item(i, false)).await?;
-                    mine.push((i, info.resource_id, info.revision_id));
-                }
-                Ok::<_, specstar::Error>(mine)
-            })
-        })
-        .collect();
-    let mut loaded = Vec::with_capacity(count);
-    for writer in writers {
-        loaded.extend(writer.await.context("a writer panicked")??);
-    }
-    loaded.sort_unstable_by_key(|(i, _, _)| *i);
-    ids.extend(loaded.into_iter().map(|(_, id, rev)| (id, rev)));
     Ok(())
 }
 

@@ -94,7 +94,7 @@ pub fn assignee(k: usize) -> String {
 }
 
 /// The reads' visiting order: `(i * 7919) mod n`, a permutation when 7919 does not divide `n`.
-pub fn visiting_order(n: usize) -> impl Iterator<Item = usize> {
+pub fn visiting_order(n: usize) -> impl Iterator<Item = usize> + Clone {
     (0..n).map(move |i| (i * 7919) % n)
 }
 
