@@ -50,7 +50,7 @@ pub async fn run(
     after_g: impl FnOnce(),
 ) -> anyhow::Result<Rates> {
     ensure!(
-        n > 0 && n % 7919 != 0,
+        n > 0 && !n.is_multiple_of(7919),
         "n must be positive and not a multiple of 7919"
     );
     let mut rates = Rates::default();
