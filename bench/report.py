@@ -27,6 +27,17 @@ def load(out, name):
         return None
 
 
+def fsync_rate(out):
+    """The mean of the rates measured before and after the Rust runs (or the one there is)."""
+    runs = [r for r in (load(out, "fsync-before.json"), load(out, "fsync-after.json"),
+                        load(out, "fsync.json")) if r and "fsync_per_s" in r]
+    if not runs:
+        return None
+    mean = {k: sum(r[k] for r in runs) / len(runs) for k in ("fsync_per_s", "fdatasync_per_s")}
+    mean["note"] = "mean of " + ", ".join(f"{r['fsync_per_s']:,.0f}" for r in runs) + " fsync/s"
+    return mean
+
+
 def fmt(x):
     if x is None:
         return "n/a"
@@ -127,10 +138,11 @@ def http_runs(out, system, store):
 
 def main():
     out = sys.argv[1]
-    fsync = load(out, "fsync.json")
+    fsync = fsync_rate(out)
     print(f"\nmachine: {open(os.path.join(out, 'machine.txt')).read().strip()}" if os.path.exists(os.path.join(out, "machine.txt")) else "")
     print(f"\ndisk: 4 KiB write+fsync {fmt(get(fsync, 'fsync_per_s'))}/s, "
-          f"write+fdatasync {fmt(get(fsync, 'fdatasync_per_s'))}/s")
+          f"write+fdatasync {fmt(get(fsync, 'fdatasync_per_s'))}/s "
+          f"({fsync.get('note', 'one measure') if fsync else 'not measured'})")
     ref = {b: load(out, f"ref-{b}.json") for b in ["memory", "disk", "sqlite", "postgres"]}
     rust = {s: load(out, f"rust-{s}.json") for s in ["memory", "sqlite", "postgres"]}
     print("\nIn-process, ops/s (search: searches/s); ratio = rust / reference.")

@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
-use specstar::Spec;
-use specstar_bench::store::{StoreArgs, StoreKind, open_store};
+use specstar::{ResourceManager, Spec};
+use specstar_bench::store::{OpenedStore, StoreArgs, StoreKind, open_store};
 use specstar_bench::{fsync, phases, scale, system, workload};
 
 /// Runs the versioning workload (bench/workload.md) and prints one JSON line.
@@ -119,22 +119,25 @@ async fn scale_run(
     data_dir: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let emit = |line: serde_json::Value| println!("{line}");
-    for (part, sub) in [("sizes", "sizes"), ("revisions", "revisions")] {
-        let args = StoreArgs {
-            store: StoreKind::Sqlite,
-            data_dir: data_dir.as_ref().map(|dir| dir.join(sub)),
-            database_url: None,
-        };
-        let opened = open_store(&args)?;
-        let spec = Spec::with_store(opened.store.clone());
-        spec.add_model(workload::schema()).await?;
-        let mgr = spec.resource_manager::<workload::Issue>()?;
-        if part == "sizes" {
-            let budget = std::time::Duration::from_secs(budget_s);
-            scale::sizes(&mgr, sizes, budget, emit).await?;
-        } else {
-            scale::revisions(&mgr, revisions, emit).await?;
-        }
-    }
-    Ok(())
+    let (_sized, mgr) = fresh_sqlite(data_dir.as_ref().map(|dir| dir.join("sizes"))).await?;
+    let budget = std::time::Duration::from_secs(budget_s);
+    scale::sizes(&mgr, sizes, budget, emit).await?;
+    let (_deep, mgr) = fresh_sqlite(data_dir.as_ref().map(|dir| dir.join("revisions"))).await?;
+    scale::revisions(&mgr, revisions, emit).await
+}
+
+/// A fresh embedded store with the workload's model registered, and its manager.
+async fn fresh_sqlite(
+    data_dir: Option<PathBuf>,
+) -> anyhow::Result<(OpenedStore, ResourceManager<workload::Issue>)> {
+    let args = StoreArgs {
+        store: StoreKind::Sqlite,
+        data_dir,
+        database_url: None,
+    };
+    let opened = open_store(&args)?;
+    let spec = Spec::with_store(opened.store.clone());
+    spec.add_model(workload::schema()).await?;
+    let mgr = spec.resource_manager::<workload::Issue>()?;
+    Ok((opened, mgr))
 }
