@@ -1,0 +1,49 @@
+//! `specstar-bench-server`: the workload's Issue model served over HTTP, for load tests.
+//!
+//! ```text
+//! cargo run --release -p specstar-bench --bin specstar-bench-server -- --store memory --addr 127.0.0.1:8012
+//! ```
+//!
+//! Serves `spec.router()` (POST /issue, GET and PUT /issue/{id}, …: the routes the wrk scripts
+//! of `bench/http/` hit) until Ctrl-C. It listens on loopback addresses only: a benchmark
+//! server has no business on a network.
+
+use std::net::SocketAddr;
+
+use anyhow::ensure;
+use clap::Parser;
+use specstar::Spec;
+use specstar_bench::store::{StoreArgs, open_store};
+use specstar_bench::workload;
+
+/// Serves the workload's Issue model over HTTP.
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// The address to listen on (loopback only).
+    #[arg(long, default_value = "127.0.0.1:8012")]
+    addr: SocketAddr,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    ensure!(
+        cli.addr.ip().is_loopback(),
+        "the bench server listens on loopback only, not {}",
+        cli.addr
+    );
+    let opened = open_store(&cli.store)?;
+    let spec = Spec::with_store(opened.store.clone());
+    spec.add_model(workload::schema()).await?;
+    let listener = tokio::net::TcpListener::bind(cli.addr).await?;
+    eprintln!(
+        "serving the issue model on http://{} ({})",
+        cli.addr,
+        cli.store.store.name()
+    );
+    specstar::http::serve(listener, spec.router()).await?;
+    drop(opened);
+    Ok(())
+}

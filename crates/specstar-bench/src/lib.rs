@@ -1,0 +1,12 @@
+//! The benchmarks of specstar: the versioning workload of `bench/workload.md` on every store,
+//! the Issue model served over HTTP for load tests, the scale runs and the disk's fsync rate.
+//!
+//! A tool, not a library for users: `bench/compare.sh` runs its binaries beside the Python
+//! reference and prints the ratios; BENCHMARKS.md records the figures.
+
+pub mod fsync;
+pub mod phases;
+pub mod scale;
+pub mod store;
+pub mod system;
+pub mod workload;

@@ -1,0 +1,251 @@
+//! The workload's phases a–h, each timed alone, and the checks that make a run valid.
+//!
+//! Phases a–g are one caller, in the order of `bench/workload.md`; phase h, `create_concurrent`,
+//! is 32 concurrent writers creating `n` more resources: the figure group commit is for. A
+//! failed check ends the run with an error, so a run that prints a report passed them all.
+
+use std::time::Instant;
+
+use anyhow::{Context, ensure};
+use specstar::{
+    Direction, Field, Filter, MetaField, Op, Query, ResourceId, ResourceManager, RevisionId,
+};
+
+use crate::workload::{self, Issue};
+
+/// How many writers phase h runs at once.
+pub const WRITERS: usize = 32;
+/// How many searches phase f runs.
+pub const SEARCHES: usize = 1000;
+
+/// Operations per second of each phase (searches per second for `search`).
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Rates {
+    /// a. `n` creates.
+    pub create: f64,
+    /// b. `n` updates, one per resource.
+    pub update: f64,
+    /// c. `n` get-latest in visiting order.
+    pub get: f64,
+    /// d. `n` gets of revision 1 in visiting order.
+    pub get_rev1: f64,
+    /// e. `n` list-revisions.
+    pub history: f64,
+    /// f. 1,000 searches (the count after them is not timed, as in the reference).
+    pub search: f64,
+    /// g. soft-delete then restore every tenth item: 2 operations each.
+    pub delete_restore: f64,
+    /// h. `n` creates by 32 concurrent writers.
+    pub create_concurrent: f64,
+}
+
+/// Runs the seven phases a–g on an empty model with `n` items, checking as it goes, and
+/// calls `after_g` (to measure disk and memory as the reference does) before phase h.
+///
+/// # Errors
+/// A store error, or a failed check.
+pub async fn run(
+    mgr: &ResourceManager<Issue>,
+    n: usize,
+    after_g: impl FnOnce(),
+) -> anyhow::Result<Rates> {
+    ensure!(
+        n > 0 && !n.is_multiple_of(7919),
+        "n must be positive and not a multiple of 7919"
+    );
+    let mut rates = Rates::default();
+    let order: Vec<usize> = workload::visiting_order(n).collect();
+
+    // a. create
+    let mut ids: Vec<ResourceId> = Vec::with_capacity(n);
+    let mut first: Vec<RevisionId> = Vec::with_capacity(n);
+    let start = Instant::now();
+    for i in 0..n {
+        let info = mgr.create(workload::item(i, false)).await?;
+        ids.push(info.resource_id);
+        first.push(info.revision_id);
+    }
+    rates.create = per_second(n, start);
+
+    // b. update
+    let start = Instant::now();
+    for (i, id) in ids.iter().enumerate() {
+        mgr.update(id, workload::item(i, true)).await?;
+    }
+    rates.update = per_second(n, start);
+
+    // c. get
+    let mut got = Vec::with_capacity(n);
+    let start = Instant::now();
+    for &i in &order {
+        got.push(mgr.get(&ids[i]).await?.data);
+    }
+    rates.get = per_second(n, start);
+    for (&i, data) in order.iter().zip(&got) {
+        ensure!(
+            *data == workload::item(i, true),
+            "get of item {i} is not its updated data"
+        );
+    }
+    drop(got);
+
+    // d. get_rev1
+    let mut got = Vec::with_capacity(n);
+    let start = Instant::now();
+    for &i in &order {
+        got.push(mgr.get_revision(&ids[i], first[i].clone()).await?.data);
+    }
+    rates.get_rev1 = per_second(n, start);
+    for (&i, data) in order.iter().zip(&got) {
+        ensure!(
+            *data == workload::item(i, false),
+            "revision 1 of item {i} is not its created data"
+        );
+    }
+    drop(got);
+
+    // e. history
+    let mut lengths = Vec::with_capacity(n);
+    let start = Instant::now();
+    for &i in &order {
+        lengths.push(mgr.list_revisions(&ids[i]).await?.len());
+    }
+    rates.history = per_second(n, start);
+    ensure!(
+        lengths.iter().all(|&len| len == 2),
+        "a history does not have exactly 2 revisions"
+    );
+
+    // f. search
+    let query = search_query();
+    let mut last = Vec::new();
+    let start = Instant::now();
+    for _ in 0..SEARCHES {
+        last = mgr.search_resources(&query).await?;
+    }
+    rates.search = per_second(SEARCHES, start);
+    check_search(&last)?;
+    let count = mgr
+        .count_matching(&Query::all().filter(high_and_open()))
+        .await?;
+    let expected = workload::expected_matches(n);
+    ensure!(count == expected, "count is {count}, expected {expected}");
+
+    // g. delete_restore
+    let every_tenth: Vec<&ResourceId> = ids.iter().step_by(10).collect();
+    let start = Instant::now();
+    for id in &every_tenth {
+        mgr.delete(id).await?;
+    }
+    for id in &every_tenth {
+        mgr.restore(id).await?;
+    }
+    rates.delete_restore = per_second(2 * every_tenth.len(), start);
+    let live = mgr.count().await?;
+    ensure!(
+        live == n as u64,
+        "{live} live resources after restore, expected {n}"
+    );
+
+    after_g();
+
+    // h. create_concurrent
+    rates.create_concurrent = create_concurrent(mgr, n, n).await?;
+    let live = mgr.count().await?;
+    ensure!(
+        live == 2 * n as u64,
+        "{live} live resources after phase h, expected {}",
+        2 * n
+    );
+    Ok(rates)
+}
+
+/// Creates items `from..from + count` with [`WRITERS`] concurrent writers; returns creates/s.
+///
+/// # Errors
+/// A store error.
+pub async fn create_concurrent(
+    mgr: &ResourceManager<Issue>,
+    from: usize,
+    count: usize,
+) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    create_concurrently(mgr, from, count).await?;
+    Ok(per_second(count, start))
+}
+
+/// Creates items `from..from + count` with [`WRITERS`] concurrent writers (writer `w` takes
+/// every item `i` with `i mod WRITERS == w`); returns each item's resource id and revision 1,
+/// in item order.
+///
+/// # Errors
+/// A store error.
+pub async fn create_concurrently(
+    mgr: &ResourceManager<Issue>,
+    from: usize,
+    count: usize,
+) -> anyhow::Result<Vec<(ResourceId, RevisionId)>> {
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let mgr = mgr.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                for i in (from + w..from + count).step_by(WRITERS) {
+                    let info = mgr.create(workload::item(i, false)).await?;
+                    mine.push((i, info.resource_id, info.revision_id));
+                }
+                Ok::<_, specstar::Error>(mine)
+            })
+        })
+        .collect();
+    let mut created = Vec::with_capacity(count);
+    for writer in writers {
+        created.extend(writer.await.context("a writer panicked")??);
+    }
+    created.sort_unstable_by_key(|(i, _, _)| *i);
+    Ok(created.into_iter().map(|(_, id, rev)| (id, rev)).collect())
+}
+
+/// severity == high AND status == open.
+pub fn high_and_open() -> Filter {
+    Filter::And(vec![
+        Filter::data("severity", Op::Eq, "high"),
+        Filter::data("status", Op::Eq, "open"),
+    ])
+}
+
+/// Phase f's search: [`high_and_open`], newest first, 20 at most.
+pub fn search_query() -> Query {
+    Query::all()
+        .filter(high_and_open())
+        .sort(Field::Meta(MetaField::CreatedTime), Direction::Desc)
+        .limit(20)
+}
+
+fn check_search(found: &[specstar::Resource<Issue>]) -> anyhow::Result<()> {
+    ensure!(
+        found.len() == 20,
+        "search returned {} items, expected 20",
+        found.len()
+    );
+    for resource in found {
+        let data = &resource.data;
+        ensure!(
+            data.severity == workload::Severity::High && data.status == workload::Status::Open,
+            "search returned {} which is not high and open",
+            resource.info.resource_id
+        );
+    }
+    ensure!(
+        found
+            .windows(2)
+            .all(|pair| pair[0].meta.created_time >= pair[1].meta.created_time),
+        "search results are not newest first"
+    );
+    Ok(())
+}
+
+fn per_second(count: usize, start: Instant) -> f64 {
+    let rate = count as f64 / start.elapsed().as_secs_f64();
+    (rate * 10.0).round() / 10.0
+}
