@@ -97,6 +97,15 @@ impl Spec {
         Self::connect_with(PostgresOptions::new(url)?).await
     }
 
+    /// A spec over the PostgreSQL database named by `SPECSTAR_DATABASE_URL`.
+    ///
+    /// # Errors
+    /// When the variable is unset or empty; as [`connect`](Self::connect).
+    #[cfg(feature = "postgres")]
+    pub async fn from_env() -> Result<Self> {
+        Self::connect_with(PostgresOptions::from_env()?).await
+    }
+
     /// A spec over PostgreSQL with `options`: a schema of its own, the pool's size.
     ///
     /// # Errors
