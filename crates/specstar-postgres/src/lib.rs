@@ -33,6 +33,7 @@
 
 #![warn(missing_docs)]
 
+mod analyze;
 mod error;
 mod migrate;
 mod options;
@@ -73,6 +74,8 @@ struct Inner {
     /// The indexed fields of each model, as this process registered or last read them: a
     /// search checks its fields against them without a round trip.
     indexed: RwLock<HashMap<String, Arc<Vec<String>>>>,
+    /// When the heads table's statistics are due (see the `analyze` module).
+    freshness: analyze::Freshness,
 }
 
 impl fmt::Debug for PostgresStore {
@@ -137,6 +140,7 @@ impl PostgresStore {
                 pool,
                 schema: options.schema,
                 indexed: RwLock::new(HashMap::new()),
+                freshness: analyze::Freshness::default(),
             }),
         })
     }
@@ -215,7 +219,9 @@ impl Store for PostgresStore {
         let model = model.clone();
         let fields = detached(async move {
             let mut client = connection(&inner.pool).await?;
-            register::register(&mut client, &model).await
+            let fields = register::register(&mut client, &model).await?;
+            analyze::analyze(&inner.pool).await?;
+            Ok(fields)
         })
         .await?;
         self.inner.indexed.write().insert(name, Arc::new(fields));
@@ -224,7 +230,17 @@ impl Store for PostgresStore {
 
     async fn write(&self, request: WriteRequest) -> Result<Written> {
         let inner = self.inner.clone();
-        detached(async move { write::write(&inner.pool, &request).await }).await
+        let written = detached(async move { write::write(&inner.pool, &request).await }).await?;
+        if self.inner.freshness.wrote() {
+            let inner = self.inner.clone();
+            tokio::spawn(async move {
+                if let Err(e) = analyze::analyze(&inner.pool).await {
+                    tracing::warn!(error = %e, "analyzing the heads table failed");
+                }
+                inner.freshness.done();
+            });
+        }
+        Ok(written)
     }
 
     async fn read(&self, resource_id: &ResourceId, number: Option<u64>) -> Result<Option<Fetched>> {

@@ -27,7 +27,10 @@ use specstar_core::{Error, Result};
 use crate::error::PostgresError;
 
 /// Migration `i` brings a schema from version `i` to version `i + 1`, with its name.
-const MIGRATIONS: &[(&str, &str)] = &[("heads, revisions, models, sequence counter", V1)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("heads, revisions, models, sequence counter", V1),
+    ("heads in created and updated time order", V2),
+];
 
 /// The layout version this code writes: the number of migrations.
 pub(crate) const LAYOUT_VERSION: i32 = MIGRATIONS.len() as i32;
@@ -78,6 +81,14 @@ CREATE TABLE sequence_counter (
 );
 
 INSERT INTO sequence_counter (id, last) VALUES (true, 0);
+"#;
+
+/// Indexes in time order, ties by resource id: read forwards or backwards they give "newest
+/// first" (the tie-break follows the sort's direction) without sorting, so that PostgreSQL
+/// stops a `LIMIT` search at the page's last match instead of sorting every match.
+const V2: &str = r#"
+CREATE INDEX heads_by_created ON heads (model, created_time, resource_id);
+CREATE INDEX heads_by_updated ON heads (model, updated_time, resource_id);
 "#;
 
 /// The advisory lock key of a schema's migrations: the same for every process migrating the
