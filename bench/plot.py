@@ -29,6 +29,7 @@ def main():
     right.set(xscale="log", yscale="log", xlabel="revisions of the resource",
               ylabel="latency (µs)", title="embedded store: latency against history depth")
     for ax in (left, right):
+        ax.set_ylim(bottom=1)  # from 1 µs, so that a flat line looks flat
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()

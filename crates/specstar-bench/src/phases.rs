@@ -249,3 +249,31 @@ fn per_second(count: usize, start: Instant) -> f64 {
     let rate = count as f64 / start.elapsed().as_secs_f64();
     (rate * 10.0).round() / 10.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The phases' checks pass on a correct store: a run on a small memory store ends in rates
+    /// (never asserted: timings are not for tests) rather than an error.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_small_run_passes_its_checks() -> anyhow::Result<()> {
+        let spec = specstar::Spec::in_memory();
+        spec.add_model(workload::schema()).await?;
+        let mgr = spec.resource_manager::<Issue>()?;
+        let mut measured = false;
+        // At least 180 items, so that 20 are high and open (one in nine).
+        run(&mgr, 401, || measured = true).await?;
+        assert!(measured, "after_g runs before phase h");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn n_that_breaks_the_visiting_order_is_refused() -> anyhow::Result<()> {
+        let spec = specstar::Spec::in_memory();
+        spec.add_model(workload::schema()).await?;
+        let mgr = spec.resource_manager::<Issue>()?;
+        assert!(run(&mgr, 7919, || {}).await.is_err());
+        Ok(())
+    }
+}
