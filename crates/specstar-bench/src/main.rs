@@ -80,7 +80,7 @@ async fn main() -> anyhow::Result<()> {
 
 async fn workload_run(args: &StoreArgs, n: usize) -> anyhow::Result<()> {
     let start = Instant::now();
-    let opened = open_store(args)?;
+    let opened = open_store(args).await?;
     let spec = Spec::with_store(opened.store.clone());
     spec.add_model(workload::schema()).await?;
     let mgr = spec.resource_manager::<workload::Issue>()?;
@@ -135,7 +135,7 @@ async fn fresh_sqlite(
         data_dir,
         database_url: None,
     };
-    let opened = open_store(&args)?;
+    let opened = open_store(&args).await?;
     let spec = Spec::with_store(opened.store.clone());
     spec.add_model(workload::schema()).await?;
     let mgr = spec.resource_manager::<workload::Issue>()?;

@@ -75,7 +75,7 @@ pub async fn sizes(
             && (search.len() < 5 || searching.elapsed() < SEARCH_TIME)
         {
             let t = Instant::now();
-            let found = mgr.search_resources(&query).await?;
+            let found = mgr.search(&query).await?;
             search.push(t.elapsed());
             anyhow::ensure!(
                 found.len() == 20,

@@ -1,13 +1,13 @@
 //! Which store a run uses: the one place that turns the command line into an `Arc<dyn Store>`.
 //!
-//! Every binary of this crate opens its store here, so that adding a store (PostgreSQL) is one
-//! arm of [`open_store`] and one variant of [`StoreKind`].
+//! Every binary of this crate opens its store here, so that adding a store is one arm of
+//! [`open_store`] and one variant of [`StoreKind`].
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use specstar::{DATABASE_FILE, MemoryStore, SqliteStore, Store};
+use specstar::{DATABASE_FILE, MemoryStore, PostgresStore, SqliteStore, Store};
 
 /// The stores a run can use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -76,9 +76,9 @@ impl DataDir {
 /// Opens the store the options name.
 ///
 /// # Errors
-/// When the store cannot be opened, the data directory already holds a database, or the store
-/// is not in this build (PostgreSQL, for now).
-pub fn open_store(args: &StoreArgs) -> anyhow::Result<OpenedStore> {
+/// When the store cannot be opened, the data directory already holds a database, or
+/// `--store postgres` has no `--database-url`.
+pub async fn open_store(args: &StoreArgs) -> anyhow::Result<OpenedStore> {
     match args.store {
         StoreKind::Memory => Ok(OpenedStore {
             store: Arc::new(MemoryStore::new()),
@@ -100,12 +100,17 @@ pub fn open_store(args: &StoreArgs) -> anyhow::Result<OpenedStore> {
                 dir: Some(dir),
             })
         }
-        // Replaced when the PostgreSQL store (crate specstar-postgres) is merged.
         StoreKind::Postgres => {
-            let _ = &args.database_url;
-            bail!(
-                "this build has no PostgreSQL store yet (the specstar-postgres crate is not merged); use --store memory or sqlite"
-            )
+            let Some(url) = args.database_url.as_deref() else {
+                bail!("--store postgres needs --database-url (a database the run may fill)");
+            };
+            let store = PostgresStore::connect(url)
+                .await
+                .with_context(|| format!("cannot open the postgres store at {url}"))?;
+            Ok(OpenedStore {
+                store: Arc::new(store),
+                dir: None,
+            })
         }
     }
 }

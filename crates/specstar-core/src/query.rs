@@ -478,11 +478,29 @@ impl Query {
     /// How two heads compare in the query's order (ties broken by resource id, in the
     /// [`tie_direction`](Self::tie_direction)).
     pub fn compare(&self, a: &ResourceMeta, b: &ResourceMeta) -> Ordering {
-        for sort in &self.sorts {
-            let order = sort_key(&sort.field, a).cmp(&sort_key(&sort.field, b));
+        self.compare_keyed(&self.sort_keys(a), a, &self.sort_keys(b), b)
+    }
+
+    /// The sort keys of a head, one per sort.
+    fn sort_keys(&self, meta: &ResourceMeta) -> Vec<SortKey> {
+        self.sorts
+            .iter()
+            .map(|sort| sort_key(&sort.field, meta))
+            .collect()
+    }
+
+    /// [`compare`](Self::compare), given the heads' [`sort_keys`](Self::sort_keys).
+    fn compare_keyed(
+        &self,
+        keys_a: &[SortKey],
+        a: &ResourceMeta,
+        keys_b: &[SortKey],
+        b: &ResourceMeta,
+    ) -> Ordering {
+        for ((x, y), sort) in keys_a.iter().zip(keys_b).zip(&self.sorts) {
             let order = match sort.direction {
-                Direction::Asc => order,
-                Direction::Desc => order.reverse(),
+                Direction::Asc => x.cmp(y),
+                Direction::Desc => x.cmp(y).reverse(),
             };
             if order != Ordering::Equal {
                 return order;
@@ -496,15 +514,26 @@ impl Query {
     }
 
     /// Sorts matching heads, keeps those after the cursor and cuts the page: the reference
-    /// answer to a search.
-    pub fn page(&self, mut metas: Vec<ResourceMeta>) -> Vec<ResourceMeta> {
-        metas.retain(|m| self.is_after(m));
-        metas.sort_by(|a, b| self.compare(a, b));
+    /// answer to a search. Takes heads or references to them, so that a store can page
+    /// borrowed heads and copy only the page.
+    pub fn page<M: std::borrow::Borrow<ResourceMeta>>(&self, metas: Vec<M>) -> Vec<M> {
+        // Each head's sort keys are computed once, not at every comparison.
+        let mut keyed: Vec<(Vec<SortKey>, M)> = metas
+            .into_iter()
+            .filter(|m| self.is_after(m.borrow()))
+            .map(|m| (self.sort_keys(m.borrow()), m))
+            .collect();
+        keyed.sort_by(|(ka, a), (kb, b)| self.compare_keyed(ka, a.borrow(), kb, b.borrow()));
         let offset = usize::try_from(self.offset).unwrap_or(usize::MAX);
         let limit = self
             .limit
             .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
-        metas.into_iter().skip(offset).take(limit).collect()
+        keyed
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|(_, m)| m)
+            .collect()
     }
 }
 

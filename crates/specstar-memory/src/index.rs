@@ -6,6 +6,7 @@
 //! candidate, so an index only ever has to give a superset. Conditions the trees cannot serve
 //! (meta fields, negations, string operators) fall back to the model's ids.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
 
@@ -80,23 +81,21 @@ impl ModelIndex {
     }
 
     /// The resources that may match `filter`: a superset of the matches, or `None` when the
-    /// indexes cannot narrow it (every resource of the model may match).
-    pub fn candidates(&self, filter: &Filter) -> Option<BTreeSet<ResourceId>> {
+    /// indexes cannot narrow it (every resource of the model may match). An equality's set is
+    /// borrowed from its index; a conjunction takes its smallest member's set, as the filter is
+    /// tested on every candidate anyway.
+    pub fn candidates(&self, filter: &Filter) -> Option<Cow<'_, BTreeSet<ResourceId>>> {
         match filter {
-            Filter::And(all) => {
-                let mut sets: Vec<BTreeSet<ResourceId>> =
-                    all.iter().filter_map(|f| self.candidates(f)).collect();
-                sets.sort_by_key(BTreeSet::len);
-                let mut sets = sets.into_iter();
-                let first = sets.next()?;
-                Some(sets.fold(first, |acc, s| acc.intersection(&s).cloned().collect()))
-            }
+            Filter::And(all) => all
+                .iter()
+                .filter_map(|f| self.candidates(f))
+                .min_by_key(|set| set.len()),
             Filter::Or(any) => {
                 let mut union = BTreeSet::new();
                 for f in any {
-                    union.extend(self.candidates(f)?);
+                    union.extend(self.candidates(f)?.iter().cloned());
                 }
-                Some(union)
+                Some(Cow::Owned(union))
             }
             Filter::Not(_) => None,
             Filter::Condition(c) => {
@@ -106,7 +105,10 @@ impl ModelIndex {
                 let tree = self.fields.get(path)?;
                 let key = |v: &serde_json::Value| SortKey::of(Some(v.clone()));
                 match c.op {
-                    Op::Eq => Some(tree.get(&key(&c.value)).cloned().unwrap_or_default()),
+                    Op::Eq => Some(match tree.get(&key(&c.value)) {
+                        Some(ids) => Cow::Borrowed(ids),
+                        None => Cow::Owned(BTreeSet::new()),
+                    }),
                     Op::In => {
                         let mut union = BTreeSet::new();
                         for v in c.value.as_array()? {
@@ -114,7 +116,7 @@ impl ModelIndex {
                                 union.extend(ids.iter().cloned());
                             }
                         }
-                        Some(union)
+                        Some(Cow::Owned(union))
                     }
                     Op::Gt | Op::Gte | Op::Lt | Op::Lte => {
                         let at = key(&c.value);
@@ -128,12 +130,12 @@ impl ModelIndex {
                         // text with text).
                         let same_kind =
                             |k: &SortKey| std::mem::discriminant(k) == std::mem::discriminant(&at);
-                        Some(
+                        Some(Cow::Owned(
                             tree.range(range)
                                 .filter(|(k, _)| same_kind(k))
                                 .flat_map(|(_, ids)| ids.iter().cloned())
                                 .collect(),
-                        )
+                        ))
                     }
                     _ => None,
                 }

@@ -37,8 +37,8 @@ struct State {
 }
 
 impl State {
-    /// The heads of `model` that match `query`, unordered.
-    fn matching(&self, model: &str, query: &Query) -> Result<Vec<ResourceMeta>> {
+    /// The heads of `model` that match `query`, unordered, borrowed.
+    fn matching(&self, model: &str, query: &Query) -> Result<Vec<&ResourceMeta>> {
         let Some(index) = self.models.get(model) else {
             query.check_fields(model, &[])?;
             return Ok(Vec::new());
@@ -53,7 +53,6 @@ impl State {
             .filter_map(|id| self.resources.get(id))
             .map(|e| &e.head.meta)
             .filter(|meta| query.matches(meta))
-            .cloned()
             .collect())
     }
 }
@@ -241,8 +240,9 @@ impl Store for MemoryStore {
     }
 
     async fn search(&self, model: &str, query: &Query) -> Result<Vec<ResourceMeta>> {
-        let matching = self.state.read().matching(model, query)?;
-        Ok(query.page(matching))
+        let state = self.state.read();
+        let page = query.page(state.matching(model, query)?);
+        Ok(page.into_iter().cloned().collect())
     }
 
     async fn count_matching(&self, model: &str, query: &Query) -> Result<u64> {

@@ -34,7 +34,7 @@ async fn main() -> anyhow::Result<()> {
         "the bench server listens on loopback only, not {}",
         cli.addr
     );
-    let opened = open_store(&cli.store)?;
+    let opened = open_store(&cli.store).await?;
     let spec = Spec::with_store(opened.store.clone());
     spec.add_model(workload::schema()).await?;
     let listener = tokio::net::TcpListener::bind(cli.addr).await?;
