@@ -6,7 +6,6 @@
 //! candidate, so an index only ever has to give a superset. Conditions the trees cannot serve
 //! (meta fields, negations, string operators) fall back to the model's ids.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
 
@@ -80,22 +79,27 @@ impl ModelIndex {
         };
     }
 
-    /// The resources that may match `filter`: a superset of the matches, or `None` when the
-    /// indexes cannot narrow it (every resource of the model may match). An equality's set is
-    /// borrowed from its index; a conjunction takes its smallest member's set, as the filter is
-    /// tested on every candidate anyway.
-    pub fn candidates(&self, filter: &Filter) -> Option<Cow<'_, BTreeSet<ResourceId>>> {
+    /// The resources that may match `filter`, in id order, borrowed from the indexes: a
+    /// superset of the matches, or `None` when the indexes cannot narrow it (every resource of
+    /// the model may match). A conjunction intersects its members' lists by a merge.
+    pub fn candidates(&self, filter: &Filter) -> Option<Vec<&ResourceId>> {
         match filter {
-            Filter::And(all) => all
-                .iter()
-                .filter_map(|f| self.candidates(f))
-                .min_by_key(|set| set.len()),
+            Filter::And(all) => {
+                let mut lists: Vec<Vec<&ResourceId>> =
+                    all.iter().filter_map(|f| self.candidates(f)).collect();
+                lists.sort_by_key(Vec::len);
+                let mut lists = lists.into_iter();
+                let first = lists.next()?;
+                Some(lists.fold(first, |acc, list| intersect(&acc, &list)))
+            }
             Filter::Or(any) => {
-                let mut union = BTreeSet::new();
+                let mut union = Vec::new();
                 for f in any {
-                    union.extend(self.candidates(f)?.iter().cloned());
+                    union.extend(self.candidates(f)?);
                 }
-                Some(Cow::Owned(union))
+                union.sort_unstable();
+                union.dedup();
+                Some(union)
             }
             Filter::Not(_) => None,
             Filter::Condition(c) => {
@@ -105,18 +109,21 @@ impl ModelIndex {
                 let tree = self.fields.get(path)?;
                 let key = |v: &serde_json::Value| SortKey::of(Some(v.clone()));
                 match c.op {
-                    Op::Eq => Some(match tree.get(&key(&c.value)) {
-                        Some(ids) => Cow::Borrowed(ids),
-                        None => Cow::Owned(BTreeSet::new()),
-                    }),
+                    Op::Eq => Some(
+                        tree.get(&key(&c.value))
+                            .map(|ids| ids.iter().collect())
+                            .unwrap_or_default(),
+                    ),
                     Op::In => {
-                        let mut union = BTreeSet::new();
+                        let mut union: Vec<&ResourceId> = Vec::new();
                         for v in c.value.as_array()? {
                             if let Some(ids) = tree.get(&key(v)) {
-                                union.extend(ids.iter().cloned());
+                                union.extend(ids.iter());
                             }
                         }
-                        Some(Cow::Owned(union))
+                        union.sort_unstable();
+                        union.dedup();
+                        Some(union)
                     }
                     Op::Gt | Op::Gte | Op::Lt | Op::Lte => {
                         let at = key(&c.value);
@@ -130,16 +137,35 @@ impl ModelIndex {
                         // text with text).
                         let same_kind =
                             |k: &SortKey| std::mem::discriminant(k) == std::mem::discriminant(&at);
-                        Some(Cow::Owned(
-                            tree.range(range)
-                                .filter(|(k, _)| same_kind(k))
-                                .flat_map(|(_, ids)| ids.iter().cloned())
-                                .collect(),
-                        ))
+                        let mut ids: Vec<&ResourceId> = tree
+                            .range(range)
+                            .filter(|(k, _)| same_kind(k))
+                            .flat_map(|(_, ids)| ids.iter())
+                            .collect();
+                        ids.sort_unstable();
+                        Some(ids)
                     }
                     _ => None,
                 }
             }
         }
     }
+}
+
+/// The ids in both sorted lists, in order.
+fn intersect<'a>(a: &[&'a ResourceId], b: &[&'a ResourceId]) -> Vec<&'a ResourceId> {
+    let mut out = Vec::with_capacity(a.len().min(b.len()));
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
 }

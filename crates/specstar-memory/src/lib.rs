@@ -46,7 +46,7 @@ impl State {
         query.check_fields(model, &index.indexed)?;
         let candidates = query.filter.as_ref().and_then(|f| index.candidates(f));
         let ids: Box<dyn Iterator<Item = &ResourceId>> = match &candidates {
-            Some(ids) => Box::new(ids.iter()),
+            Some(ids) => Box::new(ids.iter().copied()),
             None => Box::new(index.ids.iter()),
         };
         Ok(ids
