@@ -1,4 +1,4 @@
-//! The search indexes of a model, made at its registration, and their statistics.
+//! The search indexes of a model, made at its registration.
 //!
 //! Each model gets partial indexes over its own heads (`WHERE model = '<name>'`, so that one
 //! model's index holds none of another's rows):
