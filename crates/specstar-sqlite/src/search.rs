@@ -501,4 +501,58 @@ mod tests {
         let error = select(&conn, "issue", &query, "resource_id", true, None).unwrap_err();
         assert!(error.to_string().contains("\"title\""), "{error}");
     }
+
+    /// With measured statistics, "a common value, newest first, 20 a page" reads the covering
+    /// created-time index and a rare value its field's index; either way the answer is the
+    /// one SQLite's own choice gives.
+    #[test]
+    fn statistics_choose_the_index_and_not_the_answer() {
+        use specstar_core::{Direction, Field, MetaField};
+
+        let (_dir, conn) = store();
+        // 3,000 heads: owner.team (slot v0) unique, status (slot v1) one of three.
+        conn.execute_batch(
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 2999)
+             INSERT INTO heads (resource_id, model, current_number, revision_count,
+                 schema_version, data_hash, created_time, created_by, updated_time, updated_by,
+                 is_deleted, indexed_data, v0, k0, v1, k1)
+             SELECT printf('issue:%05d', i), 'issue', 1, 1, 'v1',
+                 'xxh3_128:00000000000000000000000000000000', i, 'u', i, 'u', 0,
+                 json_object('owner.team', i, 'status', s), i, 2, s, 3
+             FROM (SELECT i, CASE i % 3 WHEN 0 THEN 'open' WHEN 1 THEN 'done' ELSE 'new' END AS s
+                   FROM n);",
+        )
+        .expect("heads");
+        let stats = crate::stats::measure(&conn, "issue").expect("measures");
+        let newest = |filter: Filter| {
+            Query::all()
+                .filter(filter)
+                .sort(Field::Meta(MetaField::CreatedTime), Direction::Desc)
+                .limit(20)
+        };
+        let common = newest(Filter::data("status", Op::Eq, "open"));
+        let rare = newest(Filter::And(vec![
+            Filter::data("status", Op::Eq, "open"),
+            Filter::data("owner.team", Op::Eq, 2997),
+        ]));
+        for (query, index) in [
+            (&common, "search_issue_created"),
+            (&rare, "search_issue_v0"),
+        ] {
+            let sql = select(&conn, "issue", query, "resource_id", true, Some(&stats))
+                .expect("writes sql");
+            assert!(
+                sql.text.contains(&format!("INDEXED BY \"{index}\"")),
+                "{}",
+                sql.text
+            );
+            let chosen = search(&conn, "issue", query, Some(&stats)).expect("searches");
+            let sqlite = search(&conn, "issue", query, None).expect("searches");
+            assert_eq!(chosen, sqlite);
+        }
+        let found = search(&conn, "issue", &common, Some(&stats)).expect("searches");
+        assert_eq!(found.len(), 20);
+        assert_eq!(found[0].resource_id.as_str(), "issue:02997");
+        assert_eq!(found[1].resource_id.as_str(), "issue:02994");
+    }
 }
