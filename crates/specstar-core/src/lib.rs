@@ -14,9 +14,11 @@
 //! - the resource managers: [`DynResourceManager`] over JSON, [`ResourceManager`] over your type.
 
 pub mod context;
+pub mod domain;
 pub mod error;
 pub mod hash;
 pub mod id;
+pub mod limits;
 pub mod manager;
 pub mod meta;
 pub mod plan;
@@ -31,6 +33,7 @@ pub use context::{ANONYMOUS, WriteContext};
 pub use error::{Error, FieldError, FieldErrors, Result};
 pub use hash::DataHash;
 pub use id::{ResourceId, RevisionId, RevisionRef};
+pub use limits::{MAX_QUERY_CONDITIONS, MAX_QUERY_DEPTH, MAX_QUERY_NESTING, MAX_QUERY_VALUES};
 pub use manager::{DataPatch, DynResourceManager, Found, ITER_BATCH, Resource, ResourceManager};
 pub use meta::{IndexedValues, ResourceMeta};
 pub use query::{Condition, Cursor, Direction, Field, Filter, MetaField, Op, Query, Sort};

@@ -59,6 +59,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::domain::Domain;
 use crate::error::{Error, Result};
 use crate::meta::ResourceMeta;
 use crate::schema::ModelDef;
@@ -396,6 +397,9 @@ impl Query {
         if let Some(cursor) = &self.after {
             cursor.check_sorts(&self.sorts)?;
         }
+        if let Some(filter) = &self.filter {
+            filter.check_limits(false)?;
+        }
         for field in self.fields() {
             if let Field::Data(path) = field
                 && !indexed.iter().any(|f| f == path)
@@ -424,16 +428,19 @@ impl Query {
             .collect();
         self.check_fields(model.name(), &indexed)?;
         let mut query = self.clone();
+        query.filter = query.filter.map(Filter::flattened);
         if let Some(filter) = &mut query.filter {
+            filter.check_limits(true)?;
             filter.try_visit_mut(&mut |c| {
-                let timestamp = match &c.field {
-                    Field::Data(path) => model
-                        .indexed_fields()
-                        .iter()
-                        .any(|f| f.path() == path && f.is_timestamp()),
-                    Field::Meta(_) => false,
+                let field = match &c.field {
+                    Field::Data(path) => model.indexed_fields().iter().find(|f| f.path() == path),
+                    Field::Meta(_) => None,
                 };
-                c.check(timestamp)
+                c.check(field.is_some_and(|f| f.is_timestamp()))?;
+                match field {
+                    Some(field) => c.check_domain(field.domain()),
+                    None => Ok(()),
+                }
             })?;
         }
         Ok(query)
@@ -639,6 +646,37 @@ impl Condition {
             _ => {}
         }
         check_scalar(&self.field, op, &mut self.value, timestamp_field)
+    }
+
+    /// Refuses a condition no value of the field's [`Domain`] could satisfy (`status eq
+    /// "Draft"` where status is one of `"open"`, `"closed"`), naming what the field takes.
+    /// Only what can never match is refused: `ne`/`not_in` too (a value the field cannot
+    /// hold is a mistake, not a filter), order bounds by kind only, string tests against
+    /// each allowed string; `is_null`/`exists` always pass.
+    fn check_domain(&self, domain: &Domain) -> Result<()> {
+        let refusal = match self.op {
+            Op::IsNull | Op::Exists => None,
+            Op::Eq | Op::Ne => domain.refuses_value(&self.value),
+            Op::In | Op::NotIn => self
+                .value
+                .as_array()
+                .and_then(|values| values.iter().find_map(|v| domain.refuses_value(v))),
+            Op::Gt | Op::Gte | Op::Lt | Op::Lte => domain.refuses_order(&self.value),
+            Op::Contains | Op::StartsWith | Op::EndsWith => {
+                let needle = self.value.as_str().unwrap_or_default();
+                domain.refuses_text(needle, |s| match self.op {
+                    Op::Contains => s.contains(needle),
+                    Op::StartsWith => s.starts_with(needle),
+                    _ => s.ends_with(needle),
+                })
+            }
+        };
+        match refusal {
+            None => Ok(()),
+            Some(why) => Err(Error::InvalidQuery {
+                reason: format!("{} on {} can never match: it {why}", self.op, self.field),
+            }),
+        }
     }
 
     /// Whether a head satisfies this condition.

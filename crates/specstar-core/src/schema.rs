@@ -18,6 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::domain::Domain;
 use crate::error::{Error, FieldError, FieldErrors, Result};
 use crate::hash::{DataHash, canonical_json};
 use crate::id::check_model_name;
@@ -106,6 +107,7 @@ impl<T: Model> Schema<T> {
             let mut field = IndexedField::new(&path)
                 .ok_or_else(|| invalid(format!("indexed field path {path:?} is malformed")))?;
             field.timestamp = field_is_timestamp(&json_schema, &json_schema, &field.segments);
+            field.domain = Domain::of_path(&json_schema, &field.segments);
             if !schema_has_field(&json_schema, &json_schema, &field.segments) {
                 return Err(invalid(format!(
                     "indexed field {path:?} is not a field of the model"
@@ -140,6 +142,7 @@ pub struct IndexedField {
     path: String,
     segments: Vec<String>,
     timestamp: bool,
+    domain: Domain,
 }
 
 impl IndexedField {
@@ -161,6 +164,7 @@ impl IndexedField {
             path: path.to_owned(),
             segments,
             timestamp: false,
+            domain: Domain::Any,
         })
     }
 
@@ -169,6 +173,12 @@ impl IndexedField {
     /// compare as instants.
     pub fn is_timestamp(&self) -> bool {
         self.timestamp
+    }
+
+    /// The values the field can hold, from the model's JSON Schema ([`Domain::Any`] for a
+    /// field made by [`at`](Self::at)): conditions no such value could satisfy are refused.
+    pub fn domain(&self) -> &Domain {
+        &self.domain
     }
 
     /// The dotted path, as declared.
