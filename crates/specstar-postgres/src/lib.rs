@@ -36,6 +36,7 @@
 mod analyze;
 mod error;
 mod migrate;
+mod nul;
 mod options;
 mod read;
 mod register;

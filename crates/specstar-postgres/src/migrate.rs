@@ -30,6 +30,7 @@ use crate::error::PostgresError;
 const MIGRATIONS: &[(&str, &str)] = &[
     ("heads, revisions, models, sequence counter", V1),
     ("heads in created and updated time order", V2),
+    ("indexed strings escaped", V3),
 ];
 
 /// The layout version this code writes: the number of migrations.
@@ -89,6 +90,33 @@ INSERT INTO sequence_counter (id, last) VALUES (true, 0);
 const V2: &str = r#"
 CREATE INDEX heads_by_created ON heads (model, created_time, resource_id);
 CREATE INDEX heads_by_updated ON heads (model, updated_time, resource_id);
+"#;
+
+/// Indexed strings are kept escaped (see [`nul`](crate::nul)): U+0001 becomes U+0001 U+0002.
+/// Heads written before held U+0001 as it is; this escapes them, in the same way, so that
+/// conditions (escaped too) find them. (`jsonb` text shows U+0001 as `\u0001`: only those
+/// heads are rewritten.)
+const V3: &str = r#"
+CREATE FUNCTION pg_temp.specstar_escape(v jsonb) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $fn$
+BEGIN
+    CASE jsonb_typeof(v)
+    WHEN 'string' THEN
+        RETURN to_jsonb(replace(v #>> '{}', chr(1), chr(1) || chr(2)));
+    WHEN 'array' THEN
+        RETURN coalesce((SELECT jsonb_agg(pg_temp.specstar_escape(e) ORDER BY i)
+                         FROM jsonb_array_elements(v) WITH ORDINALITY AS t(e, i)), '[]'::jsonb);
+    WHEN 'object' THEN
+        RETURN coalesce((SELECT jsonb_object_agg(replace(k, chr(1), chr(1) || chr(2)),
+                                                 pg_temp.specstar_escape(e))
+                         FROM jsonb_each(v) AS t(k, e)), '{}'::jsonb);
+    ELSE
+        RETURN v;
+    END CASE;
+END
+$fn$;
+UPDATE heads SET indexed_data = pg_temp.specstar_escape(indexed_data)
+WHERE strpos(indexed_data::text, '\u0001') > 0;
+DROP FUNCTION pg_temp.specstar_escape(jsonb);
 "#;
 
 /// The advisory lock key of a schema's migrations: the same for every process migrating the

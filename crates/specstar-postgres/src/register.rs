@@ -146,7 +146,7 @@ async fn reindex(tx: &deadpool_postgres::Transaction<'_>, model: &ModelDescripto
             })?;
             let values = model.indexed_values(&data);
             texts.push(rows::indexed_text(&values));
-            indexed.push(Value::Object(values));
+            indexed.push(crate::nul::indexed_column(&values));
             page_ids.push(id);
         }
         tx.execute(&update, &[&page_ids, &indexed, &texts])

@@ -66,7 +66,16 @@ pub(crate) fn decode_head(id: &ResourceId, row: &Row, at: usize) -> Result<Head>
             updated_time: cols.time(at + 6)?,
             updated_by: cols.text(at + 7)?,
             is_deleted: cols.get(at + 8)?,
-            indexed_data: indexed_data as IndexedValues,
+            // Stored escaped (see `nul`): read back as written.
+            indexed_data: indexed_data
+                .into_iter()
+                .map(|(k, v)| {
+                    (
+                        crate::nul::unescape_str(&k).into_owned(),
+                        crate::nul::unescape_value(v),
+                    )
+                })
+                .collect::<IndexedValues>(),
         },
         data_hash: cols.hash(at + 3)?,
     })

@@ -286,7 +286,7 @@ async fn append(
         .transpose()?;
     let hash = info.data_hash.to_string();
     let count = to_sql_int(meta.total_revision_count)?;
-    let indexed = serde_json::Value::Object(meta.indexed_data.clone());
+    let indexed = crate::nul::indexed_column(&meta.indexed_data);
     let indexed_text = rows::indexed_text(&meta.indexed_data);
     let current = head.map(|h| to_sql_int(h.meta.current_revision_id.number()));
     let current = current.transpose()?.unwrap_or(0);

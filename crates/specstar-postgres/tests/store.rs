@@ -47,7 +47,7 @@ async fn stores_opening_at_once_migrate_once() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, [1, 2], "each migration applied once");
+    assert_eq!(versions, [1, 2, 3], "each migration applied once");
 }
 
 async fn join_all<T>(
@@ -84,7 +84,7 @@ async fn a_schema_newer_than_the_code_is_refused() {
             source.downcast_ref::<PostgresError>(),
             Some(PostgresError::SchemaTooNew {
                 found: 99,
-                supported: 2,
+                supported: 3,
                 ..
             })
         ),
@@ -283,6 +283,45 @@ async fn mixed_values_search_and_sort_as_the_core_defines() {
             }
             assert_eq!(ids(&paged), ids(&expected), "by cursor: {query:?}");
         }
+    }
+}
+
+/// Heads written before indexed strings were kept escaped held U+0001 as it is: migration 3
+/// escapes them the way the store now does, so they are found and read back as written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heads_from_before_the_escape_are_escaped_by_the_migration() {
+    let Some(url) = test_url() else { return };
+    let schema = TestSchema::new(&url);
+    let store: Arc<dyn Store> = Arc::new(schema.store().await);
+    let (mgr, _) = tasks(&store).await;
+    // (Only what the store could write before: no U+0000.)
+    for (key, name) in [("a", "x\u{1}y"), ("c", "plain")] {
+        mgr.create_with_id(format!("task:{key}"), task(name, None))
+            .await
+            .expect("created");
+    }
+    drop((mgr, store));
+    let client = raw(&url, schema.name()).await;
+    // `task:a` as the store wrote it before, and the migration not yet applied.
+    client
+        .batch_execute(
+            "UPDATE heads SET indexed_data = jsonb_set(indexed_data, '{name}', \
+             to_jsonb('x' || chr(1) || 'y')) WHERE resource_id = 'task:a'; \
+             DELETE FROM specstar_migrations WHERE version = 3;",
+        )
+        .await
+        .expect("an old head");
+    let store: Arc<dyn Store> = Arc::new(schema.store().await);
+    let (mgr, _) = tasks(&store).await;
+    mgr.create_with_id("task:b", task("x\u{0}y", None))
+        .await
+        .expect("created");
+    let find = |name: &str| Query::all().filter(Filter::data("name", Op::Eq, name));
+    for (key, name) in [("a", "x\u{1}y"), ("b", "x\u{0}y"), ("c", "plain")] {
+        let found = mgr.search(&find(name)).await.expect("searches");
+        assert_eq!(found.len(), 1, "{name:?} is found");
+        assert_eq!(found[0].resource_id.key(), key);
+        assert_eq!(found[0].indexed_data["name"], serde_json::json!(name));
     }
 }
 

@@ -20,6 +20,7 @@
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
+use specstar_core::limits::balanced;
 use specstar_core::{
     Cursor, Direction, Error, Field, Filter, MetaField, Op, Query, ResourceId, ResourceMeta, Result,
 };
@@ -101,7 +102,8 @@ pub(crate) fn select(
         text.push_str(" AND +is_deleted = 0");
     }
     if let Some(filter) = &query.filter {
-        let condition = filter_sql(&mut sql, filter)?;
+        // Flattened here too, for callers that did not check the query with the model.
+        let condition = filter_sql(&mut sql, &filter.clone().flattened())?;
         text.push_str(" AND ");
         text.push_str(&condition);
     }
@@ -235,12 +237,14 @@ fn filter_sql(sql: &mut Sql, filter: &Filter) -> Result<String> {
     })
 }
 
+/// The filters joined by `with` as a balanced tree, so that a thousand of them nest ten
+/// levels deep and not a thousand (SQLite's expression depth limit is 1,000).
 fn join(sql: &mut Sql, filters: &[Filter], with: &str) -> Result<String> {
     let parts = filters
         .iter()
         .map(|f| filter_sql(sql, f))
         .collect::<Result<Vec<_>>>()?;
-    Ok(format!("({})", parts.join(with)))
+    Ok(format!("({})", balanced(&parts, with.trim())))
 }
 
 /// The SQL of `expr op value`; `kind` is the slot's kind column for data fields (whose values
@@ -300,16 +304,12 @@ fn condition_sql(
             let values = value.as_array().map(Vec::as_slice).unwrap_or_default();
             let any = match kind {
                 Some(kind) => in_sql(sql, expr, kind, values),
+                // A meta column holds one type, and the core checked the values are of it:
+                // one `IN` list, as flat as SQL allows.
+                None if values.is_empty() => "0".into(),
                 None => {
-                    let parts = values
-                        .iter()
-                        .map(|v| condition_sql(sql, expr, None, Op::Eq, v))
-                        .collect::<Result<Vec<_>>>()?;
-                    if parts.is_empty() {
-                        "0".into()
-                    } else {
-                        format!("({})", parts.join(" OR "))
-                    }
+                    let params: Vec<String> = values.iter().map(|v| sql.bind_json(v)).collect();
+                    format!("({expr} IN ({}))", params.join(", "))
                 }
             };
             if op == Op::In {
@@ -327,11 +327,18 @@ fn condition_sql(
             if needle.is_empty() {
                 return Ok(text_guard);
             }
+            // On the bytes: SQLite's text functions (`length`, a negative `substr`) stop at
+            // a U+0000, which JSON strings may hold; UTF-8 makes byte and character matches
+            // the same.
             let param = sql.bind_json(value);
+            let (hay, needle) = (
+                format!("CAST({expr} AS BLOB)"),
+                format!("CAST({param} AS BLOB)"),
+            );
             let test = match op {
-                Op::Contains => format!("instr({expr}, {param}) > 0"),
-                Op::StartsWith => format!("substr({expr}, 1, length({param})) = {param}"),
-                _ => format!("substr({expr}, -length({param})) = {param}"),
+                Op::Contains => format!("instr({hay}, {needle}) > 0"),
+                Op::StartsWith => format!("substr({hay}, 1, length({needle})) = {needle}"),
+                _ => format!("substr({hay}, -length({needle})) = {needle}"),
             };
             format!("({test} AND {text_guard})")
         }

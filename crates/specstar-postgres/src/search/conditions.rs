@@ -2,7 +2,10 @@
 //! on meta columns, following [`Condition::matches`](specstar_core::Condition::matches).
 
 use serde_json::Value;
+use specstar_core::limits::balanced;
 use specstar_core::{Error, Field, Filter, MetaField, Op, Result};
+
+use crate::nul;
 
 use super::{Kind, Sql, bind_meta, check_path, data_expr, meta_column, text_expr, type_expr};
 
@@ -23,12 +26,14 @@ pub(super) fn filter_sql(sql: &mut Sql, filter: &Filter) -> Result<String> {
     })
 }
 
+/// The filters joined by `with` as a balanced tree (as the SQLite store does), so that the
+/// expression stays shallow however many conditions there are.
 fn join(sql: &mut Sql, filters: &[Filter], with: &str) -> Result<String> {
     let parts = filters
         .iter()
         .map(|f| filter_sql(sql, f))
         .collect::<Result<Vec<_>>>()?;
-    Ok(format!("({})", parts.join(with)))
+    Ok(format!("({})", balanced(&parts, with.trim())))
 }
 
 fn symbol(op: Op) -> &'static str {
@@ -41,9 +46,19 @@ fn symbol(op: Op) -> &'static str {
     }
 }
 
-/// The SQL of a string operator on a text expression (of the right type: the caller guards).
-fn string_test(sql: &mut Sql, text: &str, op: Op, needle: &str) -> String {
-    let param = sql.bind(needle.to_owned(), "text");
+/// The SQL of a string operator on a text expression (of the right type: the caller guards);
+/// `escaped` for an indexed value, which the store keeps [escaped](crate::nul).
+fn string_test(sql: &mut Sql, text: &str, op: Op, needle: &str, escaped: bool) -> String {
+    if escaped && op != Op::StartsWith && nul::needs_alignment(needle) {
+        let pattern = nul::aligned_pattern(needle, op == Op::EndsWith);
+        return format!("{text} ~ {}", sql.bind(pattern, "text"));
+    }
+    let needle = if escaped {
+        nul::escape_str(needle).into_owned()
+    } else {
+        needle.to_owned()
+    };
+    let param = sql.bind(needle, "text");
     match op {
         Op::Contains => format!("strpos({text}, {param}) > 0"),
         Op::StartsWith => format!("starts_with({text}, {param})"),
@@ -65,7 +80,7 @@ fn data_condition(sql: &mut Sql, path: &str, op: Op, value: &Value) -> String {
         }
         Op::Eq => match value {
             Value::Bool(_) | Value::Number(_) | Value::String(_) => {
-                format!("{v} = {}", sql.bind(value.clone(), "jsonb"))
+                format!("{v} = {}", sql.bind(nul::escape_value(value), "jsonb"))
             }
             _ => "false".into(),
         },
@@ -75,7 +90,7 @@ fn data_condition(sql: &mut Sql, path: &str, op: Op, value: &Value) -> String {
                 format!("({v} {} {param} AND {t} = 'number')", symbol(op))
             }
             Value::String(s) => {
-                let param = sql.bind(s.clone(), "text");
+                let param = sql.bind(nul::escape_str(s).into_owned(), "text");
                 format!(
                     "({} {} {param} AND {t} = 'string')",
                     text_expr(path),
@@ -95,7 +110,7 @@ fn data_condition(sql: &mut Sql, path: &str, op: Op, value: &Value) -> String {
                 .unwrap_or_default()
                 .iter()
                 .filter(|v| v.is_boolean() || v.is_number() || v.is_string())
-                .cloned()
+                .map(nul::escape_value)
                 .collect();
             let any = if values.is_empty() {
                 "false".to_owned()
@@ -114,7 +129,7 @@ fn data_condition(sql: &mut Sql, path: &str, op: Op, value: &Value) -> String {
                 None => "false".into(),
                 Some("") => guard,
                 Some(needle) => {
-                    let test = string_test(sql, &text_expr(path), op, needle);
+                    let test = string_test(sql, &text_expr(path), op, needle, true);
                     format!("({test} AND {guard})")
                 }
             }
@@ -153,7 +168,7 @@ fn meta_condition(sql: &mut Sql, field: MetaField, op: Op, value: &Value) -> Str
             let any = if parts.is_empty() {
                 "false".to_owned()
             } else {
-                format!("({})", parts.join(" OR "))
+                format!("({})", balanced(&parts, "OR"))
             };
             if op == Op::In {
                 any
@@ -163,7 +178,7 @@ fn meta_condition(sql: &mut Sql, field: MetaField, op: Op, value: &Value) -> Str
         }
         Op::Contains | Op::StartsWith | Op::EndsWith => match (kind, value.as_str()) {
             (Kind::Text, Some("")) => "true".into(),
-            (Kind::Text, Some(needle)) => string_test(sql, column, op, needle),
+            (Kind::Text, Some(needle)) => string_test(sql, column, op, needle, false),
             _ => "false".into(),
         },
     }

@@ -214,7 +214,8 @@ pub(crate) fn select(
         text.push_str(" AND NOT h.is_deleted");
     }
     if let Some(filter) = &query.filter {
-        let condition = filter_sql(&mut sql, filter)?;
+        // Flattened here too, for callers that did not check the query with the model.
+        let condition = filter_sql(&mut sql, &filter.clone().flattened())?;
         text.push_str(" AND ");
         text.push_str(&condition);
     }
@@ -300,7 +301,7 @@ fn cursor_sql(sql: &mut Sql, query: &Query, cursor: &Cursor) -> Result<String> {
                     Value::Null => (0, "0".to_owned(), String::new()),
                     Value::Bool(b) => (1, u8::from(*b).to_string(), String::new()),
                     Value::Number(n) => (1, n.to_string(), String::new()),
-                    Value::String(s) => (2, "0".to_owned(), s.clone()),
+                    Value::String(s) => (2, "0".to_owned(), crate::nul::escape_str(s).into_owned()),
                     other => (2, "0".to_owned(), other.to_string()),
                 };
                 let rank = sql.bind(rank, "integer");
