@@ -18,6 +18,7 @@ pub mod model;
 pub mod properties;
 pub mod scenarios;
 pub mod search;
+pub mod search_limits;
 
 /// Reopens a persistent store over the same data, as a restarted process would.
 pub type Reopen =
@@ -112,6 +113,19 @@ macro_rules! store_suite {
             iter_all_streams_every_match_once,
             a_new_index_finds_old_resources,
         );
+        $crate::store_suite!(@limits $mode $make;
+            search_refuses_values_that_can_never_match,
+            search_takes_the_most_conditions,
+            search_finds_nul_in_indexed_strings,
+        );
+    };
+    (@limits $mode:ident $make:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                $crate::store_suite!(@run $mode $make, $crate::search_limits::$name);
+            }
+        )*
     };
     (@search $mode:ident $make:path; $($name:ident),* $(,)?) => {
         $(
