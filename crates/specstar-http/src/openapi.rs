@@ -188,6 +188,9 @@ fn error_responses() -> Value {
 
 fn shared_parameters() -> Value {
     let query = |name: &str, description: &str, schema: Value| json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema });
+    let noted = |name: &str, description: &str, schema: Value, note: &str| {
+        query(name, &format!("{description} {note}"), schema)
+    };
     let header = |name: &str, description: &str| json!({ "name": name, "in": "header", "required": false, "description": description, "schema": { "type": "string" } });
     json!({
         "resource_id": { "name": "resource_id", "in": "path", "required": true,
@@ -197,8 +200,8 @@ fn shared_parameters() -> Value {
         "include_deleted": query("include_deleted", "Answer the current revision of a deleted resource (its tombstone) instead of 410.", json!({ "type": "boolean", "default": false })),
         "partial": query("partial", "Only these fields of the data, as slash paths (`/title`); repeatable.", json!({ "type": "array", "items": { "type": "string" } })),
         "expected_revision_id": query("expected_revision_id", "Write only if this revision is current (else 412).", json!({ "type": "string" })),
-        "qb": query("qb", "Filter, sort and page as a Query-Builder expression (the reference's Python syntax, parsed, never run), e.g. `(QB['severity'].eq('high') & (QB['status'] == 'open')).sort(QB.created_time().desc()).limit(10)`. Fields: `QB['f']`, `QB.created_time()`, `QB.updated_time()`, `QB.created_by()`, `QB.updated_by()`, `QB.resource_id()`, `QB.is_deleted()`; methods eq, ne, gt, gte, lt, lte, in_, not_in, contains, starts_with, ends_with, is_null, exists, asc, desc; `== != > >= < <=`, `&`, `|`, `~`, `QB.all(...)`, `QB.any(...)`. Only limit, offset and is_deleted may be given with it; an error names the byte offset.", json!({ "type": "string" })),
-        "conditions": query("conditions", "Filter: a JSON array of conditions `{\"field_path\": \"status\", \"operator\": \"eq\", \"value\": \"open\"}` and groups `{\"operator\": \"and\"|\"or\"|\"not\", \"conditions\": [...]}`, and-ed. Operators: eq, ne, gt, gte, lt, lte, in, not_in, contains, starts_with, ends_with, is_null, exists. A field_path naming a meta field (resource_id, created_time, updated_time, created_by, updated_by, is_deleted, schema_version, total_revision_count) tests the meta; any other must be an indexed data field (else 400 `unindexed_field`).", json!({ "type": "string", "contentMediaType": "application/json" })),
+        "qb": noted("qb", "Filter, sort and page as a Query-Builder expression (the reference's Python syntax, parsed, never run), e.g. `(QB['severity'].eq('high') & (QB['status'] == 'open')).sort(QB.created_time().desc()).limit(10)`. Fields: `QB['f']`, `QB.created_time()`, `QB.updated_time()`, `QB.created_by()`, `QB.updated_by()`, `QB.resource_id()`, `QB.is_deleted()`; methods eq, ne, gt, gte, lt, lte, in_, not_in, contains, starts_with, ends_with, is_null, exists, asc, desc; `== != > >= < <=`, `&`, `|`, `~`, `QB.all(...)`, `QB.any(...)`. Only limit, offset and is_deleted may be given with it; an error names the byte offset.", json!({ "type": "string" }), &limits_note("`QB['status'] == 'Draft'`")),
+        "conditions": noted("conditions", "Filter: a JSON array of conditions `{\"field_path\": \"status\", \"operator\": \"eq\", \"value\": \"open\"}` and groups `{\"operator\": \"and\"|\"or\"|\"not\", \"conditions\": [...]}`, and-ed. Operators: eq, ne, gt, gte, lt, lte, in, not_in, contains, starts_with, ends_with, is_null, exists. A field_path naming a meta field (resource_id, created_time, updated_time, created_by, updated_by, is_deleted, schema_version, total_revision_count) tests the meta; any other must be an indexed data field (else 400 `unindexed_field`).", json!({ "type": "string", "contentMediaType": "application/json" }), &limits_note("`{\"field_path\": \"status\", \"operator\": \"eq\", \"value\": \"Draft\"}`")),
         "sorts": query("sorts", "Order: a JSON array of `{\"type\": \"meta\", \"key\": \"created_time\", \"direction\": \"-\"}` or `{\"type\": \"data\", \"field_path\": \"severity\", \"direction\": \"+\"}`; ties are broken by resource id, in the direction of the last sort.", json!({ "type": "string", "contentMediaType": "application/json" })),
         "limit": query("limit", "Page size (at least 1, at most the configured maximum, 1000 by default).", json!({ "type": "integer", "minimum": 1, "default": 100 })),
         "offset": query("offset", "Matches to skip (after the cursor, with one).", json!({ "type": "integer", "minimum": 0, "default": 0 })),
@@ -531,6 +534,18 @@ fn model_paths(model: &str, component: &str) -> Vec<(String, Value)> {
         ),
         (format!("{one}/permanently"), json!({ "delete": purge })),
     ]
+}
+
+/// What the filter parameters say of the query limits and of values that can never match.
+fn limits_note(example: &str) -> String {
+    use specstar_core::{MAX_QUERY_CONDITIONS, MAX_QUERY_DEPTH, MAX_QUERY_VALUES};
+    format!(
+        "At most {MAX_QUERY_CONDITIONS} conditions and {MAX_QUERY_VALUES} in/not_in values in \
+         all, and/or/not nested at most {MAX_QUERY_DEPTH} levels (nested ands, nested ors and \
+         double negations fold); more is a 400 `invalid_query`. So is a value the field's \
+         schema says it can never hold ({example} on an enum without it, a string for a \
+         number), with the values it takes."
+    )
 }
 
 #[cfg(test)]

@@ -354,7 +354,13 @@ impl Parser {
     fn enter(&mut self) -> Result<(), QbError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(error(self.pos(), "expression nested too deeply"));
+            return Err(error(
+                self.pos(),
+                format!(
+                    "expression nested too deeply: at most {MAX_DEPTH} levels of parentheses, \
+                     calls, lists and `~`"
+                ),
+            ));
         }
         Ok(())
     }
