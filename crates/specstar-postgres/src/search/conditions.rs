@@ -140,6 +140,12 @@ fn data_condition(sql: &mut Sql, path: &str, op: Op, value: &Value) -> String {
 /// The SQL of `field op value` on a meta column (never null, of one type).
 fn meta_condition(sql: &mut Sql, field: MetaField, op: Op, value: &Value) -> String {
     let (column, kind) = meta_column(field);
+    if kind == Kind::Text
+        && let Some(text) = value.as_str()
+        && let Some(nul) = text.find('\0')
+    {
+        return text_with_nul(sql, column, op, &text[..nul]);
+    }
     match op {
         Op::IsNull | Op::Exists => {
             let present = op == Op::Exists;
@@ -181,5 +187,18 @@ fn meta_condition(sql: &mut Sql, field: MetaField, op: Op, value: &Value) -> Str
             (Kind::Text, Some(needle)) => string_test(sql, column, op, needle, false),
             _ => "false".into(),
         },
+    }
+}
+
+/// `column op text` where `text` holds U+0000, which a `text` column never does (PostgreSQL
+/// cannot store it, nor bind it): no value equals or contains it, and against `p`, the text
+/// before its first U+0000, `s > text` exactly when `s > p` (a value that is `p` is a prefix
+/// of the text, so smaller) and `s < text` exactly when `s <= p`.
+fn text_with_nul(sql: &mut Sql, column: &str, op: Op, before: &str) -> String {
+    match op {
+        Op::Ne => "true".into(),
+        Op::Gt | Op::Gte => format!("{column} > {}", sql.bind(before.to_owned(), "text")),
+        Op::Lt | Op::Lte => format!("{column} <= {}", sql.bind(before.to_owned(), "text")),
+        _ => "false".into(),
     }
 }

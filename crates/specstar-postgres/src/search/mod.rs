@@ -160,10 +160,12 @@ pub(super) fn meta_column(field: MetaField) -> (&'static str, Kind) {
     }
 }
 
-/// Binds a value for a meta column of `kind`; `None` when the value is of another type (and
-/// so matches nothing).
+/// Binds a value for a meta column of `kind`; `None` when the value is of another type, or
+/// text with U+0000 in it (and so matches nothing).
 pub(super) fn bind_meta(sql: &mut Sql, kind: Kind, value: &Value) -> Option<String> {
     Some(match (kind, value) {
+        // A text column never holds U+0000 (nor can it be bound): no such value is one.
+        (Kind::Text, Value::String(s)) if s.contains('\0') => return None,
         (Kind::Text, Value::String(s)) => sql.bind(s.clone(), "text"),
         (Kind::Bool, Value::Bool(b)) => sql.bind(*b, "boolean"),
         (Kind::Number, Value::Number(n)) => match n.as_i64() {
