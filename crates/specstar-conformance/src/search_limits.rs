@@ -6,7 +6,8 @@
 use serde_json::{Value, json};
 use specstar_core::{
     ANONYMOUS, Direction, Error, Field, Filter, MAX_QUERY_CONDITIONS, MAX_QUERY_DEPTH,
-    MAX_QUERY_NESTING, MAX_QUERY_VALUES, MetaField, Op, Query, ResourceManager, ResourceMeta,
+    MAX_QUERY_NESTING, MAX_QUERY_SORTS, MAX_QUERY_VALUES, MetaField, Op, Query, ResourceManager,
+    ResourceMeta,
 };
 
 use crate::TestStore;
@@ -225,6 +226,35 @@ pub async fn search_takes_the_most_conditions(t: TestStore) {
         .sort(Field::Data("points".into()), Direction::Desc)
         .limit(2);
     assert_eq!(keys(&mgr.search(&sorted).await.unwrap()), ["b", "c"]);
+
+    // The most sorts, continued by a cursor.
+    let sort_fields = [
+        Field::Data("points".into()),
+        Field::Data("name".into()),
+        Field::Meta(MetaField::CreatedTime),
+        Field::Meta(MetaField::ResourceId),
+    ];
+    let mut many_sorts = Query::all();
+    for i in 0..MAX_QUERY_SORTS {
+        let direction = if i % 3 == 0 {
+            Direction::Desc
+        } else {
+            Direction::Asc
+        };
+        many_sorts = many_sorts.sort(sort_fields[i % sort_fields.len()].clone(), direction);
+    }
+    let all = mgr.search(&many_sorts).await.unwrap();
+    assert_eq!(keys(&all), ["b", "c", "a", "d"]);
+    let after = many_sorts
+        .clone()
+        .after(specstar_core::Cursor::after_row(&many_sorts, &all[1]));
+    assert_eq!(keys(&mgr.search(&after).await.unwrap()), ["a", "d"]);
+    let too_many = many_sorts.sort(Field::Data("points".into()), Direction::Asc);
+    assert!(
+        matches!(mgr.search(&too_many).await, Err(Error::InvalidQuery { .. })),
+        "{} sorts are refused",
+        MAX_QUERY_SORTS + 1
+    );
 
     let reason = refusal(&mgr, eqs(max + 1)).await;
     assert!(

@@ -7,7 +7,7 @@
 //! documented maxima that every store serves, and refused above them with
 //! [`Error::InvalidQuery`] before any store sees it:
 //!
-//! - at most [`MAX_QUERY_CONDITIONS`] conditions;
+//! - at most [`MAX_QUERY_CONDITIONS`] conditions, and at most [`MAX_QUERY_SORTS`] sorts;
 //! - at most [`MAX_QUERY_VALUES`] values in all the `in` / `not_in` lists together;
 //! - and/or/not nested at most [`MAX_QUERY_DEPTH`] levels once [flattened](Filter::flattened)
 //!   (an `and` inside an `and`, an `or` inside an `or` and a double negation are folded, so
@@ -18,7 +18,7 @@
 //! levels deep, not a chain a thousand long), which keeps SQLite far inside its depth limit.
 
 use crate::error::{Error, Result};
-use crate::query::{Filter, Op};
+use crate::query::{Filter, Op, Sort};
 
 /// The most conditions a query may have.
 pub const MAX_QUERY_CONDITIONS: usize = 1_000;
@@ -31,6 +31,26 @@ pub const MAX_QUERY_DEPTH: usize = 64;
 
 /// How deeply and/or/not may nest as given, before flattening.
 pub const MAX_QUERY_NESTING: usize = 1_000;
+
+/// The most sorts a query may have (a cursor's SQL grows with the square of their number, and
+/// SQLite refuses long `ORDER BY`s; a model has far fewer fields to sort by than this).
+pub const MAX_QUERY_SORTS: usize = 32;
+
+/// Refuses more than [`MAX_QUERY_SORTS`] sorts.
+///
+/// # Errors
+/// [`Error::InvalidQuery`] saying how many there are.
+pub fn check_sorts(sorts: &[Sort]) -> Result<()> {
+    if sorts.len() > MAX_QUERY_SORTS {
+        return Err(Error::InvalidQuery {
+            reason: format!(
+                "a query takes at most {MAX_QUERY_SORTS} sorts, not {}",
+                sorts.len()
+            ),
+        });
+    }
+    Ok(())
+}
 
 impl Filter {
     /// The same filter with an `and` inside an `and` (an `or` inside an `or`) folded into it,

@@ -397,6 +397,7 @@ impl Query {
         if let Some(cursor) = &self.after {
             cursor.check_sorts(&self.sorts)?;
         }
+        crate::limits::check_sorts(&self.sorts)?;
         if let Some(filter) = &self.filter {
             filter.check_limits(false)?;
         }
