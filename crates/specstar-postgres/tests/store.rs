@@ -215,6 +215,12 @@ async fn mixed_values_search_and_sort_as_the_core_defines() {
         json!(["a"]),
         json!({"k": 1}),
         json!({"b": 2, "a": [true]}),
+        // U+0000, which PostgreSQL's text cannot hold, in strings, arrays and object keys.
+        json!("a\u{0}"),
+        json!("\u{0}"),
+        json!("a\u{1}"),
+        json!(["a\u{0}", "\u{1}"]),
+        json!({"k\u{0}": "\u{0}"}),
     ];
     for (i, value) in values.iter().enumerate() {
         mgr.create_with_id(
@@ -246,6 +252,10 @@ async fn mixed_values_search_and_sort_as_the_core_defines() {
         Some(value(Op::Contains, json!("a"))),
         Some(value(Op::StartsWith, json!("a"))),
         Some(value(Op::EndsWith, json!("b"))),
+        Some(value(Op::Eq, json!("a\u{0}"))),
+        Some(value(Op::Gt, json!("a\u{0}"))),
+        Some(value(Op::Contains, json!("\u{0}"))),
+        Some(value(Op::EndsWith, json!("\u{1}"))),
         Some(value(Op::IsNull, json!(true))),
         Some(value(Op::Exists, json!(true))),
         Some(value(Op::Gt, json!(1)).negate()),
