@@ -5,7 +5,8 @@
 //! - `heads`: one row per resource, its [`ResourceMeta`](specstar_core::ResourceMeta) plus
 //!   the current revision's data hash (what the planner needs). `indexed_data` is `jsonb`, so
 //!   that each indexed field gets an expression index `(model, (indexed_data -> 'field'))`
-//!   (made at registration, see [`search`](crate::search)); `indexed_text` keeps the JSON text
+//!   (made at registration, see [`search`](crate::search)), its strings [escaped](crate::nul)
+//!   since `jsonb` cannot hold U+0000; `indexed_text` keeps the JSON text
 //!   of array and object values, which sorts order by (PostgreSQL's own `jsonb` text differs);
 //! - `revisions`: every revision ever appended, immutable, keyed by `(resource_id, number)`,
 //!   its data as `bytea`: the canonical JSON bytes the core hashed, returned byte for byte;

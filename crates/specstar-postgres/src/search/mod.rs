@@ -12,7 +12,10 @@
 //!   string ranges compare the text under the `"C"` collation (bytes, as the core), since
 //!   `jsonb` orders strings by the database's locale;
 //! - `ne`, `not_in` and `not` negate with `NOT coalesce(…, false)`, so that SQL's unknown (a
-//!   NULL, from an absent field) counts as "does not hold" before it is negated, as in the core.
+//!   NULL, from an absent field) counts as "does not hold" before it is negated, as in the core;
+//! - indexed strings are stored [escaped](crate::nul) (`jsonb` cannot hold U+0000), so string
+//!   operands and cursor keys are escaped the same way, which keeps equality, byte order and
+//!   prefixes; and/or are written as balanced trees, so that the expression stays shallow.
 //!
 //! `ORDER BY` reproduces the core's [`SortKey`](specstar_core::query::SortKey) order, which
 //! is SQLite's and not `jsonb`'s: each data field sorts by three keys, a rank (null and absent
