@@ -94,7 +94,8 @@ impl Filter {
                 size.values
             ));
         }
-        let depth = if flat {
+        // Flattening only ever lowers the depth: a shallow filter needs none.
+        let depth = if flat || size.nesting <= MAX_QUERY_DEPTH {
             size.nesting
         } else {
             measure(&self.clone().flattened()).nesting
