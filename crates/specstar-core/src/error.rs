@@ -2,6 +2,7 @@
 //! (and the HTTP layer, which maps each variant to a status in one place) can act on them.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::id::{ResourceId, RevisionId};
 
@@ -128,6 +129,28 @@ pub enum Error {
     InvalidQuery {
         /// What is wrong, naming the field and operator.
         reason: String,
+    },
+    /// A stored revision's data does not fit the model as it is declared now: the model changed
+    /// since the revision was written. Reading it into the type, reverting to it and restoring
+    /// it are refused (nothing is written) until a migration brings it to the current schema
+    /// version; its JSON stays readable through the untyped manager.
+    #[error(
+        "stored data of revision {revision_id} (schema version {stored_schema_version:?}) does \
+         not fit the current model {model:?} (schema version {current_schema_version:?}): \
+         {errors}; the model changed since it was written, so the schema version needs a \
+         migration"
+    )]
+    DoesNotFitModel {
+        /// The model read or written.
+        model: String,
+        /// The stored revision, naming its resource.
+        revision_id: RevisionId,
+        /// The schema version the revision was written with.
+        stored_schema_version: Arc<str>,
+        /// The model's schema version now.
+        current_schema_version: Arc<str>,
+        /// What does not fit, field by field.
+        errors: FieldErrors,
     },
     /// Stored data could not be decoded: the store holds something this version cannot read.
     #[error("stored data of {what} cannot be decoded: {reason}")]

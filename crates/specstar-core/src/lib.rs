@@ -17,6 +17,7 @@ pub mod context;
 pub mod error;
 pub mod hash;
 pub mod id;
+pub mod json;
 pub mod manager;
 pub mod meta;
 pub mod plan;

@@ -21,8 +21,10 @@ use serde_json::Value;
 use crate::error::{Error, FieldError, FieldErrors, Result};
 use crate::hash::{DataHash, canonical_json};
 use crate::id::check_model_name;
+use crate::json::json_path;
 use crate::meta::IndexedValues;
 use crate::query::canonical_timestamp;
+use crate::revision::RevisionInfo;
 use crate::time::Timestamp;
 
 /// What a Rust type needs to be a model: serde both ways and a JSON Schema.
@@ -113,6 +115,8 @@ impl<T: Model> Schema<T> {
             }
             indexed_fields.push(field);
         }
+        // A schema the validator cannot compile only costs the fuller error list, never a write.
+        let validator = jsonschema::validator_for(&json_schema).ok().map(Arc::new);
         Ok(ModelDef {
             name: name.into(),
             schema_version: self.version.into(),
@@ -121,6 +125,7 @@ impl<T: Model> Schema<T> {
             type_id: Some(TypeId::of::<T>()),
             codec: Arc::new(TypedCodec::<T> {
                 allow_unknown_fields: self.allow_unknown_fields,
+                validator,
                 model: PhantomData,
             }),
         })
@@ -272,6 +277,9 @@ pub trait Codec: Send + Sync + 'static {
 
 struct TypedCodec<T> {
     allow_unknown_fields: bool,
+    /// The model's JSON Schema, compiled: run only when serde refuses the data, to list every
+    /// field that does not fit rather than serde's first one.
+    validator: Option<Arc<jsonschema::Validator>>,
     model: PhantomData<fn() -> T>,
 }
 
@@ -279,31 +287,106 @@ impl<T: Model> Codec for TypedCodec<T> {
     fn normalize(&self, data: Value) -> std::result::Result<Value, FieldErrors> {
         let mut unknown = Vec::new();
         let mut note_unknown = |path: serde_ignored::Path<'_>| unknown.push(ignored_path(&path));
-        let tracked = serde_ignored::Deserializer::new(data, &mut note_unknown);
-        let typed: T = serde_path_to_error::deserialize(tracked).map_err(|e| {
-            FieldErrors(vec![FieldError {
-                path: json_path(&e.path().to_string()),
-                reason: e.inner().to_string(),
-            }])
-        })?;
-        if !unknown.is_empty() && !self.allow_unknown_fields {
-            return Err(FieldErrors(
-                unknown
-                    .into_iter()
-                    .map(|path| FieldError {
-                        path,
-                        reason: "unknown field: the model has no such field".into(),
-                    })
-                    .collect(),
-            ));
+        let tracked = serde_ignored::Deserializer::new(&data, &mut note_unknown);
+        let typed: std::result::Result<T, _> = serde_path_to_error::deserialize(tracked);
+        let unknown = if self.allow_unknown_fields {
+            Vec::new()
+        } else {
+            unknown
+        };
+        let unknown = unknown.into_iter().map(|path| FieldError {
+            path,
+            reason: "unknown field: the model has no such field".into(),
+        });
+        let typed = match typed {
+            Ok(typed) => typed,
+            Err(e) => {
+                let first = FieldError {
+                    path: json_path(&e.path().to_string()),
+                    reason: e.inner().to_string(),
+                };
+                let mut errors = self.schema_errors(&data);
+                if !errors.iter().any(|known| known.path == first.path) {
+                    errors.push(first);
+                }
+                errors.extend(unknown);
+                return Err(FieldErrors(errors));
+            }
+        };
+        let unknown: Vec<FieldError> = unknown.collect();
+        if !unknown.is_empty() {
+            return Err(FieldErrors(unknown));
         }
-        serde_json::to_value(&typed).map_err(|e| {
-            FieldErrors(vec![FieldError {
-                path: "$".into(),
-                reason: format!("the model cannot write this value: {e}"),
-            }])
-        })
+        crate::json::to_json(&typed)
     }
+}
+
+impl<T> TypedCodec<T> {
+    /// Every place where `data` breaks the model's JSON Schema, as JSON paths.
+    fn schema_errors(&self, data: &Value) -> Vec<FieldError> {
+        let Some(validator) = &self.validator else {
+            return Vec::new();
+        };
+        let mut errors = Vec::new();
+        for error in validator.iter_errors(data) {
+            push_schema_error(data, &error, &mut errors);
+        }
+        errors
+    }
+}
+
+/// Adds `error` to `out`, or, for an `anyOf`/`oneOf` (an `Option`, an enum) where exactly one
+/// alternative fits the value's shape and fails only deeper inside it, that alternative's own
+/// errors: `$.owner.team` rather than "`$.owner` fits none of the alternatives".
+fn push_schema_error(
+    data: &Value,
+    error: &jsonschema::ValidationError<'_>,
+    out: &mut Vec<FieldError>,
+) {
+    use jsonschema::error::ValidationErrorKind;
+    let at = error.instance_path().as_str();
+    if let ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } =
+        error.kind()
+    {
+        let deeper = |alternative: &&Vec<jsonschema::ValidationError<'static>>| {
+            alternative
+                .iter()
+                .all(|e| e.instance_path().as_str().len() > at.len())
+        };
+        let mut fitting = context.iter().filter(deeper);
+        if let (Some(only), None) = (fitting.next(), fitting.next()) {
+            for inner in only {
+                push_schema_error(data, inner, out);
+            }
+            return;
+        }
+    }
+    out.push(FieldError {
+        path: pointer_path(data, at),
+        reason: error.to_string(),
+    });
+}
+
+/// Turns a JSON Pointer into `data` (`/tags/2`) into a JSON path (`$.tags[2]`): a segment is an
+/// index where `data` has an array, else a key.
+fn pointer_path(data: &Value, pointer: &str) -> String {
+    let mut path = String::from("$");
+    let mut node = Some(data);
+    for raw in pointer.split('/').skip(1) {
+        let segment = raw.replace("~1", "/").replace("~0", "~");
+        node = match node {
+            Some(Value::Array(items)) => {
+                path.push_str(&format!("[{segment}]"));
+                segment.parse::<usize>().ok().and_then(|i| items.get(i))
+            }
+            other => {
+                path.push('.');
+                path.push_str(&segment);
+                other.and_then(|n| n.get(&segment))
+            }
+        };
+    }
+    path
 }
 
 /// The JSON path of a field serde_ignored reports (it marks `Option`s and newtypes as steps of
@@ -317,15 +400,6 @@ fn ignored_path(path: &serde_ignored::Path<'_>) -> String {
         Path::Some { parent }
         | Path::NewtypeStruct { parent }
         | Path::NewtypeVariant { parent } => ignored_path(parent),
-    }
-}
-
-/// Turns serde's `a.b[2]` (or `.` for the root) into a JSON path `$.a.b[2]`.
-fn json_path(path: &str) -> String {
-    match path {
-        "" | "." | "?" => "$".into(),
-        p if p.starts_with('[') => format!("${p}"),
-        p => format!("$.{p}"),
     }
 }
 
@@ -395,6 +469,29 @@ impl ModelDef {
                 errors,
             })?;
         Ok(self.encode_valid(&normal))
+    }
+
+    /// Checks a stored revision's data against the model as declared now and encodes its normal
+    /// form: what revert and restore write, so that they never write data the model cannot read.
+    ///
+    /// # Errors
+    /// [`Error::DoesNotFitModel`] naming the revision, its schema version and the fields.
+    pub fn encode_stored(&self, info: &RevisionInfo, data: Value) -> Result<EncodedData> {
+        self.encode(data).map_err(|error| match error {
+            Error::Validation { errors, .. } => self.does_not_fit(info, errors),
+            other => other,
+        })
+    }
+
+    /// The error for a stored revision whose data does not fit the model as declared now.
+    pub fn does_not_fit(&self, info: &RevisionInfo, errors: FieldErrors) -> Error {
+        Error::DoesNotFitModel {
+            model: self.name.to_string(),
+            revision_id: info.revision_id.clone(),
+            stored_schema_version: info.schema_version.clone(),
+            current_schema_version: self.schema_version.clone(),
+            errors,
+        }
     }
 
     /// Encodes data already known to fit (it came from the model's own type).
@@ -512,6 +609,20 @@ mod tests {
         };
         let paths: Vec<_> = errors.0.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(paths, ["$.bogus", "$.owner.x"]);
+
+        let err = model
+            .encode(json!({"title": 3, "tags": [1, "x", 2], "owner": {"team": false}}))
+            .unwrap_err();
+        let Error::Validation { errors, .. } = err else {
+            panic!()
+        };
+        let mut paths: Vec<_> = errors.0.iter().map(|e| e.path.as_str()).collect();
+        paths.sort_unstable();
+        assert_eq!(
+            paths,
+            ["$.owner.team", "$.tags[0]", "$.tags[2]", "$.title"],
+            "every failing path at once: {errors}"
+        );
 
         let lenient = Schema::<BlogPost>::new("v1")
             .allow_unknown_fields()

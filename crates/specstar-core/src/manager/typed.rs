@@ -15,7 +15,7 @@ use crate::schema::{EncodedData, Model, ModelDef};
 use crate::store::{RevisionPage, Store};
 use crate::time::Clock;
 
-use super::dynamic::{DataPatch, DynResourceManager, Found, decode};
+use super::dynamic::{DataPatch, DynResourceManager, Found};
 
 /// One revision of a resource with its data decoded into the model's type.
 #[derive(Clone, Debug)]
@@ -106,23 +106,43 @@ impl<T: Model> ResourceManager<T> {
         Self::from_dyn(self.inner.with_context(context))
     }
 
+    /// The typed write path: `data` as JSON (refusing what JSON cannot hold, such as `NaN`,
+    /// with its field path), encoded.
     fn encode(&self, data: &T) -> Result<EncodedData> {
-        let value = serde_json::to_value(data).map_err(|e| Error::Validation {
+        let value = crate::json::to_json(data).map_err(|errors| Error::Validation {
             model: self.model().name().to_owned(),
-            errors: crate::error::FieldErrors(vec![crate::error::FieldError {
-                path: "$".into(),
-                reason: format!("the model's type cannot be written as JSON: {e}"),
-            }]),
+            errors,
         })?;
         Ok(self.model().encode_valid(&value))
     }
 
-    fn typed(found: Found) -> Result<Resource<T>> {
+    /// A revision read, with its data decoded into `T`. Data that no longer fits (the model
+    /// changed since it was written) is [`Error::DoesNotFitModel`] naming the revision and
+    /// every field that does not fit.
+    fn typed(model: &ModelDef, found: Found) -> Result<Resource<T>> {
+        let value = found.data_value()?;
+        let data = match serde_path_to_error::deserialize::<_, T>(&value) {
+            Ok(data) => data,
+            Err(e) => {
+                let errors = match model.encode(value) {
+                    Err(Error::Validation { errors, .. }) => errors,
+                    _ => crate::error::FieldErrors(vec![crate::error::FieldError {
+                        path: crate::json::json_path(&e.path().to_string()),
+                        reason: e.inner().to_string(),
+                    }]),
+                };
+                return Err(model.does_not_fit(&found.info, errors));
+            }
+        };
         Ok(Resource {
-            data: decode(&found.info.revision_id, &found.data)?,
+            data,
             info: found.info,
             meta: found.meta,
         })
+    }
+
+    fn decode(&self, found: Found) -> Result<Resource<T>> {
+        Self::typed(self.model(), found)
     }
 
     /// Creates a resource with a generated id; returns its revision 1.
@@ -238,21 +258,56 @@ impl<T: Model> ResourceManager<T> {
     /// current revision.
     ///
     /// # Errors
-    /// [`Error::ResourceNotFound`], id and store errors.
+    /// [`Error::ResourceNotFound`], [`Error::DoesNotFitModel`] when the data to restore no
+    /// longer fits the model, id and store errors.
     pub async fn restore(&self, id: impl AsRef<str>) -> Result<RevisionInfo> {
         Ok(self.inner.restore(id.as_ref()).await?.info)
     }
 
-    /// Appends a copy of an old revision's data as the newest revision.
+    /// [`restore`](Self::restore) only if `expected` (a revision id or number) is still the
+    /// current revision; otherwise [`Error::Conflict`] and nothing is written.
     ///
     /// # Errors
-    /// [`Error::RevisionNotFound`], [`Error::Deleted`], id and store errors.
+    /// As [`restore`](Self::restore), plus [`Error::Conflict`].
+    pub async fn restore_if(
+        &self,
+        id: impl AsRef<str>,
+        expected: impl RevisionRef,
+    ) -> Result<RevisionInfo> {
+        let expected = Some(&expected as &dyn RevisionRef);
+        Ok(self.inner.restore_if(id.as_ref(), expected).await?.info)
+    }
+
+    /// Appends a copy of an old revision's data as the newest revision. The revision is named
+    /// by its id or by its number (`mgr.revert(&id, 1)`).
+    ///
+    /// # Errors
+    /// [`Error::RevisionNotFound`], [`Error::Deleted`], [`Error::DoesNotFitModel`] when that
+    /// revision's data no longer fits the model, id and store errors.
     pub async fn revert(
         &self,
         id: impl AsRef<str>,
         revision_id: impl RevisionRef,
     ) -> Result<RevisionInfo> {
         Ok(self.inner.revert(id.as_ref(), &revision_id).await?.info)
+    }
+
+    /// [`revert`](Self::revert) only if `expected` is still the current revision.
+    ///
+    /// # Errors
+    /// As [`revert`](Self::revert), plus [`Error::Conflict`].
+    pub async fn revert_if(
+        &self,
+        id: impl AsRef<str>,
+        revision_id: impl RevisionRef,
+        expected: impl RevisionRef,
+    ) -> Result<RevisionInfo> {
+        let expected = Some(&expected as &dyn RevisionRef);
+        Ok(self
+            .inner
+            .revert_if(id.as_ref(), &revision_id, expected)
+            .await?
+            .info)
     }
 
     /// Erases the resource and every revision of it; returns its head as it was.
@@ -268,7 +323,7 @@ impl<T: Model> ResourceManager<T> {
     /// # Errors
     /// [`Error::ResourceNotFound`], [`Error::Deleted`], id and store errors.
     pub async fn get(&self, id: impl AsRef<str>) -> Result<Resource<T>> {
-        Self::typed(self.inner.get(id.as_ref(), None, false).await?)
+        self.decode(self.inner.get(id.as_ref(), None, false).await?)
     }
 
     /// The current revision even of a deleted resource (then its tombstone, which carries the
@@ -277,7 +332,7 @@ impl<T: Model> ResourceManager<T> {
     /// # Errors
     /// [`Error::ResourceNotFound`], id and store errors.
     pub async fn get_including_deleted(&self, id: impl AsRef<str>) -> Result<Resource<T>> {
-        Self::typed(self.inner.get(id.as_ref(), None, true).await?)
+        self.decode(self.inner.get(id.as_ref(), None, true).await?)
     }
 
     /// Any revision by its id, whether or not the resource is deleted.
@@ -289,7 +344,7 @@ impl<T: Model> ResourceManager<T> {
         id: impl AsRef<str>,
         revision_id: impl RevisionRef,
     ) -> Result<Resource<T>> {
-        Self::typed(
+        self.decode(
             self.inner
                 .get(id.as_ref(), Some(&revision_id), true)
                 .await?,
@@ -380,7 +435,7 @@ impl<T: Model> ResourceManager<T> {
             .search_resources(query)
             .await?
             .into_iter()
-            .map(Self::typed)
+            .map(|found| self.decode(found))
             .collect()
     }
 
@@ -439,7 +494,7 @@ impl<T: Model> ResourceManager<T> {
                         Err(e) => return Some(Err(e)),
                     };
                     match inner.read(&meta.resource_id, None, true).await {
-                        Ok(found) => Some(Self::typed(found)),
+                        Ok(found) => Some(Self::typed(inner.model(), found)),
                         Err(Error::ResourceNotFound { .. }) => None,
                         Err(e) => Some(Err(e)),
                     }
