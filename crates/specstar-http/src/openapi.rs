@@ -177,11 +177,12 @@ fn error_responses() -> Value {
     json!({
         "E400": problem("Malformed request: bad JSON, query, id or revision id."),
         "E404": problem("No such resource or revision."),
+        "E409": problem("`revision_does_not_fit_model`: the stored data to revert to or restore does not fit the model as declared now (it changed since); `errors` names each field, `revision_id`, `stored_schema_version` and `current_schema_version` say which revision and versions. Nothing was written: the schema version needs a migration."),
         "E410": problem("The resource is deleted: restore it, or read a revision by `revision_id`."),
         "E412": problem("A precondition failed: the expected revision is not current, or the id exists."),
         "E413": problem("The body is larger than the configured limit."),
         "E415": problem("The body's content type is not accepted here."),
-        "E422": problem("The body does not fit the model; `errors` names each field."),
+        "E422": problem("The body does not fit the model; `errors` lists every failing field (`path`, `reason`)."),
         "E500": problem("The store failed.")
     })
 }
@@ -388,10 +389,14 @@ fn model_paths(model: &str, component: &str) -> Vec<(String, Value)> {
         model,
         op("restore"),
         "Restore a deleted resource: a new revision with its last live data",
-        vec![param("resource_id")],
+        vec![
+            param("resource_id"),
+            param("expected_revision_id"),
+            param("If-Match"),
+        ],
         responses(
             vec![meta("The meta after the restore.")],
-            &["400", "404", "500"],
+            &["400", "404", "409", "412", "500"],
         ),
     );
     let switch = operation(
@@ -402,10 +407,12 @@ fn model_paths(model: &str, component: &str) -> Vec<(String, Value)> {
             param("resource_id"),
             json!({ "name": "revision_id", "in": "path", "required": true,
             "description": "The revision to copy: full id or bare number.", "schema": { "type": "string" } }),
+            param("expected_revision_id"),
+            param("If-Match"),
         ],
         responses(
             vec![meta("The meta after the revert.")],
-            &["400", "404", "410", "500"],
+            &["400", "404", "409", "410", "412", "500"],
         ),
     );
     let purge = operation(

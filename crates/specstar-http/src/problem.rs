@@ -266,6 +266,30 @@ impl From<Error> for Problem {
                 problem.errors = errors.0;
                 problem
             }
+            Error::DoesNotFitModel {
+                errors,
+                ref revision_id,
+                ref stored_schema_version,
+                ref current_schema_version,
+                ..
+            } => {
+                let revision_id = revision_id.to_string();
+                let (stored, current) = (
+                    stored_schema_version.to_string(),
+                    current_schema_version.to_string(),
+                );
+                let mut problem = Self::new(
+                    StatusCode::CONFLICT,
+                    "revision_does_not_fit_model",
+                    "Revision does not fit the model",
+                    detail,
+                )
+                .with("revision_id", revision_id)
+                .with("stored_schema_version", stored)
+                .with("current_schema_version", current);
+                problem.errors = errors.0;
+                problem
+            }
             Error::Patch { .. } => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "patch_failed",
@@ -372,6 +396,20 @@ mod tests {
                 },
                 422,
                 "validation_failed",
+            ),
+            (
+                Error::DoesNotFitModel {
+                    model: "issue".into(),
+                    revision_id: rid.revision(1),
+                    stored_schema_version: "v1".into(),
+                    current_schema_version: "v2".into(),
+                    errors: FieldErrors(vec![FieldError {
+                        path: "$.extra".into(),
+                        reason: "unknown field".into(),
+                    }]),
+                },
+                409,
+                "revision_does_not_fit_model",
             ),
             (Error::store("disk on fire"), 500, "store_error"),
         ];
