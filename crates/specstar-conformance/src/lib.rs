@@ -14,6 +14,7 @@ use std::sync::Arc;
 use specstar_core::Store;
 
 pub mod fixtures;
+pub mod integrity;
 pub mod model;
 pub mod properties;
 pub mod scenarios;
@@ -97,6 +98,14 @@ macro_rules! store_suite {
             count_by_model,
             random_operation_sequences_match_the_model,
         );
+        $crate::store_suite!(@integrity $mode $make;
+            typed_writes_round_trip,
+            non_finite_floats_are_refused,
+            revert_refuses_data_that_no_longer_fits,
+            restore_refuses_data_that_no_longer_fits,
+            typed_reads_name_what_no_longer_fits,
+            revert_and_restore_take_numbers_and_expectations,
+        );
         $crate::store_suite!(@search $mode $make;
             search_operators,
             search_and_or_not,
@@ -112,6 +121,14 @@ macro_rules! store_suite {
             iter_all_streams_every_match_once,
             a_new_index_finds_old_resources,
         );
+    };
+    (@integrity $mode:ident $make:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                $crate::store_suite!(@run $mode $make, $crate::integrity::$name);
+            }
+        )*
     };
     (@search $mode:ident $make:path; $($name:ident),* $(,)?) => {
         $(
