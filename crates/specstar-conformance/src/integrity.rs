@@ -197,7 +197,8 @@ pub async fn typed_writes_round_trip(t: TestStore) {
     let case = AtomicU64::new(0);
     let handle = tokio::runtime::Handle::current();
     let result = tokio::task::block_in_place(|| {
-        TestRunner::new(runner_config(24)).run(&(everything(), everything()), |(a, b)| {
+        let mut runner = TestRunner::new(runner_config(24));
+        let outcome = runner.run(&(everything(), everything()), |(a, b)| {
             let n = case.fetch_add(1, Ordering::Relaxed);
             let id = format!("everything:case{n}");
             handle.block_on(async {
@@ -209,7 +210,8 @@ pub async fn typed_writes_round_trip(t: TestStore) {
                 }
                 Ok(())
             })
-        })
+        });
+        outcome.map_err(|failure| failure.to_string())
     });
     if let Err(failure) = result {
         panic!("a typed write does not round-trip: {failure}");
