@@ -542,6 +542,23 @@ mod tests {
         team: String,
     }
 
+    #[derive(Serialize, Deserialize, JsonSchema)]
+    struct Reading {
+        level: f32,
+    }
+
+    #[test]
+    fn untyped_data_that_overflows_a_float_field_is_refused_not_stored_as_null() {
+        let model = Schema::<Reading>::new("v1").build().unwrap();
+        let err = model.encode(json!({"level": 1e39})).unwrap_err();
+        let Error::Validation { errors, .. } = &err else {
+            panic!("{err}")
+        };
+        assert_eq!(errors.0[0].path, "$.level", "{err}");
+        assert!(errors.0[0].reason.contains("finite"), "{err}");
+        assert!(model.encode(json!({"level": 1.5})).is_ok());
+    }
+
     #[test]
     fn names_are_kebab_case_of_the_type() {
         assert_eq!(

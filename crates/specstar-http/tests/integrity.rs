@@ -1,7 +1,10 @@
 //! Data written before a model changed: switch and restore refuse it with 409
 //! `revision_does_not_fit_model` and write nothing, while reads and searches keep serving it.
 
-#[allow(dead_code, reason = "this file starts its own server over a changed model")]
+#[allow(
+    dead_code,
+    reason = "this file starts its own server over a changed model"
+)]
 mod common;
 
 use std::sync::Arc;
