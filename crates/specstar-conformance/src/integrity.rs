@@ -557,3 +557,29 @@ pub async fn revert_and_restore_take_numbers_and_expectations(t: TestStore) {
     ));
     assert_eq!(mgr.restore_if(id, 5).await.unwrap().number(), 5);
 }
+
+/// Restores racing on one deleted resource: a restore checks the data and writes only on the
+/// head it checked, so the losers re-check the new head (live now) instead of failing: every
+/// one succeeds, exactly one revision is appended.
+pub async fn racing_restores_all_succeed_and_append_once(t: TestStore) {
+    let (mgr, _) = issues(&t.store).await;
+    let info = mgr.create(issue("one")).await.unwrap();
+    let id = info.resource_id.clone();
+    mgr.delete(&id).await.unwrap();
+    let racers: Vec<_> = (0..8)
+        .map(|_| {
+            let (mgr, id) = (mgr.clone(), id.clone());
+            tokio::spawn(async move { mgr.restore(&id).await })
+        })
+        .collect();
+    for racer in racers {
+        let restored = racer
+            .await
+            .expect("the task ran")
+            .expect("every restore succeeds");
+        assert_eq!(restored.number(), 3);
+    }
+    let meta = mgr.get_meta(&id).await.unwrap();
+    assert!(!meta.is_deleted);
+    assert_eq!(meta.total_revision_count, 3);
+}

@@ -105,6 +105,7 @@ macro_rules! store_suite {
             restore_refuses_data_that_no_longer_fits,
             typed_reads_name_what_no_longer_fits,
             revert_and_restore_take_numbers_and_expectations,
+            racing_restores_all_succeed_and_append_once,
         );
         $crate::store_suite!(@search $mode $make;
             search_operators,
