@@ -79,7 +79,10 @@ fn core_schemas() -> Map<String, Value> {
             "errors": { "type": "array", "items": { "type": "object", "required": ["path", "reason"],
                 "properties": { "path": { "type": "string" }, "reason": { "type": "string" } } } },
             "expected_revision_id": { "type": "string" },
-            "actual_revision_id": { "type": "string" }
+            "actual_revision_id": { "type": "string" },
+            "revision_id": { "type": "string", "description": "On 409 `revision_does_not_fit_model`: the stored revision that does not fit." },
+            "stored_schema_version": { "type": "string", "description": "On 409: the schema version that revision was written with." },
+            "current_schema_version": { "type": "string", "description": "On 409: the model's schema version now." }
         }
     }));
     schemas.insert(
