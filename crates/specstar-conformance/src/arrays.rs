@@ -48,10 +48,13 @@ fn scores(op: Op, value: impl Into<Value>) -> Filter {
     Filter::data("scores", op, value)
 }
 
+/// A seeded post: key, tags, scores.
+type Row<'a> = (&'a str, &'a [&'a str], Option<&'a [i64]>);
+
 /// Five posts: (key, tags, scores).
 async fn seeded(t: &TestStore) -> ResourceManager<Post> {
     let (mgr, _) = posts(&t.store).await;
-    let rows: [(&str, &[&str], Option<&[i64]>); 5] = [
+    let rows: [Row<'_>; 5] = [
         ("a", &["x", "y"], Some(&[1, 2])),
         ("b", &["y"], None),
         ("c", &[], Some(&[])),
