@@ -1115,6 +1115,91 @@ mod tests {
         assert_eq!(with.after, Some(cursor));
     }
 
+    /// A head whose indexed values are `indexed`.
+    fn head(indexed: Value) -> ResourceMeta {
+        let time = Timestamp::from_micros(0).expect("the epoch");
+        ResourceMeta {
+            resource_id: crate::ResourceId::parse("post:a").expect("an id"),
+            current_revision_id: crate::RevisionId::parse("post:a:1").expect("a revision id"),
+            total_revision_count: 1,
+            schema_version: "v1".into(),
+            created_time: time,
+            created_by: "u".into(),
+            updated_time: time,
+            updated_by: "u".into(),
+            is_deleted: false,
+            indexed_data: serde_json::from_value(indexed).expect("an object"),
+        }
+    }
+
+    #[test]
+    fn arrays_match_by_element() {
+        let tags = [IndexedField::at("tags", false)
+            .expect("a path")
+            .with_shape(FieldShape::Array)];
+        let holds = |op: Op, value: Value, stored: Value| {
+            Query::all()
+                .filter(Filter::data("tags", op, value))
+                .matches_on(&tags, &head(json!({ "tags": stored })))
+        };
+        assert!(holds(Op::Contains, json!("x"), json!(["x", "y"])));
+        assert!(!holds(Op::Contains, json!("x"), json!(["xy"])));
+        assert!(holds(Op::Eq, json!(1), json!([1.0, 2])));
+        assert!(!holds(Op::Eq, json!("1"), json!([1])));
+        assert!(holds(Op::In, json!(["z", "y"]), json!(["x", "y"])));
+        assert!(!holds(Op::In, json!([]), json!(["x"])));
+        assert!(holds(Op::Ne, json!("x"), json!([])));
+        assert!(holds(Op::Ne, json!("x"), json!(null)));
+        assert!(!holds(Op::NotIn, json!(["x"]), json!(["y", "x"])));
+        assert!(holds(Op::IsNull, json!(true), json!(null)));
+        assert!(!holds(Op::IsNull, json!(true), json!([])));
+        assert!(holds(Op::Exists, json!(true), json!([])));
+        // Read as a scalar, an array matches no comparison.
+        let scalar = Query::all().filter(Filter::data("tags", Op::Contains, "x"));
+        assert!(!scalar.matches(&head(json!({"tags": ["x"]}))));
+    }
+
+    #[test]
+    fn what_arrays_do_not_define_is_refused() {
+        let shape = |path: &str| match path {
+            "tags" => FieldShape::Array,
+            "links" => FieldShape::NestedArray,
+            _ => FieldShape::Scalar,
+        };
+        let refused = |query: Query| match query.check_shapes(shape) {
+            Err(Error::InvalidQuery { reason }) => reason,
+            other => panic!("{query:?} is not refused: {other:?}"),
+        };
+        for op in [
+            Op::Gt,
+            Op::Gte,
+            Op::Lt,
+            Op::Lte,
+            Op::StartsWith,
+            Op::EndsWith,
+        ] {
+            let reason = refused(Query::all().filter(Filter::data("tags", op, "a")));
+            assert!(
+                reason.starts_with(&format!("{op} is not defined on data field \"tags\"")),
+                "{reason}"
+            );
+        }
+        let reason = refused(Query::all().filter(Filter::data("links", Op::Eq, "a").negate()));
+        assert!(reason.contains("use is_null or exists"), "{reason}");
+        let reason = refused(Query::all().sort(Field::Data("tags".into()), Direction::Desc));
+        assert!(reason.contains("cannot be sorted on"), "{reason}");
+        for ok in [Op::Eq, Op::Ne, Op::Contains] {
+            assert!(
+                Query::all()
+                    .filter(Filter::data("tags", ok, "a"))
+                    .filter(Filter::data("links", Op::IsNull, true))
+                    .filter(Filter::data("title", Op::Gt, "a"))
+                    .check_shapes(shape)
+                    .is_ok()
+            );
+        }
+    }
+
     #[test]
     fn canonical_times_sort_as_instants() {
         let t = |s: &str| canonical_timestamp(s.parse().expect("a time")).expect("in range");

@@ -594,6 +594,77 @@ mod tests {
         team: String,
     }
 
+    #[derive(Serialize, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
+    #[serde(rename_all = "snake_case")]
+    enum Level {
+        /// Documented, so that schemars writes `oneOf` of consts.
+        Low,
+        High,
+    }
+
+    #[derive(Serialize, Deserialize, JsonSchema)]
+    struct Shapes {
+        plain: String,
+        maybe: Option<String>,
+        owner: Option<Owner>,
+        any: Value,
+        tags: Vec<String>,
+        scores: Option<Vec<i64>>,
+        levels: std::collections::BTreeSet<Level>,
+        maybe_levels: Option<Vec<Level>>,
+        holes: Vec<Option<String>>,
+        times: Option<Vec<Timestamp>>,
+        owners: Vec<Owner>,
+        nested: Vec<Vec<String>>,
+        pairs: Vec<(String, i64)>,
+        either: Either,
+    }
+
+    #[derive(Serialize, Deserialize, JsonSchema)]
+    #[serde(untagged)]
+    enum Either {
+        One(String),
+        Many(Vec<String>),
+    }
+
+    #[test]
+    fn shapes_come_from_the_json_schema() {
+        let fields = [
+            ("plain", FieldShape::Scalar, false),
+            ("maybe", FieldShape::Scalar, false),
+            ("owner", FieldShape::Scalar, false),
+            ("any", FieldShape::Scalar, false),
+            ("tags", FieldShape::Array, false),
+            ("scores", FieldShape::Array, false),
+            ("levels", FieldShape::Array, false),
+            ("maybe_levels", FieldShape::Array, false),
+            ("holes", FieldShape::Array, false),
+            ("times", FieldShape::Array, true),
+            ("owners", FieldShape::NestedArray, false),
+            ("nested", FieldShape::NestedArray, false),
+            ("pairs", FieldShape::NestedArray, false),
+            ("either", FieldShape::Scalar, false),
+        ];
+        let schema = fields
+            .iter()
+            .fold(Schema::<Shapes>::new("v1"), |s, (path, _, _)| {
+                s.index(*path)
+            });
+        let model = schema.build().unwrap();
+        let found: Vec<(&str, FieldShape, bool)> = model
+            .indexed_fields()
+            .iter()
+            .map(|f| (f.path(), f.shape(), f.is_timestamp()))
+            .collect();
+        assert_eq!(found, fields, "{:#}", model.json_schema());
+        let times = &model.indexed_fields()[9];
+        assert_eq!(
+            times.value_in(&json!({"times": ["2026-01-01T01:00:00+01:00", "later"]})),
+            json!(["2026-01-01T00:00:00.000000Z", "later"]),
+            "an array of times is indexed in canonical form, element by element"
+        );
+    }
+
     #[test]
     fn names_are_kebab_case_of_the_type() {
         assert_eq!(
