@@ -14,7 +14,7 @@ use specstar_core::{
 };
 
 use crate::TestStore;
-use crate::fixtures::{Link, Post, post, posts, register};
+use crate::fixtures::{Link, Post, post, post_schema, posts, register};
 
 fn keys(metas: &[ResourceMeta]) -> Vec<String> {
     metas
@@ -310,6 +310,39 @@ pub async fn a_new_array_index_finds_old_resources(t: TestStore) {
     assert_eq!(find(&again, tags(Op::Contains, "y")).await, ["a", "b"]);
 }
 
+/// Resources written while the store knew `tags` as a field of single values (as a store laid
+/// out before arrays were indexed by element knows it) are found by element once the model is
+/// registered with its shapes: the registration refills the element index.
+pub async fn a_field_that_becomes_an_array_finds_old_resources(t: TestStore) {
+    let model = std::sync::Arc::new(post_schema().build().unwrap());
+    let mut before = specstar_core::ModelDescriptor::from(&*model);
+    before.indexed_fields = before
+        .indexed_fields
+        .into_iter()
+        .map(|f| f.with_shape(specstar_core::FieldShape::Scalar))
+        .collect();
+    t.store.register_model(&before).await.unwrap();
+    let early = ResourceManager::<Post>::new(model, t.store.clone()).unwrap();
+    early
+        .create_with_id("post:a", post("a", &["x", "y"], Some(&[1])))
+        .await
+        .unwrap();
+    early
+        .create_with_id("post:b", post("b", &["y"], None))
+        .await
+        .unwrap();
+    let (mgr, _) = posts(&t.store).await;
+    assert_eq!(find(&mgr, tags(Op::Contains, "x")).await, ["a"]);
+    assert_eq!(find(&mgr, tags(Op::Eq, "y")).await, ["a", "b"]);
+    assert_eq!(find(&mgr, scores(Op::In, json!([1, 5]))).await, ["a"]);
+    mgr.update("post:a", post("a", &["w"], None)).await.unwrap();
+    assert_eq!(
+        find(&mgr, tags(Op::Contains, "x")).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(find(&mgr, tags(Op::Contains, "w")).await, ["a"]);
+}
+
 fn random_post() -> impl Strategy<Value = (Post, bool)> {
     let tag = prop::sample::select(vec!["a", "b", "ab", ""]);
     (
@@ -431,7 +464,7 @@ pub async fn arrays_match_the_definition(t: TestStore) {
 /// fixture shows in this file's tests).
 #[cfg(test)]
 mod tests {
-    use crate::fixtures::post_schema;
+    use super::*;
 
     #[test]
     fn the_post_fields_have_their_shapes() {

@@ -119,6 +119,7 @@ macro_rules! store_suite {
             arrays_of_times_compare_as_instants,
             arrays_refuse_what_is_not_defined,
             a_new_array_index_finds_old_resources,
+            a_field_that_becomes_an_array_finds_old_resources,
             arrays_match_the_definition,
         );
     };
