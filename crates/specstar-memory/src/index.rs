@@ -2,8 +2,9 @@
 //! field a B-tree from value to ids, kept in step with the heads by every write and purge.
 //!
 //! The B-trees narrow a search to candidates (equalities, `in`, ranges, and their
-//! conjunctions and disjunctions); the query's own [`Query::matches`] then decides each
-//! candidate, so an index only ever has to give a superset. Conditions the trees cannot serve
+//! conjunctions and disjunctions); the query's own
+//! [`Query::matches_on`](specstar_core::Query::matches_on) then decides each candidate, so an
+//! index only ever has to give a superset. Conditions the trees cannot serve
 //! (meta fields, negations, string operators) fall back to the model's ids.
 //!
 //! An array field's tree holds each element, not the array: a resource is under every

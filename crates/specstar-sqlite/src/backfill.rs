@@ -7,7 +7,7 @@
 //! revision. It runs in the registration's transaction on the writer thread: writes queued
 //! meanwhile wait, then see the new values, and a crash leaves the old ones whole.
 //!
-//! The element rows of array fields (see [`elements`](crate::elements)) are rebuilt with
+//! The element rows of array fields (see [`elements`]) are rebuilt with
 //! them, from the registration's shapes.
 //!
 //! It walks the model's heads in resource-id order, a page at a time, so its memory stays
