@@ -16,6 +16,10 @@
 //! as the core's [`SortKey`](specstar_core::query::SortKey) does, which mirrors SQLite's own
 //! order, and breaks ties by resource id in the direction of the last sort, as
 //! [`Query::compare`] does. Every value is a bound parameter.
+//!
+//! An array field's element conditions (`eq`, `contains`, `in` and their negations) are
+//! lookups in the element index instead of its slot (see [`elements`]); its `is_null` and
+//! `exists` test the slot, which holds the whole array.
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension};
