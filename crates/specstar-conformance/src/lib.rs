@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use specstar_core::Store;
 
+pub mod arrays;
 pub mod fixtures;
 pub mod integrity;
 pub mod model;
@@ -122,6 +123,23 @@ macro_rules! store_suite {
             iter_all_streams_every_match_once,
             a_new_index_finds_old_resources,
         );
+        $crate::store_suite!(@arrays $mode $make;
+            arrays_match_by_element,
+            arrays_follow_every_write,
+            arrays_of_times_compare_as_instants,
+            arrays_refuse_what_is_not_defined,
+            a_new_array_index_finds_old_resources,
+            a_field_that_becomes_an_array_finds_old_resources,
+            arrays_match_the_definition,
+        );
+    };
+    (@arrays $mode:ident $make:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                $crate::store_suite!(@run $mode $make, $crate::arrays::$name);
+            }
+        )*
     };
     (@integrity $mode:ident $make:path; $($name:ident),* $(,)?) => {
         $(

@@ -107,7 +107,13 @@ impl<T: Model> Schema<T> {
             }
             let mut field = IndexedField::new(&path)
                 .ok_or_else(|| invalid(format!("indexed field path {path:?} is malformed")))?;
-            field.timestamp = field_is_timestamp(&json_schema, &json_schema, &field.segments);
+            field.shape = field_shape(&json_schema, &json_schema, &field.segments);
+            field.timestamp = match field.shape {
+                FieldShape::Array => {
+                    items_are_timestamps(&json_schema, &json_schema, &field.segments)
+                }
+                _ => field_is_timestamp(&json_schema, &json_schema, &field.segments),
+            };
             if !schema_has_field(&json_schema, &json_schema, &field.segments) {
                 return Err(invalid(format!(
                     "indexed field {path:?} is not a field of the model"
@@ -139,12 +145,29 @@ fn default_model_name<T>() -> String {
     base.rsplit("::").next().unwrap_or(base).to_kebab_case()
 }
 
-/// An indexed field: its dotted path, kept whole and split.
+/// An indexed field: its dotted path, kept whole and split, and what its values are.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IndexedField {
     path: String,
     segments: Vec<String>,
     timestamp: bool,
+    shape: FieldShape,
+}
+
+/// What an indexed field holds, as the model's JSON Schema says: it decides what conditions
+/// mean on the field (see [the query model](crate::query#arrays)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum FieldShape {
+    /// One value (a string, number, boolean or null, or anything the schema leaves open):
+    /// conditions compare the value.
+    #[default]
+    Scalar,
+    /// An array of scalars (or null), such as `Vec<String>` or `Option<Vec<i64>>`: stores
+    /// index it element by element, and `eq`, `contains` and `in` test its elements.
+    Array,
+    /// An array of objects or arrays: no element compares with a scalar, so only `is_null`
+    /// and `exists` apply.
+    NestedArray,
 }
 
 impl IndexedField {
@@ -157,6 +180,24 @@ impl IndexedField {
         Some(field)
     }
 
+    /// The same field with another shape (for arrays; with `timestamp`, its elements are times).
+    /// [`Schema`] reads the shape from the model; this is for stores and their tests.
+    #[must_use]
+    pub fn with_shape(mut self, shape: FieldShape) -> Self {
+        self.shape = shape;
+        self
+    }
+
+    /// What the field holds, as the model's JSON Schema says.
+    pub fn shape(&self) -> FieldShape {
+        self.shape
+    }
+
+    /// Whether the field is an array of scalars, indexed element by element.
+    pub fn is_array(&self) -> bool {
+        self.shape == FieldShape::Array
+    }
+
     fn new(path: &str) -> Option<Self> {
         let segments: Vec<String> = path.split('.').map(str::to_owned).collect();
         if segments.iter().any(String::is_empty) {
@@ -166,12 +207,13 @@ impl IndexedField {
             path: path.to_owned(),
             segments,
             timestamp: false,
+            shape: FieldShape::Scalar,
         })
     }
 
-    /// Whether the field holds times (its JSON Schema says `format: date-time`): its values
-    /// are indexed in [canonical form](crate::query::canonical_timestamp), so that they
-    /// compare as instants.
+    /// Whether the field holds times (its JSON Schema says `format: date-time`; for an
+    /// array, its elements do): its values are indexed in
+    /// [canonical form](crate::query::canonical_timestamp), so that they compare as instants.
     pub fn is_timestamp(&self) -> bool {
         self.timestamp
     }
@@ -182,7 +224,8 @@ impl IndexedField {
     }
 
     /// The field's value in `data` as it is indexed; `Null` where the path is absent. A time
-    /// is indexed in [canonical form](crate::query::canonical_timestamp).
+    /// (or each time of an array of times) is indexed in
+    /// [canonical form](crate::query::canonical_timestamp).
     pub fn value_in(&self, data: &Value) -> Value {
         let mut node = data;
         for segment in &self.segments {
@@ -191,17 +234,123 @@ impl IndexedField {
                 None => return Value::Null,
             }
         }
-        if self.timestamp {
-            let canonical = node
-                .as_str()
-                .and_then(|s| s.parse::<Timestamp>().ok())
-                .and_then(canonical_timestamp);
-            if let Some(text) = canonical {
-                return Value::String(text);
+        match node {
+            Value::Array(elements) if self.timestamp && self.is_array() => {
+                Value::Array(elements.iter().map(canonical_time_value).collect())
+            }
+            _ if self.timestamp => canonical_time_value(node),
+            _ => node.clone(),
+        }
+    }
+}
+
+/// A time value in canonical form; any other value as it is.
+fn canonical_time_value(value: &Value) -> Value {
+    value
+        .as_str()
+        .and_then(|s| s.parse::<Timestamp>().ok())
+        .and_then(canonical_timestamp)
+        .map_or_else(|| value.clone(), Value::String)
+}
+
+/// The schemas the property path `segments` of the JSON Schema `node` may have (through
+/// `anyOf`, `oneOf` and `allOf`), `$ref`s resolved.
+fn leaf_schemas<'a>(
+    root: &'a Value,
+    node: &'a Value,
+    segments: &[String],
+    out: &mut Vec<&'a Value>,
+) {
+    let node = resolve_ref(root, node);
+    match segments.split_first() {
+        None => out.push(node),
+        Some((first, rest)) => {
+            if let Some(property) = node.get("properties").and_then(|p| p.get(first)) {
+                leaf_schemas(root, property, rest, out);
             }
         }
-        node.clone()
     }
+    for key in ["anyOf", "oneOf", "allOf"] {
+        if let Some(alternatives) = node.get(key).and_then(Value::as_array) {
+            for alt in alternatives {
+                leaf_schemas(root, alt, segments, out);
+            }
+        }
+    }
+}
+
+/// The JSON types a schema names in `type` (none when it names none).
+fn schema_types(node: &Value) -> Vec<&str> {
+    match node.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether a schema allows only scalars (strings, numbers, booleans, null): by its `type`, its
+/// `enum` or `const`, or alternatives that all do.
+fn is_scalar_schema(root: &Value, node: &Value) -> bool {
+    let node = resolve_ref(root, node);
+    let types = schema_types(node);
+    if !types.is_empty() {
+        return types
+            .iter()
+            .all(|t| matches!(*t, "string" | "number" | "integer" | "boolean" | "null"));
+    }
+    let scalar = |v: &Value| !v.is_array() && !v.is_object();
+    if let Some(values) = node.get("enum").and_then(Value::as_array) {
+        return values.iter().all(scalar);
+    }
+    if let Some(value) = node.get("const") {
+        return scalar(value);
+    }
+    ["anyOf", "oneOf"].iter().any(|key| {
+        node.get(key)
+            .and_then(Value::as_array)
+            .is_some_and(|alts| !alts.is_empty() && alts.iter().all(|a| is_scalar_schema(root, a)))
+    })
+}
+
+/// The shape of the property path `segments`: an array when every schema it may have is an
+/// array (or null), of scalars when its items are.
+fn field_shape(root: &Value, node: &Value, segments: &[String]) -> FieldShape {
+    let mut leaves = Vec::new();
+    leaf_schemas(root, node, segments, &mut leaves);
+    // Alternatives (`anyOf: [{$ref}, {type: null}]`) count by the arrays among them.
+    let typed: Vec<&Value> = leaves
+        .into_iter()
+        .filter(|n| !schema_types(n).is_empty())
+        .filter(|n| schema_types(n) != ["null"])
+        .collect();
+    let arrays = |n: &&Value| {
+        schema_types(n)
+            .iter()
+            .all(|t| matches!(*t, "array" | "null"))
+    };
+    if typed.is_empty() || !typed.iter().all(arrays) {
+        return FieldShape::Scalar;
+    }
+    let scalar_items = typed.iter().all(|n| {
+        n.get("items")
+            .is_some_and(|items| items.is_object() && is_scalar_schema(root, items))
+            && n.get("prefixItems").is_none()
+    });
+    if scalar_items {
+        FieldShape::Array
+    } else {
+        FieldShape::NestedArray
+    }
+}
+
+/// Whether the items of the array at the property path `segments` are `date-time` strings.
+fn items_are_timestamps(root: &Value, node: &Value, segments: &[String]) -> bool {
+    let mut leaves = Vec::new();
+    leaf_schemas(root, node, segments, &mut leaves);
+    leaves
+        .iter()
+        .filter_map(|n| n.get("items"))
+        .any(|items| is_date_time(root, items))
 }
 
 /// Whether the JSON Schema `node` (inside document `root`) has the property path `segments`.
@@ -557,6 +706,77 @@ mod tests {
         assert_eq!(errors.0[0].path, "$.level", "{err}");
         assert!(errors.0[0].reason.contains("finite"), "{err}");
         assert!(model.encode(json!({"level": 1.5})).is_ok());
+    }
+
+    #[derive(Serialize, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
+    #[serde(rename_all = "snake_case")]
+    enum Level {
+        /// Documented, so that schemars writes `oneOf` of consts.
+        Low,
+        High,
+    }
+
+    #[derive(Serialize, Deserialize, JsonSchema)]
+    struct Shapes {
+        plain: String,
+        maybe: Option<String>,
+        owner: Option<Owner>,
+        any: Value,
+        tags: Vec<String>,
+        scores: Option<Vec<i64>>,
+        levels: std::collections::BTreeSet<Level>,
+        maybe_levels: Option<Vec<Level>>,
+        holes: Vec<Option<String>>,
+        times: Option<Vec<Timestamp>>,
+        owners: Vec<Owner>,
+        nested: Vec<Vec<String>>,
+        pairs: Vec<(String, i64)>,
+        either: Either,
+    }
+
+    #[derive(Serialize, Deserialize, JsonSchema)]
+    #[serde(untagged)]
+    enum Either {
+        One(String),
+        Many(Vec<String>),
+    }
+
+    #[test]
+    fn shapes_come_from_the_json_schema() {
+        let fields = [
+            ("plain", FieldShape::Scalar, false),
+            ("maybe", FieldShape::Scalar, false),
+            ("owner", FieldShape::Scalar, false),
+            ("any", FieldShape::Scalar, false),
+            ("tags", FieldShape::Array, false),
+            ("scores", FieldShape::Array, false),
+            ("levels", FieldShape::Array, false),
+            ("maybe_levels", FieldShape::Array, false),
+            ("holes", FieldShape::Array, false),
+            ("times", FieldShape::Array, true),
+            ("owners", FieldShape::NestedArray, false),
+            ("nested", FieldShape::NestedArray, false),
+            ("pairs", FieldShape::NestedArray, false),
+            ("either", FieldShape::Scalar, false),
+        ];
+        let schema = fields
+            .iter()
+            .fold(Schema::<Shapes>::new("v1"), |s, (path, _, _)| {
+                s.index(*path)
+            });
+        let model = schema.build().unwrap();
+        let found: Vec<(&str, FieldShape, bool)> = model
+            .indexed_fields()
+            .iter()
+            .map(|f| (f.path(), f.shape(), f.is_timestamp()))
+            .collect();
+        assert_eq!(found, fields, "{:#}", model.json_schema());
+        let times = &model.indexed_fields()[9];
+        assert_eq!(
+            times.value_in(&json!({"times": ["2026-01-01T01:00:00+01:00", "later"]})),
+            json!(["2026-01-01T00:00:00.000000Z", "later"]),
+            "an array of times is indexed in canonical form, element by element"
+        );
     }
 
     #[test]

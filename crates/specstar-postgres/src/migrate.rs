@@ -1,7 +1,8 @@
 //! The store's tables and their versioned migrations, applied at start-up.
 //!
 //! Four tables, in the store's schema:
-//! - `models`: one row per registered model (name, schema version, indexed field paths);
+//! - `models`: one row per registered model (name, schema version, indexed field paths, and
+//!   which of them are arrays);
 //! - `heads`: one row per resource, its [`ResourceMeta`](specstar_core::ResourceMeta) plus
 //!   the current revision's data hash (what the planner needs). `indexed_data` is `jsonb`, so
 //!   that each indexed field gets an expression index `(model, (indexed_data -> 'field'))`
@@ -30,6 +31,7 @@ use crate::error::PostgresError;
 const MIGRATIONS: &[(&str, &str)] = &[
     ("heads, revisions, models, sequence counter", V1),
     ("heads in created and updated time order", V2),
+    ("which indexed fields are arrays", V3),
 ];
 
 /// The layout version this code writes: the number of migrations.
@@ -89,6 +91,14 @@ INSERT INTO sequence_counter (id, last) VALUES (true, 0);
 const V2: &str = r#"
 CREATE INDEX heads_by_created ON heads (model, created_time, resource_id);
 CREATE INDEX heads_by_updated ON heads (model, updated_time, resource_id);
+"#;
+
+/// Which indexed fields of a model are arrays, tested by element (see
+/// [`search`](crate::search)): recorded at registration, so that a search knows without the
+/// model's schema. Empty for the models there are: their next registration records theirs
+/// (and makes their GIN indexes), refilling their indexed values as a changed field list does.
+const V3: &str = r#"
+ALTER TABLE models ADD COLUMN element_fields jsonb NOT NULL DEFAULT '[]'::jsonb;
 "#;
 
 /// The advisory lock key of a schema's migrations: the same for every process migrating the

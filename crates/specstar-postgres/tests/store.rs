@@ -47,7 +47,7 @@ async fn stores_opening_at_once_migrate_once() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, [1, 2], "each migration applied once");
+    assert_eq!(versions, [1, 2, 3], "each migration applied once");
 }
 
 async fn join_all<T>(
@@ -84,7 +84,7 @@ async fn a_schema_newer_than_the_code_is_refused() {
             source.downcast_ref::<PostgresError>(),
             Some(PostgresError::SchemaTooNew {
                 found: 99,
-                supported: 2,
+                supported: 3,
                 ..
             })
         ),
@@ -387,4 +387,41 @@ async fn writes_dropped_half_way_leave_the_pool_clean() {
         .await
         .expect("a conditional update from the current head wins");
     assert_eq!(info.number(), history.len() as u64 + 1);
+}
+
+/// An element test on an array field (`contains`, `in`) is served by the field's GIN index.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_element_test_on_an_array_field_uses_its_gin_index() {
+    use specstar_conformance::fixtures::{post, posts};
+
+    let Some(url) = test_url() else { return };
+    let schema = TestSchema::new(&url);
+    let pg = schema.store().await;
+    let store: Arc<dyn Store> = Arc::new(pg.clone());
+    let (mgr, _) = posts(&store).await;
+    for i in 0..2000 {
+        let tag = format!("t{i}");
+        mgr.create_with_id(format!("post:{i:04}"), post("p", &[&tag, "common"], None))
+            .await
+            .expect("created");
+    }
+    raw(&url, schema.name())
+        .await
+        .batch_execute("ANALYZE heads")
+        .await
+        .expect("analyzed");
+    for filter in [
+        Filter::data("tags", Op::Contains, "t17"),
+        Filter::data("tags", Op::In, serde_json::json!(["t1", "t2"])),
+    ] {
+        let query = Query::all().filter(filter);
+        let plan = pg.explain_search("post", &query).await.expect("explains");
+        assert!(
+            plan.contains("elems_post_tags_"),
+            "the GIN index serves it:\n{plan}"
+        );
+    }
+    let query = Query::all().filter(Filter::data("tags", Op::Contains, "t17"));
+    let found = mgr.search(&query).await.expect("searches");
+    assert_eq!(found.len(), 1);
 }
