@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use futures_util::stream::{Stream, StreamExt};
+use futures_util::stream::{BoxStream, StreamExt};
 
 use crate::context::WriteContext;
 use crate::error::{Error, Result};
@@ -410,12 +410,37 @@ impl<T: Model> ResourceManager<T> {
     /// [`DynResourceManager::iter_all`]. A resource purged between its page and its read is left
     /// out.
     ///
+    /// The stream is boxed, so it is `Unpin`: call `next().await` on it directly, with
+    /// `StreamExt` in scope (`specstar::StreamExt`, or `futures::StreamExt`); no `pin!` needed.
+    ///
+    /// ```
+    /// use futures_util::StreamExt;
+    /// use specstar_core::{Filter, Op, Query, ResourceManager, Schema};
+    /// # use std::sync::Arc;
+    /// #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    /// struct Issue { title: String, status: String }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let store: Arc<dyn specstar_core::Store> = Arc::new(specstar_memory::MemoryStore::new());
+    /// # let model = Arc::new(Schema::<Issue>::new("v1").index("status").build()?);
+    /// # store.register_model(&specstar_core::ModelDescriptor::from(&*model)).await?;
+    /// # let mgr: ResourceManager<Issue> = ResourceManager::new(model, store)?;
+    /// for title in ["a", "b", "c"] {
+    ///     mgr.create(Issue { title: title.into(), status: "open".into() }).await?;
+    /// }
+    /// let open = Query::all().filter(Filter::data("status", Op::Eq, "open"));
+    /// let mut issues = mgr.iter_all(&open);
+    /// let mut titles = Vec::new();
+    /// while let Some(issue) = issues.next().await {
+    ///     titles.push(issue?.data.title); // an error ends the stream
+    /// }
+    /// assert_eq!(titles.len(), 3);
+    /// # Ok::<(), specstar_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// Each item is a resource or an error: as [`search_resources`](Self::search_resources).
-    pub fn iter_all(
-        &self,
-        query: &Query,
-    ) -> impl Stream<Item = Result<Resource<T>>> + Send + 'static {
+    pub fn iter_all(&self, query: &Query) -> BoxStream<'static, Result<Resource<T>>> {
         self.iter_all_batched(query, super::dynamic::ITER_BATCH)
     }
 
@@ -427,7 +452,7 @@ impl<T: Model> ResourceManager<T> {
         &self,
         query: &Query,
         batch: u64,
-    ) -> impl Stream<Item = Result<Resource<T>>> + Send + 'static {
+    ) -> BoxStream<'static, Result<Resource<T>>> {
         let inner = self.inner.clone();
         self.inner
             .iter_all_batched(query, batch)
@@ -445,5 +470,6 @@ impl<T: Model> ResourceManager<T> {
                     }
                 }
             })
+            .boxed()
     }
 }
