@@ -88,17 +88,24 @@ pub enum Error {
         /// Why the patch failed.
         reason: String,
     },
-    /// No model of this name (or type) is registered.
-    #[error("no model {model:?} is registered")]
+    /// No model of this name (or type) is registered: register it first, e.g.
+    /// `spec.add_model(Schema::<Issue>::new("v1"))`.
+    #[error(
+        "no model {model:?} is registered; register it first: \
+         spec.add_model(Schema::<{}>::new(\"v1\"))",
+        type_hint(model)
+    )]
     UnknownModel {
         /// The name or type asked for.
         model: String,
     },
     /// A model of this name, or this Rust type, is registered already.
-    #[error("model {model:?} is registered already")]
+    #[error("{}", duplicate(model, registered_as.as_deref()))]
     DuplicateModel {
-        /// The name (or type) registered twice.
+        /// The name of the model being registered.
         model: String,
+        /// When its Rust type is what is taken: the name that type is registered under.
+        registered_as: Option<String>,
     },
     /// A schema declares something the model cannot have.
     #[error("schema of model {model:?} is invalid: {reason}")]
@@ -146,6 +153,32 @@ impl Error {
     /// Wraps a store's own error.
     pub fn store(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self::Store(error.into())
+    }
+}
+
+/// The type to name in an unknown model's hint: the last segment of a Rust type path
+/// (`quickstart::Issue` → `Issue`), `T` for a model name.
+fn type_hint(model: &str) -> &str {
+    let path = model.rsplit(' ').next().unwrap_or(model);
+    let path = path.split('<').next().unwrap_or(path);
+    match path.rsplit_once("::") {
+        Some((_, name)) if !name.is_empty() => name,
+        _ => "T",
+    }
+}
+
+/// The message of a model registered twice, by name or by Rust type.
+fn duplicate(model: &str, registered_as: Option<&str>) -> String {
+    match registered_as {
+        Some(existing) => format!(
+            "cannot register model {model:?}: its Rust type is registered already, as model \
+             {existing:?}; a type is one model, so register it once (declare another type for \
+             a second model)"
+        ),
+        None => format!(
+            "model {model:?} is registered already; register each model once, or give this \
+             one another name with Schema::name"
+        ),
     }
 }
 

@@ -30,15 +30,9 @@ impl Registry {
             m.name() == model.name() || (m.type_id().is_some() && m.type_id() == model.type_id())
         }) {
             return Err(Error::DuplicateModel {
-                model: if existing.name() == model.name() {
-                    model.name().to_owned()
-                } else {
-                    format!(
-                        "{} (its Rust type is registered as {:?})",
-                        model.name(),
-                        existing.name()
-                    )
-                },
+                model: model.name().to_owned(),
+                registered_as: (existing.name() != model.name())
+                    .then(|| existing.name().to_owned()),
             });
         }
         let model = Arc::new(model);
