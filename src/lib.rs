@@ -75,7 +75,30 @@
 //! let schema = specstar::Schema::<NoSchema>::new("v1");
 //! ```
 //!
-//! A streamed search ([`ResourceManager::iter_all`]) is read with [`StreamExt`]'s `next`.
+//! A streamed search ([`ResourceManager::iter_all`]) is read with [`StreamExt`]'s `next`; the
+//! stream is boxed, so no `pin!` is needed:
+//!
+//! ```
+//! use specstar::{Query, Schema, Spec, StreamExt};
+//!
+//! #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+//! struct Issue { title: String }
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let spec = Spec::in_memory();
+//! spec.add_model(Schema::<Issue>::new("v1")).await?;
+//! let mgr = spec.resource_manager::<Issue>()?;
+//! mgr.create(Issue { title: "a".into() }).await?;
+//!
+//! let mut all = mgr.iter_all(&Query::all());      // pages with a cursor, one page in memory
+//! let mut titles = Vec::new();
+//! while let Some(issue) = all.next().await {
+//!     titles.push(issue?.data.title);             // an error ends the stream
+//! }
+//! assert_eq!(titles, ["a"]);
+//! # Ok::<(), specstar::Error>(())
+//! # }).unwrap();
+//! ```
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -9,6 +9,44 @@ use crate::id::{ResourceId, RevisionId};
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in the core, a store or a resource manager.
+///
+/// Each variant says what to do; match on the ones a caller can act on (the enum is
+/// `non_exhaustive`, so keep a catch-all arm):
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use specstar_core::{ModelDescriptor, ResourceManager, Schema, Store};
+/// # #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+/// # struct Issue { title: String }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// # let store: Arc<dyn Store> = Arc::new(specstar_memory::MemoryStore::new());
+/// # let model = Arc::new(Schema::<Issue>::new("v1").build()?);
+/// # store.register_model(&ModelDescriptor::from(&*model)).await?;
+/// # let mgr = ResourceManager::<Issue>::new(model, store)?;
+/// use specstar_core::Error;
+///
+/// let info = mgr.create(Issue { title: "a".into() }).await?;
+/// mgr.delete(&info.resource_id).await?;
+/// let mut outcomes = Vec::new();
+/// for id in [info.resource_id.as_str(), "issue:never-made", "not an id", "team:x"] {
+///     outcomes.push(match mgr.get(id).await {
+///         Ok(_) => "live",
+///         Err(Error::Deleted { .. }) => "deleted: restore it, or read a revision by id",
+///         Err(Error::ResourceNotFound { .. }) => "no such issue",
+///         Err(Error::MalformedId { .. }) => "not an id",
+///         Err(Error::ForeignModel { .. }) => "an id of another model",
+///         Err(other) => return Err(other), // store failures and the rest: pass them on
+///     });
+/// }
+/// assert_eq!(outcomes, [
+///     "deleted: restore it, or read a revision by id",
+///     "no such issue",
+///     "not an id",
+///     "an id of another model",
+/// ]);
+/// # Ok::<(), specstar_core::Error>(())
+/// # }).unwrap();
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
