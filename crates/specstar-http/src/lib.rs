@@ -33,8 +33,7 @@
 //! `/api/openapi.json`.
 //!
 //! The router is not a snapshot: a model registered after it was made is served from the next
-//! request on, and appears in the document ([`live`](crate::router) rebuilds both once per
-//! registration).
+//! request on, and appears in the document (both are rebuilt once per registration).
 //!
 //! A server failure (5xx) is logged through `tracing` at error level with the request id, the
 //! route and the error's cause chain ([`server_errors`]); install a subscriber to see it
