@@ -14,17 +14,12 @@ use axum::response::Response;
 use crate::problem::ServerErrorCause;
 
 /// Middleware (`axum::middleware::from_fn`): logs a server error answer with its request.
+///
+/// On the way in it keeps only cheap clones (a header value, the route's shared string); text
+/// is made only when the answer is a failure.
 pub async fn log(request: Request, next: Next) -> Response {
-    let request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let route = request.extensions().get::<MatchedPath>().map_or_else(
-        || request.uri().path().to_owned(),
-        |p| p.as_str().to_owned(),
-    );
+    let request_id = request.headers().get("x-request-id").cloned();
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let method = request.method().clone();
     let mut response = next.run(request).await;
     let status = response.status();
@@ -33,10 +28,14 @@ pub async fn log(request: Request, next: Next) -> Response {
             .extensions_mut()
             .remove::<ServerErrorCause>()
             .map_or_else(|| "no cause recorded".to_owned(), |c| c.0);
+        let request_id = request_id
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         tracing::error!(
             request_id,
             %method,
-            route,
+            route = route.as_ref().map_or("", MatchedPath::as_str),
             status = status.as_u16(),
             error = %cause,
             "request failed on the server side"
