@@ -89,6 +89,11 @@ pub use problem::{PROBLEM_JSON, Problem};
 /// accepts it, the problem shape for error answers made by layers, and the body limit of
 /// `config` (413 beyond it). Server failures are logged at error level
 /// ([`server_errors`]).
+///
+/// The models are served by the router's fallback (axum's way to serve routes that change):
+/// add routes of your own beside them with `.merge` or `.nest`, but do not set a fallback on
+/// this router, which would replace the models (and merging it into a router that has a
+/// fallback panics, as axum does for any two fallbacks).
 pub fn router(registry: Arc<Registry>, store: Arc<dyn Store>, config: HttpConfig) -> Router {
     let limit = config.body_limit();
     let title = config.api_title().to_owned();

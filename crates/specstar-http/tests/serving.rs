@@ -146,6 +146,33 @@ async fn nested_under_a_prefix_the_docs_and_document_are_found() {
     assert_eq!(created.status(), 201);
 }
 
+#[tokio::test]
+async fn merged_beside_routes_of_its_own_both_are_served() {
+    let (registry, store) = models().await;
+    let app = Router::new()
+        .route("/health", axum::routing::get(|| async { "ok" }))
+        .merge(specstar_http::router(registry, store, HttpConfig::new()));
+    let base = serve(app).await;
+    let client = Client::new();
+    let health = client.get(format!("{base}/health")).send().await.unwrap();
+    assert_eq!(health.text().await.unwrap(), "ok");
+    let created = client
+        .post(format!("{base}/issue"))
+        .json(&json!({"title": "merged"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let unknown = client
+        .get(format!("{base}/nowhere/at/all"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    let body: Value = unknown.json().await.unwrap();
+    assert_eq!(body["code"], "route_not_found");
+}
+
 /// The text of `html` between the first `start` and the next `end`.
 fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
     let from = html
