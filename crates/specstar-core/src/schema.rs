@@ -28,6 +28,18 @@ use crate::revision::RevisionInfo;
 use crate::time::Timestamp;
 
 /// What a Rust type needs to be a model: serde both ways and a JSON Schema.
+///
+/// The traits are serde 1's and schemars 1's; a derive of another major version (schemars 0.8)
+/// does not count, which the compiler error says rather than hinting at a missing derive.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a specstar model: it needs serde 1's `Serialize` and \
+               `Deserialize` and schemars 1's `JsonSchema`",
+    note = "derive them from the versions specstar uses: depend on `serde = {{ version = \"1\", \
+            features = [\"derive\"] }}` and `schemars = \"1\"` (a schemars 0.8 derive does not \
+            count), or derive `specstar::Serialize`, `specstar::Deserialize` and \
+            `specstar::JsonSchema` with `#[serde(crate = \"specstar::serde\")]` and \
+            `#[schemars(crate = \"specstar::schemars\")]`"
+)]
 pub trait Model: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static {}
 
 impl<T: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static> Model for T {}
@@ -51,9 +63,15 @@ pub struct Schema<T> {
     model: PhantomData<fn() -> T>,
 }
 
-impl<T: Model> Schema<T> {
+// `new` bounds `T` on the function rather than on the impl, so that a type that is not a
+// `Model` gets the trait's own message (E0277, naming the versions) instead of E0599's
+// "method exists but its trait bounds were not satisfied".
+impl<T> Schema<T> {
     /// A schema of version `version` (e.g. `"v1"`), named after the type in kebab case.
-    pub fn new(version: impl Into<String>) -> Self {
+    pub fn new(version: impl Into<String>) -> Self
+    where
+        T: Model,
+    {
         Self {
             version: version.into(),
             name: None,
@@ -62,7 +80,9 @@ impl<T: Model> Schema<T> {
             model: PhantomData,
         }
     }
+}
 
+impl<T: Model> Schema<T> {
     /// Names the model (the prefix of its ids and its URL path) instead of the type's name.
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());

@@ -11,8 +11,8 @@ use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 use specstar_core::{ModelDef, ResourceMeta, RevisionInfo};
 
-/// The OpenAPI document for `models`.
-pub fn document(models: &[Arc<ModelDef>], title: &str, version: &str) -> Value {
+/// The OpenAPI document for `models`, its `info` from `title`, `version` and `description`.
+pub fn document(models: &[Arc<ModelDef>], title: &str, version: &str, description: &str) -> Value {
     let mut schemas = core_schemas();
     let mut paths = Map::new();
     let mut tags = Vec::new();
@@ -26,8 +26,7 @@ pub fn document(models: &[Arc<ModelDef>], title: &str, version: &str) -> Value {
     }
     json!({
         "openapi": "3.1.0",
-        "info": { "title": title, "version": version,
-                  "description": "Every change is a new revision: full history, soft delete, restore, revert, optimistic concurrency." },
+        "info": { "title": title, "version": version, "description": description },
         "tags": tags,
         "paths": paths,
         "components": {
@@ -585,7 +584,7 @@ mod tests {
                 .build()
                 .unwrap(),
         );
-        let doc = document(&[model], "test", "0");
+        let doc = document(&[model], "test", "0", "d");
         let mut all = Vec::new();
         refs(&doc, &mut all);
         assert!(all.len() > 20);

@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::stream::{self, Stream};
+use futures_util::stream::{self, BoxStream, StreamExt};
 use serde_json::Value;
 
 use crate::context::WriteContext;
@@ -554,12 +554,35 @@ impl DynResourceManager {
     /// row written while the stream runs is neither repeated nor skipped unless it moved across
     /// the stream's position. The query's offset and limit apply to the whole stream.
     ///
+    /// The stream is boxed, so it is `Unpin`: `next().await` works on it as it is, with
+    /// [`StreamExt`] in scope, no `pin!` needed.
+    ///
+    /// ```
+    /// use futures_util::StreamExt;
+    /// # use specstar_core::{DynResourceManager, Registry, Schema, Store, ModelDescriptor, Query};
+    /// # #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    /// # struct Issue { title: String }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(specstar_memory::MemoryStore::new());
+    /// # let model = std::sync::Arc::new(Schema::<Issue>::new("v1").build()?);
+    /// # store.register_model(&ModelDescriptor::from(&*model)).await?;
+    /// # let mgr = DynResourceManager::new(model, store);
+    /// # mgr.create(serde_json::json!({"title": "a"})).await?;
+    /// let mut rows = mgr.iter_all(&Query::all());
+    /// let mut seen = 0;
+    /// while let Some(meta) = rows.next().await {
+    ///     let meta = meta?; // an error ends the stream
+    ///     assert!(meta.resource_id.to_string().starts_with("issue:"));
+    ///     seen += 1;
+    /// }
+    /// assert_eq!(seen, 1);
+    /// # Ok::<(), specstar_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// Each item is a row or the error that ended the stream: as [`search`](Self::search).
-    pub fn iter_all(
-        &self,
-        query: &Query,
-    ) -> impl Stream<Item = Result<ResourceMeta>> + Send + 'static {
+    pub fn iter_all(&self, query: &Query) -> BoxStream<'static, Result<ResourceMeta>> {
         self.iter_all_batched(query, ITER_BATCH)
     }
 
@@ -571,7 +594,7 @@ impl DynResourceManager {
         &self,
         query: &Query,
         batch: u64,
-    ) -> impl Stream<Item = Result<ResourceMeta>> + Send + 'static {
+    ) -> BoxStream<'static, Result<ResourceMeta>> {
         let mut next = query.clone();
         next.limit = None;
         let pages = Pages {
@@ -583,6 +606,6 @@ impl DynResourceManager {
             batch: batch.max(1),
             done: false,
         };
-        stream::unfold(Some(pages), |pages| async move { pages?.next_row().await })
+        stream::unfold(Some(pages), |pages| async move { pages?.next_row().await }).boxed()
     }
 }

@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use futures_util::stream::{Stream, StreamExt};
+use futures_util::stream::{BoxStream, StreamExt};
 
 use crate::context::WriteContext;
 use crate::error::{Error, Result};
@@ -33,6 +33,52 @@ pub struct Resource<T> {
 /// Cheap to clone. Every write records the acting user and the time: set them per scope with
 /// [`as_user`](Self::as_user) and [`with_clock`](Self::with_clock), which return a new manager,
 /// or per call with `mgr.as_user("bob").update(…)`.
+///
+/// The writes, each appending one revision (`issue:<uuid>:1`, `:2`, …), and the errors
+/// that say why one was refused:
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use specstar_core::{ModelDescriptor, ResourceManager, Schema, Store};
+/// # #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+/// # struct Issue { title: String, status: String, assignee: Option<String> }
+/// # fn issue(title: &str, status: &str) -> Issue {
+/// #     Issue { title: title.into(), status: status.into(), assignee: None }
+/// # }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// # let store: Arc<dyn Store> = Arc::new(specstar_memory::MemoryStore::new());
+/// # let model = Arc::new(Schema::<Issue>::new("v1").index("status").build()?);
+/// # store.register_model(&ModelDescriptor::from(&*model)).await?;
+/// # let mgr = ResourceManager::<Issue>::new(model, store)?;
+/// use specstar_core::{Action, Error};
+///
+/// let info = mgr.create(issue("Search returns duplicates", "open")).await?;
+/// let id = &info.resource_id;
+/// let second = mgr.as_user("bob").update(id, issue("Search returns duplicates", "in_progress")).await?;
+/// assert_eq!(second.revision_id.number(), 2);
+/// assert_eq!(&*second.created_by, "bob");
+///
+/// // Optimistic concurrency: write only if revision 1 is still current. It is not.
+/// match mgr.update_if(id, issue("stale", "open"), &info.revision_id).await {
+///     Err(Error::Conflict { expected, actual }) => {
+///         assert_eq!((expected.number(), actual.number()), (1, 2)); // nothing was written
+///     }
+///     other => panic!("expected a conflict, got {other:?}"),
+/// }
+///
+/// let tombstone = mgr.delete(id).await?;                  // :3, a tombstone revision
+/// assert!(matches!(mgr.get(id).await, Err(Error::Deleted { .. })));
+/// let first = mgr.get_revision(id, &info.revision_id).await?;   // still readable
+/// assert_eq!(first.data.status, "open");
+/// mgr.restore(id).await?;                                 // :4, live again
+/// let reverted = mgr.revert(id, &info.revision_id).await?;     // :5, a copy of :1
+/// assert_eq!(reverted.action, Action::Revert);
+/// assert_eq!(mgr.get(id).await?.data.status, "open");
+/// assert_eq!(mgr.list_revisions(id).await?.len(), 5);
+/// # let _ = tombstone;
+/// # Ok::<(), specstar_core::Error>(())
+/// # }).unwrap();
+/// ```
 pub struct ResourceManager<T> {
     inner: DynResourceManager,
     model: PhantomData<fn() -> T>,
@@ -206,6 +252,41 @@ impl<T: Model> ResourceManager<T> {
     }
 
     /// Applies a JSON Patch or merge patch to the current data as a new revision.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use specstar_core::{ModelDescriptor, ResourceManager, Schema, Store};
+    /// # #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    /// # struct Issue { title: String, status: String, assignee: Option<String> }
+    /// # fn issue(title: &str, status: &str) -> Issue {
+    /// #     Issue { title: title.into(), status: status.into(), assignee: None }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let store: Arc<dyn Store> = Arc::new(specstar_memory::MemoryStore::new());
+    /// # let model = Arc::new(Schema::<Issue>::new("v1").index("status").build()?);
+    /// # store.register_model(&ModelDescriptor::from(&*model)).await?;
+    /// # let mgr = ResourceManager::<Issue>::new(model, store)?;
+    /// use specstar_core::DataPatch;
+    ///
+    /// let info = mgr.create(issue("Search returns duplicates", "open")).await?;
+    /// // An RFC 6902 JSON Patch, built from its JSON form; `test` makes it conditional on the data.
+    /// let ops: specstar_core::json_patch::Patch = serde_json::from_value(serde_json::json!([
+    ///     { "op": "test", "path": "/status", "value": "open" },
+    ///     { "op": "replace", "path": "/status", "value": "in_progress" },
+    ///     { "op": "add", "path": "/assignee", "value": "alice" }
+    /// ]))
+    /// .expect("a well-formed patch");
+    /// let patched = mgr.patch(&info.resource_id, &DataPatch::Json(ops)).await?;
+    /// assert_eq!(patched.revision_id.number(), 2);
+    ///
+    /// // An RFC 7396 merge patch: members replace, `null` removes.
+    /// let merge = DataPatch::Merge(serde_json::json!({ "assignee": null }));
+    /// mgr.patch(&info.resource_id, &merge).await?;
+    /// let now = mgr.get(&info.resource_id).await?.data;
+    /// assert_eq!((now.status.as_str(), now.assignee), ("in_progress", None));
+    /// # Ok::<(), specstar_core::Error>(())
+    /// # }).unwrap();
+    /// ```
     ///
     /// # Errors
     /// [`Error::Patch`], [`Error::Validation`] of the result, and as [`update`](Self::update).
@@ -408,14 +489,48 @@ impl<T: Model> ResourceManager<T> {
     /// The heads of the resources matching `query`, in its order, its page only.
     ///
     /// ```
-    /// # async fn demo(mgr: specstar_core::ResourceManager<serde_json::Value>) -> specstar_core::Result<()> {
-    /// use specstar_core::{Direction, Field, Filter, MetaField, Op, Query};
-    /// let open_first = Query::all()
-    ///     .filter(Filter::data("status", Op::Eq, "open"))
+    /// # use std::sync::Arc;
+    /// # use specstar_core::{ModelDescriptor, ResourceManager, Schema, Store};
+    /// # #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    /// # struct Issue { title: String, status: String, assignee: Option<String> }
+    /// # fn issue(title: &str, status: &str) -> Issue {
+    /// #     Issue { title: title.into(), status: status.into(), assignee: None }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let store: Arc<dyn Store> = Arc::new(specstar_memory::MemoryStore::new());
+    /// # let model = Arc::new(Schema::<Issue>::new("v1").index("status").build()?);
+    /// # store.register_model(&ModelDescriptor::from(&*model)).await?;
+    /// # let mgr = ResourceManager::<Issue>::new(model, store)?;
+    /// use specstar_core::{Cursor, Direction, Error, Field, Filter, MetaField, Op, Query};
+    ///
+    /// for (title, status) in [("a", "open"), ("b", "closed"), ("c", "open"), ("d", "open")] {
+    ///     mgr.create(issue(title, status)).await?;
+    /// }
+    /// // Conditions on indexed fields and meta fields, combined with and / or / not.
+    /// let open_by_anyone = Filter::And(vec![
+    ///     Filter::data("status", Op::Eq, "open"),
+    ///     Filter::Not(Box::new(Filter::meta(MetaField::CreatedBy, Op::Eq, "nobody"))),
+    /// ]);
+    /// let newest_first = Query::all()
+    ///     .filter(open_by_anyone)
     ///     .sort(Field::Meta(MetaField::CreatedTime), Direction::Desc)
-    ///     .limit(20);
-    /// let heads = mgr.search(&open_first).await?;
-    /// # Ok(()) }
+    ///     .limit(2);
+    /// let page = mgr.search(&newest_first).await?;
+    /// assert_eq!(page.len(), 2);
+    /// assert_eq!(mgr.count_matching(&newest_first).await?, 3); // limit aside
+    ///
+    /// // A keyset cursor: the next page starts right after the last row, even while writes go on.
+    /// let last = page.last().expect("a full page");
+    /// let next = newest_first.clone().after(Cursor::after_row(&newest_first, last));
+    /// let rest = mgr.search_data(&next).await?;
+    /// assert_eq!(rest.len(), 1);
+    /// assert_eq!(rest[0].title, "a");
+    ///
+    /// // A field that is not indexed is refused, never answered with an empty page.
+    /// let by_title = Query::all().filter(Filter::data("title", Op::Eq, "a"));
+    /// assert!(matches!(mgr.search(&by_title).await, Err(Error::UnindexedField { .. })));
+    /// # Ok::<(), specstar_core::Error>(())
+    /// # }).unwrap();
     /// ```
     ///
     /// # Errors
@@ -465,12 +580,37 @@ impl<T: Model> ResourceManager<T> {
     /// [`DynResourceManager::iter_all`]. A resource purged between its page and its read is left
     /// out.
     ///
+    /// The stream is boxed, so it is `Unpin`: call `next().await` on it directly, with
+    /// `StreamExt` in scope (`specstar::StreamExt`, or `futures::StreamExt`); no `pin!` needed.
+    ///
+    /// ```
+    /// use futures_util::StreamExt;
+    /// use specstar_core::{Filter, Op, Query, ResourceManager, Schema};
+    /// # use std::sync::Arc;
+    /// #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    /// struct Issue { title: String, status: String }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let store: Arc<dyn specstar_core::Store> = Arc::new(specstar_memory::MemoryStore::new());
+    /// # let model = Arc::new(Schema::<Issue>::new("v1").index("status").build()?);
+    /// # store.register_model(&specstar_core::ModelDescriptor::from(&*model)).await?;
+    /// # let mgr: ResourceManager<Issue> = ResourceManager::new(model, store)?;
+    /// for title in ["a", "b", "c"] {
+    ///     mgr.create(Issue { title: title.into(), status: "open".into() }).await?;
+    /// }
+    /// let open = Query::all().filter(Filter::data("status", Op::Eq, "open"));
+    /// let mut issues = mgr.iter_all(&open);
+    /// let mut titles = Vec::new();
+    /// while let Some(issue) = issues.next().await {
+    ///     titles.push(issue?.data.title); // an error ends the stream
+    /// }
+    /// assert_eq!(titles.len(), 3);
+    /// # Ok::<(), specstar_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// Each item is a resource or an error: as [`search_resources`](Self::search_resources).
-    pub fn iter_all(
-        &self,
-        query: &Query,
-    ) -> impl Stream<Item = Result<Resource<T>>> + Send + 'static {
+    pub fn iter_all(&self, query: &Query) -> BoxStream<'static, Result<Resource<T>>> {
         self.iter_all_batched(query, super::dynamic::ITER_BATCH)
     }
 
@@ -482,7 +622,7 @@ impl<T: Model> ResourceManager<T> {
         &self,
         query: &Query,
         batch: u64,
-    ) -> impl Stream<Item = Result<Resource<T>>> + Send + 'static {
+    ) -> BoxStream<'static, Result<Resource<T>>> {
         let inner = self.inner.clone();
         self.inner
             .iter_all_batched(query, batch)
@@ -500,5 +640,6 @@ impl<T: Model> ResourceManager<T> {
                     }
                 }
             })
+            .boxed()
     }
 }

@@ -36,7 +36,7 @@ fn expected(id: &str, headers: &HeaderMap, params: &Params) -> Result<Option<Str
         Some(text) => Some(text),
         None => params.get("expected_revision_id").map(str::to_owned),
     };
-    Ok(text.map(|t| Manager::full_revision_id(id, &t)))
+    text.map(|t| Manager::full_revision_id(id, &t)).transpose()
 }
 
 fn as_ref(expected: &Option<String>) -> Option<&dyn RevisionRef> {
@@ -121,7 +121,7 @@ pub async fn switch(
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let id = mgr.full_id(&segment);
-    let revision = Manager::full_revision_id(&id, &revision);
+    let revision = Manager::full_revision_id(&id, &revision)?;
     let expected = expected(&id, &headers, &params)?;
     let written = mgr.revert_if(&id, &revision, as_ref(&expected)).await?;
     meta_answer(&written)
