@@ -15,6 +15,10 @@
 //! ```
 //!
 //! With `--serve 127.0.0.1:8000` it then serves the REST API (with `/docs`) until Ctrl-C.
+//!
+//! Logs go to stderr through `tracing`, at info and above unless `RUST_LOG` says otherwise
+//! (`RUST_LOG=debug` shows every request): a server failure is an error line with the request
+//! id, the route and the error's causes.
 
 use std::path::PathBuf;
 
@@ -100,8 +104,21 @@ fn json(issue: &Issue) -> String {
     serde_json::to_string(issue).expect("an issue is plain JSON")
 }
 
+/// Logs to stderr, filtered by `RUST_LOG` (info when unset), so that stdout stays the
+/// walkthrough.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    init_logging();
     let args = Args::parse();
     let (spec, place) = if let Some(url) = &args.database_url {
         postgres(url, &args.schema).await?

@@ -34,21 +34,104 @@
 //!
 //! The layers are crates of their own: [`specstar_core`] (ids, revisions, the store interface,
 //! the resource managers), `specstar-memory`, `specstar-sqlite` and `specstar-postgres` (the
-//! stores), all re-exported here.
+//! stores), [`http`] (the REST API, with the `http` feature), all re-exported here.
+//!
+//! # What to depend on
+//!
+//! A model derives serde 1's `Serialize` and `Deserialize` and schemars 1's `JsonSchema`:
+//!
+//! ```toml
+//! [dependencies]
+//! specstar = "0.1"
+//! serde = { version = "1", features = ["derive"] }
+//! schemars = "1"
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+//! ```
+//!
+//! A derive of another major version (schemars 0.8) does not make a model, and the compiler
+//! says so. To be sure the versions match, derive through the re-exports instead of depending
+//! on serde and schemars yourself:
+//!
+//! ```
+//! #[derive(specstar::Serialize, specstar::Deserialize, specstar::JsonSchema)]
+//! #[serde(crate = "specstar::serde")]
+//! #[schemars(crate = "specstar::schemars")]
+//! struct Issue { title: String }
+//!
+//! let schema = specstar::Schema::<Issue>::new("v1");
+//! assert_eq!(schema.build()?.name(), "issue");
+//! # Ok::<(), specstar::Error>(())
+//! ```
+//!
+//! A type without them is refused at compile time with an error that names the versions
+//! (`` `NoSchema` is not a specstar model: it needs serde 1's `Serialize` and `Deserialize` and
+//! schemars 1's `JsonSchema` ``):
+//!
+//! ```compile_fail,E0277
+//! #[derive(specstar::Serialize, specstar::Deserialize)]
+//! #[serde(crate = "specstar::serde")]
+//! struct NoSchema { title: String }
+//!
+//! let schema = specstar::Schema::<NoSchema>::new("v1");
+//! ```
+//!
+//! A streamed search ([`ResourceManager::iter_all`]) is read with [`StreamExt`]'s `next`; the
+//! stream is boxed, so no `pin!` is needed:
+//!
+//! ```
+//! use specstar::{Query, Schema, Spec, StreamExt};
+//!
+//! #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+//! struct Issue { title: String }
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let spec = Spec::in_memory();
+//! spec.add_model(Schema::<Issue>::new("v1")).await?;
+//! let mgr = spec.resource_manager::<Issue>()?;
+//! mgr.create(Issue { title: "a".into() }).await?;
+//!
+//! let mut all = mgr.iter_all(&Query::all());      // pages with a cursor, one page in memory
+//! let mut titles = Vec::new();
+//! while let Some(issue) = all.next().await {
+//!     titles.push(issue?.data.title);             // an error ends the stream
+//! }
+//! assert_eq!(titles, ["a"]);
+//! # Ok::<(), specstar::Error>(())
+//! # }).unwrap();
+//! ```
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::sync::Arc;
 
+/// The `Stream` combinators (`next`, `collect`…) to read [`ResourceManager::iter_all`] with.
+pub use futures_util::stream::{BoxStream, Stream, StreamExt};
+/// schemars 1, the version models' `JsonSchema` must come from.
+pub use schemars;
+/// The JSON Schema derive and trait models need, schemars 1 (the crate itself: [`schemars`]).
+pub use schemars::JsonSchema;
+/// serde 1, the version models' `Serialize` and `Deserialize` must come from.
+pub use serde;
+/// The serde derives and traits models need (the crate itself: [`serde`]).
+pub use serde::{Deserialize, Serialize};
 pub use specstar_core::*;
+/// The REST API on axum: the router, its [`HttpConfig`](specstar_http::HttpConfig), problems
+/// and user resolver.
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+#[doc(inline)]
 pub use specstar_http as http;
 pub use specstar_memory::MemoryStore;
 #[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use specstar_postgres::{PostgresOptions, PostgresStore};
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use specstar_sqlite::SqliteStore;
 
 /// The environment variable naming the PostgreSQL database: `SPECSTAR_DATABASE_URL`.
 #[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use specstar_postgres::DATABASE_URL_VAR;
 
 /// The name of the database file [`Spec::open`] keeps in its directory.
@@ -71,6 +154,7 @@ impl Spec {
     /// # Errors
     /// When the directory or the database cannot be created or opened.
     #[cfg(feature = "sqlite")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
     pub fn open(dir: impl AsRef<std::path::Path>) -> Result<Self> {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir).map_err(Error::store)?;
@@ -93,6 +177,7 @@ impl Spec {
     /// When the URL does not parse, the server does not answer or refuses, or the schema was
     /// laid out by a newer version.
     #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
     pub async fn connect(url: &str) -> Result<Self> {
         Self::connect_with(PostgresOptions::new(url)?).await
     }
@@ -102,6 +187,7 @@ impl Spec {
     /// # Errors
     /// When the variable is unset or empty; as [`connect`](Self::connect).
     #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
     pub async fn from_env() -> Result<Self> {
         Self::connect_with(PostgresOptions::from_env()?).await
     }
@@ -111,6 +197,7 @@ impl Spec {
     /// # Errors
     /// As [`connect`](Self::connect).
     #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
     pub async fn connect_with(options: PostgresOptions) -> Result<Self> {
         let store = PostgresStore::connect_with(options).await?;
         Ok(Self::with_store(Arc::new(store)))
@@ -173,16 +260,32 @@ impl Spec {
     }
 
     /// The REST API of every registered model (the reference's `spec.apply(app)`), with
-    /// `/openapi.json` and `/docs`: an axum [`Router`](specstar_http::axum::Router) to serve or nest. Register
-    /// the models first.
+    /// `/openapi.json` and `/docs`: an axum [`Router`](specstar_http::axum::Router) to serve or
+    /// nest (`Router::new().nest("/api", spec.router())` serves `/api/docs` too). It follows the
+    /// models: one added later with [`add_model`](Self::add_model) is served from the next
+    /// request on.
+    ///
+    /// ```
+    /// # #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    /// # struct Issue { title: String }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let spec = specstar::Spec::in_memory();
+    /// let app = specstar::http::axum::Router::new().nest("/api", spec.router());
+    /// spec.add_model(specstar::Schema::<Issue>::new("v1")).await?; // served at /api/issue
+    /// # let _ = app;
+    /// # Ok::<(), specstar::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[cfg(feature = "http")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
     pub fn router(&self) -> specstar_http::axum::Router {
         self.router_with(specstar_http::HttpConfig::new())
     }
 
-    /// [`router`](Self::router) with HTTP settings: the body limit, how the acting user is
-    /// derived from a request.
+    /// [`router`](Self::router) with HTTP settings: the body limit, page sizes, how the acting
+    /// user is derived from a request, the OpenAPI title, version and description.
     #[cfg(feature = "http")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
     pub fn router_with(&self, config: specstar_http::HttpConfig) -> specstar_http::axum::Router {
         specstar_http::router(self.registry.clone(), self.store.clone(), config)
     }

@@ -163,3 +163,59 @@ pub async fn tasks(store: &Arc<dyn Store>) -> (ResourceManager<Task>, FixedClock
         .with_context(WriteContext::default().with_clock(clock.clone()));
     (manager, clock)
 }
+
+/// A model with array fields, for searches on arrays: tags (strings), scores (numbers, or
+/// null), seen (times) and links (objects), all indexed, and a title.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Post {
+    /// The post's title.
+    pub title: String,
+    /// Its tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Its scores, if scored.
+    pub scores: Option<Vec<i64>>,
+    /// When it was seen.
+    #[serde(default)]
+    pub seen: Vec<Timestamp>,
+    /// What it links to.
+    #[serde(default)]
+    pub links: Vec<Link>,
+}
+
+/// A link of a post: an object, so an array of them has no element to compare.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Link {
+    /// Where it points.
+    pub href: String,
+}
+
+/// A post titled `title` with these tags and scores, never seen, linking nowhere.
+pub fn post(title: &str, tags: &[&str], scores: Option<&[i64]>) -> Post {
+    Post {
+        title: title.to_owned(),
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        scores: scores.map(<[i64]>::to_vec),
+        seen: Vec::new(),
+        links: Vec::new(),
+    }
+}
+
+/// The schema of posts: title, tags, scores, seen and links indexed.
+pub fn post_schema() -> Schema<Post> {
+    Schema::<Post>::new("v1")
+        .index("title")
+        .index("tags")
+        .index("scores")
+        .index("seen")
+        .index("links")
+}
+
+/// A manager of posts in `store` (see [`post_schema`]) and the model's definition.
+pub async fn posts(store: &Arc<dyn Store>) -> (ResourceManager<Post>, Arc<ModelDef>) {
+    let model = register(store, post_schema()).await;
+    let manager = ResourceManager::new(model.clone(), store.clone())
+        .expect("the model was declared with Post")
+        .with_context(WriteContext::default().with_clock(FixedClock::new(start_time())));
+    (manager, model)
+}

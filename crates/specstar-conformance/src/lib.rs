@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 use specstar_core::Store;
 
+pub mod arrays;
 pub mod fixtures;
+pub mod integrity;
 pub mod model;
 pub mod properties;
 pub mod scenarios;
@@ -98,6 +100,15 @@ macro_rules! store_suite {
             count_by_model,
             random_operation_sequences_match_the_model,
         );
+        $crate::store_suite!(@integrity $mode $make;
+            typed_writes_round_trip,
+            non_finite_floats_are_refused,
+            revert_refuses_data_that_no_longer_fits,
+            restore_refuses_data_that_no_longer_fits,
+            typed_reads_name_what_no_longer_fits,
+            revert_and_restore_take_numbers_and_expectations,
+            racing_restores_all_succeed_and_append_once,
+        );
         $crate::store_suite!(@search $mode $make;
             search_operators,
             search_and_or_not,
@@ -113,17 +124,43 @@ macro_rules! store_suite {
             iter_all_streams_every_match_once,
             a_new_index_finds_old_resources,
         );
+        $crate::store_suite!(@arrays $mode $make;
+            arrays_match_by_element,
+            arrays_find_elements_with_nul,
+            arrays_follow_every_write,
+            arrays_of_times_compare_as_instants,
+            arrays_refuse_what_is_not_defined,
+            a_new_array_index_finds_old_resources,
+            a_field_that_becomes_an_array_finds_old_resources,
+            arrays_match_the_definition,
+        );
         $crate::store_suite!(@limits $mode $make;
             search_refuses_values_that_can_never_match,
             search_takes_the_most_conditions,
             search_finds_nul_in_indexed_strings,
         );
     };
+    (@arrays $mode:ident $make:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                $crate::store_suite!(@run $mode $make, $crate::arrays::$name);
+            }
+        )*
+    };
     (@limits $mode:ident $make:path; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $name() {
                 $crate::store_suite!(@run $mode $make, $crate::search_limits::$name);
+            }
+        )*
+    };
+    (@integrity $mode:ident $make:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                $crate::store_suite!(@run $mode $make, $crate::integrity::$name);
             }
         )*
     };

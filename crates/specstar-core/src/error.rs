@@ -2,6 +2,7 @@
 //! (and the HTTP layer, which maps each variant to a status in one place) can act on them.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::id::{ResourceId, RevisionId};
 
@@ -9,6 +10,44 @@ use crate::id::{ResourceId, RevisionId};
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in the core, a store or a resource manager.
+///
+/// Each variant says what to do; match on the ones a caller can act on (the enum is
+/// `non_exhaustive`, so keep a catch-all arm):
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use specstar_core::{ModelDescriptor, ResourceManager, Schema, Store};
+/// # #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+/// # struct Issue { title: String }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// # let store: Arc<dyn Store> = Arc::new(specstar_memory::MemoryStore::new());
+/// # let model = Arc::new(Schema::<Issue>::new("v1").build()?);
+/// # store.register_model(&ModelDescriptor::from(&*model)).await?;
+/// # let mgr = ResourceManager::<Issue>::new(model, store)?;
+/// use specstar_core::Error;
+///
+/// let info = mgr.create(Issue { title: "a".into() }).await?;
+/// mgr.delete(&info.resource_id).await?;
+/// let mut outcomes = Vec::new();
+/// for id in [info.resource_id.as_str(), "issue:never-made", "not an id", "team:x"] {
+///     outcomes.push(match mgr.get(id).await {
+///         Ok(_) => "live",
+///         Err(Error::Deleted { .. }) => "deleted: restore it, or read a revision by id",
+///         Err(Error::ResourceNotFound { .. }) => "no such issue",
+///         Err(Error::MalformedId { .. }) => "not an id",
+///         Err(Error::ForeignModel { .. }) => "an id of another model",
+///         Err(other) => return Err(other), // store failures and the rest: pass them on
+///     });
+/// }
+/// assert_eq!(outcomes, [
+///     "deleted: restore it, or read a revision by id",
+///     "no such issue",
+///     "not an id",
+///     "an id of another model",
+/// ]);
+/// # Ok::<(), specstar_core::Error>(())
+/// # }).unwrap();
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -88,17 +127,24 @@ pub enum Error {
         /// Why the patch failed.
         reason: String,
     },
-    /// No model of this name (or type) is registered.
-    #[error("no model {model:?} is registered")]
+    /// No model of this name (or type) is registered: register it first, e.g.
+    /// `spec.add_model(Schema::<Issue>::new("v1"))`.
+    #[error(
+        "no model {model:?} is registered; register it first: \
+         spec.add_model(Schema::<{}>::new(\"v1\"))",
+        type_hint(model)
+    )]
     UnknownModel {
         /// The name or type asked for.
         model: String,
     },
     /// A model of this name, or this Rust type, is registered already.
-    #[error("model {model:?} is registered already")]
+    #[error("{}", duplicate(model, registered_as.as_deref()))]
     DuplicateModel {
-        /// The name (or type) registered twice.
+        /// The name of the model being registered.
         model: String,
+        /// When its Rust type is what is taken: the name that type is registered under.
+        registered_as: Option<String>,
     },
     /// A schema declares something the model cannot have.
     #[error("schema of model {model:?} is invalid: {reason}")]
@@ -129,6 +175,28 @@ pub enum Error {
         /// What is wrong, naming the field and operator.
         reason: String,
     },
+    /// A stored revision's data does not fit the model as it is declared now: the model changed
+    /// since the revision was written. Reading it into the type, reverting to it and restoring
+    /// it are refused (nothing is written) until a migration brings it to the current schema
+    /// version; its JSON stays readable through the untyped manager.
+    #[error(
+        "stored data of revision {revision_id} (schema version {stored_schema_version:?}) does \
+         not fit the current model {model:?} (schema version {current_schema_version:?}): \
+         {errors}; the model changed since it was written, so the schema version needs a \
+         migration"
+    )]
+    DoesNotFitModel {
+        /// The model read or written.
+        model: String,
+        /// The stored revision, naming its resource.
+        revision_id: RevisionId,
+        /// The schema version the revision was written with.
+        stored_schema_version: Arc<str>,
+        /// The model's schema version now.
+        current_schema_version: Arc<str>,
+        /// What does not fit, field by field.
+        errors: FieldErrors,
+    },
     /// Stored data could not be decoded: the store holds something this version cannot read.
     #[error("stored data of {what} cannot be decoded: {reason}")]
     Corrupt {
@@ -146,6 +214,32 @@ impl Error {
     /// Wraps a store's own error.
     pub fn store(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self::Store(error.into())
+    }
+}
+
+/// The type to name in an unknown model's hint: the last segment of a Rust type path
+/// (`quickstart::Issue` → `Issue`), `T` for a model name.
+fn type_hint(model: &str) -> &str {
+    let path = model.rsplit(' ').next().unwrap_or(model);
+    let path = path.split('<').next().unwrap_or(path);
+    match path.rsplit_once("::") {
+        Some((_, name)) if !name.is_empty() => name,
+        _ => "T",
+    }
+}
+
+/// The message of a model registered twice, by name or by Rust type.
+fn duplicate(model: &str, registered_as: Option<&str>) -> String {
+    match registered_as {
+        Some(existing) => format!(
+            "cannot register model {model:?}: its Rust type is registered already, as model \
+             {existing:?}; a type is one model, so register it once (declare another type for \
+             a second model)"
+        ),
+        None => format!(
+            "model {model:?} is registered already; register each model once, or give this \
+             one another name with Schema::name"
+        ),
     }
 }
 

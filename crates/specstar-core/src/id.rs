@@ -353,6 +353,26 @@ impl RevisionRef for String {
     }
 }
 
+/// A bare revision number (`mgr.revert(&id, 1)`), as HTTP takes one: revision `n` of the
+/// resource the call is about. 0 and negative numbers are malformed.
+macro_rules! revision_number_ref {
+    ($($int:ty),*) => {$(
+        impl RevisionRef for $int {
+            fn revision_of(&self, resource_id: &ResourceId) -> Result<RevisionId> {
+                match u64::try_from(*self) {
+                    Ok(number) if number >= 1 => Ok(resource_id.revision(number)),
+                    _ => Err(malformed(
+                        &self.to_string(),
+                        "a revision number is a whole number from 1",
+                    )),
+                }
+            }
+        }
+    )*};
+}
+
+revision_number_ref!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
+
 impl<T: RevisionRef + ?Sized> RevisionRef for &T {
     fn revision_of(&self, resource_id: &ResourceId) -> Result<RevisionId> {
         (**self).revision_of(resource_id)
@@ -427,6 +447,23 @@ mod tests {
         assert!(matches!(
             RevisionId::parse_for(&rid, "issue:b:1"),
             Err(Error::ForeignRevision { .. })
+        ));
+    }
+
+    #[test]
+    fn bare_numbers_name_revisions_of_the_resource() {
+        let rid = ResourceId::with_key("issue", "a").unwrap();
+        assert_eq!(1.revision_of(&rid).unwrap(), rid.revision(1));
+        assert_eq!(7u64.revision_of(&rid).unwrap(), rid.revision(7));
+        assert_eq!(3usize.revision_of(&rid).unwrap(), rid.revision(3));
+        for bad in [0i64, -1, i64::MIN] {
+            let err = bad.revision_of(&rid).unwrap_err();
+            assert!(matches!(err, Error::MalformedId { .. }), "{bad}: {err}");
+            assert!(err.to_string().contains("whole number from 1"), "{err}");
+        }
+        assert!(matches!(
+            0u32.revision_of(&rid),
+            Err(Error::MalformedId { .. })
         ));
     }
 

@@ -18,6 +18,7 @@ pub mod domain;
 pub mod error;
 pub mod hash;
 pub mod id;
+pub mod json;
 pub mod limits;
 pub mod manager;
 pub mod meta;
@@ -41,7 +42,7 @@ pub use meta::{IndexedValues, ResourceMeta};
 pub use query::{Condition, Cursor, Direction, Field, Filter, MetaField, Op, Query, Sort};
 pub use registry::Registry;
 pub use revision::{Action, RevisionInfo};
-pub use schema::{EncodedData, IndexedField, Model, ModelDef, Schema};
+pub use schema::{EncodedData, FieldShape, IndexedField, Model, ModelDef, Schema};
 pub use store::{
     Change, Fetched, Head, ModelDescriptor, RevisionPage, Store, StoredRevision, WriteRequest,
     Written,

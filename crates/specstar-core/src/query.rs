@@ -31,6 +31,27 @@
 //! condition's value is brought to that form when the query is checked, so that string order
 //! *is* instant order in every store and indexes serve ranges on times.
 //!
+//! # Arrays
+//!
+//! An indexed field whose JSON Schema is an array of scalars (`Vec<String>`,
+//! `Option<Vec<i64>>`, a set of an enum; [`FieldShape::Array`]) is tested element by element,
+//! and every store indexes it so, one entry per element:
+//! - `eq v` and `contains v` hold when **some element equals `v`** (by the rules above: `1`
+//!   equals `1.0`, `"1"` does not; `v` is any scalar, not only a string); `in [..]` when some
+//!   element is in the list;
+//! - `ne` and `not_in` are their negations: no element equals `v` (is in the list), which an
+//!   empty array, a null and an absent field satisfy;
+//! - `is_null` and `exists` test the whole value: `[]` is present, not null;
+//! - ranges (`gt`, `gte`, `lt`, `lte`), `starts_with` and `ends_with`, and sorting on the
+//!   field, are not defined on an array, and refused ([`Error::InvalidQuery`], HTTP 400)
+//!   rather than answered with nothing. For an array of times, the operands are times and
+//!   compare as instants, as below.
+//!
+//! On an array of objects or arrays ([`FieldShape::NestedArray`]) only `is_null` and
+//! `exists` apply; everything else is refused. The meaning depends on the field's shape, so
+//! it is [`Query::matches_on`] the model's indexed fields that defines it; [`Query::matches`]
+//! reads every field as a scalar.
+//!
 //! # Order
 //!
 //! Sorts apply in turn, and ties are always broken by resource id, in the direction of the last
@@ -62,7 +83,7 @@ use serde_json::Value;
 use crate::domain::Domain;
 use crate::error::{Error, Result};
 use crate::meta::ResourceMeta;
-use crate::schema::ModelDef;
+use crate::schema::{FieldShape, IndexedField, ModelDef};
 use crate::time::Timestamp;
 
 /// A search over one model's resources.
@@ -428,6 +449,8 @@ impl Query {
             .map(|f| f.path().to_owned())
             .collect();
         self.check_fields(model.name(), &indexed)?;
+        let fields = model.indexed_fields();
+        self.check_shapes(|path| shape_of(fields, path))?;
         let mut query = self.clone();
         query.filter = query.filter.map(Filter::flattened);
         if let Some(filter) = &mut query.filter {
@@ -437,7 +460,8 @@ impl Query {
                     Field::Data(path) => model.indexed_fields().iter().find(|f| f.path() == path),
                     Field::Meta(_) => None,
                 };
-                c.check(field.is_some_and(|f| f.is_timestamp()))?;
+                let timestamp = field.is_some_and(|f| f.is_timestamp());
+                c.check_as(timestamp, c.field.shape_in(fields))?;
                 match field {
                     Some(field) => c.check_domain(field.domain()),
                     None => Ok(()),
@@ -447,11 +471,57 @@ impl Query {
         Ok(query)
     }
 
-    /// Whether a head matches the query's filter (and its deleted rule). The meaning of a
-    /// query: every store answers as if it ran this on every head of the model.
+    /// Refuses what is not defined on array fields (see [arrays](self#arrays)): ranges and
+    /// prefix or suffix tests on an array of scalars, anything but `is_null` and `exists` on an
+    /// array of objects or arrays, and sorts on either. `shape_of` gives a data field's shape;
+    /// stores call this with the shapes they keep, [`checked`](Self::checked) with the model's.
+    ///
+    /// # Errors
+    /// [`Error::InvalidQuery`] naming the field, the operator and what the field allows.
+    pub fn check_shapes(&self, shape_of: impl Fn(&str) -> FieldShape) -> Result<()> {
+        let mut refused = None;
+        if let Some(filter) = &self.filter {
+            filter.visit(&mut |c| {
+                if refused.is_none()
+                    && let Field::Data(path) = &c.field
+                {
+                    refused = refuse_on_shape(path, shape_of(path), c.op);
+                }
+            });
+        }
+        if let Some(reason) = refused {
+            return Err(Error::InvalidQuery { reason });
+        }
+        for sort in &self.sorts {
+            if let Field::Data(path) = &sort.field
+                && shape_of(path) != FieldShape::Scalar
+            {
+                return Err(Error::InvalidQuery {
+                    reason: format!(
+                        "data field {path:?} is an array and cannot be sorted on: sort on a \
+                         field of single values"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a head matches the query's filter (and its deleted rule), every data field
+    /// read as a scalar: [`matches_on`](Self::matches_on) a model without array fields.
     pub fn matches(&self, meta: &ResourceMeta) -> bool {
+        self.matches_on(&[], meta)
+    }
+
+    /// Whether a head of a model with these indexed fields matches the query's filter (and its
+    /// deleted rule). The meaning of a query: every store answers as if it ran this on every
+    /// head of the model. The fields' shapes say which are [arrays](self#arrays).
+    pub fn matches_on(&self, fields: &[IndexedField], meta: &ResourceMeta) -> bool {
         (self.include_deleted || !meta.is_deleted)
-            && self.filter.as_ref().is_none_or(|f| f.matches(meta))
+            && self
+                .filter
+                .as_ref()
+                .is_none_or(|f| f.matches_on(fields, meta))
     }
 
     /// Whether a head comes strictly after the query's cursor in its order (true when there is
@@ -570,13 +640,19 @@ impl Filter {
         Self::Not(Box::new(self))
     }
 
-    /// Whether a head matches this filter (the deleted rule aside).
+    /// Whether a head matches this filter (the deleted rule aside), every field a scalar.
     pub fn matches(&self, meta: &ResourceMeta) -> bool {
+        self.matches_on(&[], meta)
+    }
+
+    /// Whether a head of a model with these indexed fields matches this filter (the deleted
+    /// rule aside).
+    pub fn matches_on(&self, fields: &[IndexedField], meta: &ResourceMeta) -> bool {
         match self {
-            Self::And(all) => all.iter().all(|f| f.matches(meta)),
-            Self::Or(any) => any.iter().any(|f| f.matches(meta)),
-            Self::Not(inner) => !inner.matches(meta),
-            Self::Condition(c) => c.matches(meta),
+            Self::And(all) => all.iter().all(|f| f.matches_on(fields, meta)),
+            Self::Or(any) => any.iter().any(|f| f.matches_on(fields, meta)),
+            Self::Not(inner) => !inner.matches_on(fields, meta),
+            Self::Condition(c) => c.matches_as(c.field.shape_in(fields), meta),
         }
     }
 
@@ -615,6 +691,15 @@ pub fn field_value(field: &Field, meta: &ResourceMeta) -> Option<Value> {
 }
 
 impl Condition {
+    /// [`check`](Self::check) on a field of `shape`: on an array, `contains` compares
+    /// elements, so it takes any scalar, as `eq` does.
+    fn check_as(&mut self, timestamp_field: bool, shape: FieldShape) -> Result<()> {
+        if shape == FieldShape::Array && self.op == Op::Contains {
+            return check_scalar(&self.field, Op::Eq, &mut self.value, timestamp_field);
+        }
+        self.check(timestamp_field)
+    }
+
     /// Checks the value against the operator and field, normalizing times: meta times to
     /// microseconds (as [`field_value`] gives them), timestamp data fields to
     /// [`canonical_timestamp`].
@@ -680,10 +765,28 @@ impl Condition {
         }
     }
 
-    /// Whether a head satisfies this condition.
+    /// Whether a head satisfies this condition, its field read as a scalar.
     pub fn matches(&self, meta: &ResourceMeta) -> bool {
+        self.matches_as(FieldShape::Scalar, meta)
+    }
+
+    /// Whether a head satisfies this condition on a field of `shape` (see
+    /// [arrays](self#arrays)).
+    pub fn matches_as(&self, shape: FieldShape, meta: &ResourceMeta) -> bool {
         let value = field_value(&self.field, meta);
         let present = value.as_ref().filter(|v| !v.is_null());
+        if shape != FieldShape::Scalar && !matches!(self.op, Op::IsNull | Op::Exists) {
+            let elements = present.and_then(Value::as_array).map(Vec::as_slice);
+            let any = |test: &dyn Fn(&Value) -> bool| elements.unwrap_or_default().iter().any(test);
+            return match self.op {
+                Op::Eq | Op::Contains => any(&|e| test(Some(e), Op::Eq, &self.value)),
+                Op::Ne => !any(&|e| test(Some(e), Op::Eq, &self.value)),
+                Op::In => any(&|e| in_list(Some(e), &self.value)),
+                Op::NotIn => !any(&|e| in_list(Some(e), &self.value)),
+                // Refused by `Query::check_shapes`: nothing is defined to match.
+                _ => false,
+            };
+        }
         match self.op {
             Op::IsNull => present.is_none() == (self.value == Value::Bool(true)),
             Op::Exists => present.is_some() == (self.value == Value::Bool(true)),
@@ -691,6 +794,48 @@ impl Condition {
             Op::In => in_list(present, &self.value),
             Op::NotIn => !in_list(present, &self.value),
             op => test(present, op, &self.value),
+        }
+    }
+}
+
+/// Why `op` is refused on a data field of `shape`, if it is.
+fn refuse_on_shape(path: &str, shape: FieldShape, op: Op) -> Option<String> {
+    match shape {
+        FieldShape::Scalar => None,
+        FieldShape::Array => matches!(
+            op,
+            Op::Gt | Op::Gte | Op::Lt | Op::Lte | Op::StartsWith | Op::EndsWith
+        )
+        .then(|| {
+            format!(
+                "{op} is not defined on data field {path:?}, an array: use eq or contains (an \
+                 element equals the value), in (an element is in the list), ne, not_in, \
+                 is_null or exists"
+            )
+        }),
+        FieldShape::NestedArray => (!matches!(op, Op::IsNull | Op::Exists)).then(|| {
+            format!(
+                "{op} is not defined on data field {path:?}, an array of objects or arrays: \
+                 use is_null or exists"
+            )
+        }),
+    }
+}
+
+/// The shape of the indexed field at `path` among `fields` (a scalar when it is not there).
+fn shape_of(fields: &[IndexedField], path: &str) -> FieldShape {
+    fields
+        .iter()
+        .find(|f| f.path() == path)
+        .map_or(FieldShape::Scalar, IndexedField::shape)
+}
+
+impl Field {
+    /// The field's shape among a model's indexed fields: meta fields are scalars.
+    fn shape_in(&self, fields: &[IndexedField]) -> FieldShape {
+        match self {
+            Self::Data(path) => shape_of(fields, path),
+            Self::Meta(_) => FieldShape::Scalar,
         }
     }
 }
@@ -1008,6 +1153,91 @@ mod tests {
         let with: Query = serde_json::from_value(json!({"sorts": query.sorts, "after": text}))
             .expect("a query with a cursor");
         assert_eq!(with.after, Some(cursor));
+    }
+
+    /// A head whose indexed values are `indexed`.
+    fn head(indexed: Value) -> ResourceMeta {
+        let time = Timestamp::from_micros(0).expect("the epoch");
+        ResourceMeta {
+            resource_id: crate::ResourceId::parse("post:a").expect("an id"),
+            current_revision_id: crate::RevisionId::parse("post:a:1").expect("a revision id"),
+            total_revision_count: 1,
+            schema_version: "v1".into(),
+            created_time: time,
+            created_by: "u".into(),
+            updated_time: time,
+            updated_by: "u".into(),
+            is_deleted: false,
+            indexed_data: serde_json::from_value(indexed).expect("an object"),
+        }
+    }
+
+    #[test]
+    fn arrays_match_by_element() {
+        let tags = [IndexedField::at("tags", false)
+            .expect("a path")
+            .with_shape(FieldShape::Array)];
+        let holds = |op: Op, value: Value, stored: Value| {
+            Query::all()
+                .filter(Filter::data("tags", op, value))
+                .matches_on(&tags, &head(json!({ "tags": stored })))
+        };
+        assert!(holds(Op::Contains, json!("x"), json!(["x", "y"])));
+        assert!(!holds(Op::Contains, json!("x"), json!(["xy"])));
+        assert!(holds(Op::Eq, json!(1), json!([1.0, 2])));
+        assert!(!holds(Op::Eq, json!("1"), json!([1])));
+        assert!(holds(Op::In, json!(["z", "y"]), json!(["x", "y"])));
+        assert!(!holds(Op::In, json!([]), json!(["x"])));
+        assert!(holds(Op::Ne, json!("x"), json!([])));
+        assert!(holds(Op::Ne, json!("x"), json!(null)));
+        assert!(!holds(Op::NotIn, json!(["x"]), json!(["y", "x"])));
+        assert!(holds(Op::IsNull, json!(true), json!(null)));
+        assert!(!holds(Op::IsNull, json!(true), json!([])));
+        assert!(holds(Op::Exists, json!(true), json!([])));
+        // Read as a scalar, an array matches no comparison.
+        let scalar = Query::all().filter(Filter::data("tags", Op::Contains, "x"));
+        assert!(!scalar.matches(&head(json!({"tags": ["x"]}))));
+    }
+
+    #[test]
+    fn what_arrays_do_not_define_is_refused() {
+        let shape = |path: &str| match path {
+            "tags" => FieldShape::Array,
+            "links" => FieldShape::NestedArray,
+            _ => FieldShape::Scalar,
+        };
+        let refused = |query: Query| match query.check_shapes(shape) {
+            Err(Error::InvalidQuery { reason }) => reason,
+            other => panic!("{query:?} is not refused: {other:?}"),
+        };
+        for op in [
+            Op::Gt,
+            Op::Gte,
+            Op::Lt,
+            Op::Lte,
+            Op::StartsWith,
+            Op::EndsWith,
+        ] {
+            let reason = refused(Query::all().filter(Filter::data("tags", op, "a")));
+            assert!(
+                reason.starts_with(&format!("{op} is not defined on data field \"tags\"")),
+                "{reason}"
+            );
+        }
+        let reason = refused(Query::all().filter(Filter::data("links", Op::Eq, "a").negate()));
+        assert!(reason.contains("use is_null or exists"), "{reason}");
+        let reason = refused(Query::all().sort(Field::Data("tags".into()), Direction::Desc));
+        assert!(reason.contains("cannot be sorted on"), "{reason}");
+        for ok in [Op::Eq, Op::Ne, Op::Contains] {
+            assert!(
+                Query::all()
+                    .filter(Filter::data("tags", ok, "a"))
+                    .filter(Filter::data("links", Op::IsNull, true))
+                    .filter(Filter::data("title", Op::Gt, "a"))
+                    .check_shapes(shape)
+                    .is_ok()
+            );
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::any::TypeId;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::RwLock;
 
@@ -12,6 +13,9 @@ use crate::schema::ModelDef;
 #[derive(Debug, Default)]
 pub struct Registry {
     models: RwLock<Vec<Arc<ModelDef>>>,
+    /// Bumped by every change, so that views built from the models (the HTTP routes, the
+    /// OpenAPI document) can tell cheaply that they are stale.
+    generation: AtomicU64,
 }
 
 impl Registry {
@@ -30,19 +34,14 @@ impl Registry {
             m.name() == model.name() || (m.type_id().is_some() && m.type_id() == model.type_id())
         }) {
             return Err(Error::DuplicateModel {
-                model: if existing.name() == model.name() {
-                    model.name().to_owned()
-                } else {
-                    format!(
-                        "{} (its Rust type is registered as {:?})",
-                        model.name(),
-                        existing.name()
-                    )
-                },
+                model: model.name().to_owned(),
+                registered_as: (existing.name() != model.name())
+                    .then(|| existing.name().to_owned()),
             });
         }
         let model = Arc::new(model);
         models.push(model.clone());
+        self.generation.fetch_add(1, Ordering::Release);
         Ok(model)
     }
 
@@ -50,7 +49,14 @@ impl Registry {
     pub fn remove(&self, name: &str) -> Option<Arc<ModelDef>> {
         let mut models = self.models.write();
         let at = models.iter().position(|m| m.name() == name)?;
+        self.generation.fetch_add(1, Ordering::Release);
         Some(models.remove(at))
+    }
+
+    /// A number that changes whenever a model is added or removed: a view built from
+    /// [`all`](Self::all) after reading generation `g` is current while this still answers `g`.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// The model named `name`.

@@ -1,6 +1,7 @@
-//! How the HTTP layer is set up: the body limit and who the acting user is.
+//! How the HTTP layer is set up: the body limit, page sizes, who the acting user is, and what
+//! the OpenAPI document says the API is (title, version, description).
 //!
-//! Both are per deployment rather than per model, so they live in one [`HttpConfig`] handed to
+//! All are per deployment rather than per model, so they live in one [`HttpConfig`] handed to
 //! [`router`](crate::router). The user is not a header the core trusts: an application plugs
 //! in its own authentication through a [`UserResolver`], and every write records what it says.
 
@@ -21,6 +22,10 @@ pub const DEFAULT_PAGE_SIZE: u64 = 100;
 /// The default largest `limit` a search accepts.
 pub const DEFAULT_MAX_PAGE_SIZE: u64 = 1000;
 
+/// The default OpenAPI `info.description`.
+pub const DEFAULT_API_DESCRIPTION: &str = "Every change is a new revision: full history, soft \
+    delete, restore, revert, optimistic concurrency.";
+
 /// Derives the acting user from a request's head (headers, extensions set by an auth layer…).
 ///
 /// An `Err` is answered as is, e.g. a 401 [`Problem`] when credentials are missing.
@@ -33,6 +38,9 @@ pub struct HttpConfig {
     default_page_size: u64,
     max_page_size: u64,
     user_resolver: UserResolver,
+    api_title: String,
+    api_version: String,
+    api_description: String,
 }
 
 impl HttpConfig {
@@ -43,7 +51,32 @@ impl HttpConfig {
             default_page_size: DEFAULT_PAGE_SIZE,
             max_page_size: DEFAULT_MAX_PAGE_SIZE,
             user_resolver: Arc::new(|_| Ok(ANONYMOUS.to_owned())),
+            api_title: "specstar".to_owned(),
+            api_version: env!("CARGO_PKG_VERSION").to_owned(),
+            api_description: DEFAULT_API_DESCRIPTION.to_owned(),
         }
+    }
+
+    /// The same config naming the API `title` at `version` in the OpenAPI document's `info`
+    /// (and the `/docs` page's title): the application's name and version, not specstar's.
+    ///
+    /// ```
+    /// let config = specstar_http::HttpConfig::new()
+    ///     .with_api_info("Issue tracker", "2.1.0")
+    ///     .with_api_description("Issues of the tracker, every change a revision.");
+    /// assert_eq!(config.api_title(), "Issue tracker");
+    /// ```
+    pub fn with_api_info(mut self, title: impl Into<String>, version: impl Into<String>) -> Self {
+        self.api_title = title.into();
+        self.api_version = version.into();
+        self
+    }
+
+    /// The same config with `description` as the OpenAPI document's `info.description`
+    /// (CommonMark, shown at the top of `/docs`).
+    pub fn with_api_description(mut self, description: impl Into<String>) -> Self {
+        self.api_description = description.into();
+        self
     }
 
     /// The same config refusing bodies over `bytes` bytes with 413.
@@ -97,6 +130,21 @@ impl HttpConfig {
         self.max_page_size
     }
 
+    /// The API's title in the OpenAPI document (default `specstar`).
+    pub fn api_title(&self) -> &str {
+        &self.api_title
+    }
+
+    /// The API's version in the OpenAPI document (default: this crate's version).
+    pub fn api_version(&self) -> &str {
+        &self.api_version
+    }
+
+    /// The API's description in the OpenAPI document.
+    pub fn api_description(&self) -> &str {
+        &self.api_description
+    }
+
     /// The acting user of a request.
     ///
     /// # Errors
@@ -119,6 +167,8 @@ impl fmt::Debug for HttpConfig {
             .field("default_page_size", &self.default_page_size)
             .field("max_page_size", &self.max_page_size)
             .field("user_resolver", &"<fn>")
+            .field("api_title", &self.api_title)
+            .field("api_version", &self.api_version)
             .finish()
     }
 }

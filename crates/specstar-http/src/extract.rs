@@ -127,12 +127,26 @@ impl Manager {
     }
 
     /// The full revision id for `text` of resource `full_id`: a bare number (`3`) means
-    /// `{full_id}:3`; anything else is taken as a revision id and checked by the core.
-    pub fn full_revision_id(full_id: &str, text: &str) -> String {
-        match specstar_core::id::parse_revision_number(text) {
-            Some(n) => format!("{full_id}:{n}"),
-            None => text.to_owned(),
+    /// `{full_id}:3`; text with a colon is taken as a revision id and checked by the core.
+    ///
+    /// # Errors
+    /// 400 `malformed_id` naming both accepted forms, for text that is neither (`0`, `03`, `x`).
+    pub fn full_revision_id(full_id: &str, text: &str) -> Result<String, Problem> {
+        if let Some(n) = specstar_core::id::parse_revision_number(text) {
+            return Ok(format!("{full_id}:{n}"));
         }
+        if text.contains(':') {
+            return Ok(text.to_owned());
+        }
+        Err(Problem::new(
+            http::StatusCode::BAD_REQUEST,
+            "malformed_id",
+            "Malformed id",
+            format!(
+                "malformed revision id {text:?}: expected a revision number from 1 (`3`) or a \
+                 full revision id (`{full_id}:3`)"
+            ),
+        ))
     }
 }
 
@@ -292,11 +306,23 @@ mod tests {
 
     #[test]
     fn bare_revision_numbers_expand() {
-        assert_eq!(Manager::full_revision_id("issue:a", "3"), "issue:a:3");
         assert_eq!(
-            Manager::full_revision_id("issue:a", "issue:a:3"),
+            Manager::full_revision_id("issue:a", "3").unwrap(),
             "issue:a:3"
         );
-        assert_eq!(Manager::full_revision_id("issue:a", "03"), "03");
+        assert_eq!(
+            Manager::full_revision_id("issue:a", "issue:a:3").unwrap(),
+            "issue:a:3"
+        );
+        for bad in ["0", "03", "-1", "x", ""] {
+            let problem = Manager::full_revision_id("issue:a", bad).unwrap_err();
+            assert_eq!(problem.code, "malformed_id");
+            assert!(
+                problem.detail.contains("a revision number from 1 (`3`)")
+                    && problem.detail.contains("a full revision id (`issue:a:3`)"),
+                "{}",
+                problem.detail
+            );
+        }
     }
 }

@@ -26,9 +26,19 @@
 //! ```
 //!
 //! Beside the models' routes, `GET /openapi.json` serves the [`openapi`] document (OpenAPI 3.1,
-//! built from the models' JSON Schemas) and `GET /docs` an interactive page for it whose assets
-//! are compiled into the binary, so it works offline. The page loads `/openapi.json` from the
-//! root: nest the router at the root of its host.
+//! built from the models' JSON Schemas, its title, version and description from the
+//! [`HttpConfig`]) and `GET /docs` an interactive page for it whose assets are compiled into
+//! the binary, so it works offline. Every URL of the page is relative, so the router can be
+//! nested under a prefix: `Router::new().nest("/api", app)` serves `/api/docs`, which loads
+//! `/api/openapi.json`.
+//!
+//! The router is not a snapshot: a model registered after it was made is served from the next
+//! request on, and appears in the document (both are rebuilt once per registration).
+//!
+//! A server failure (5xx) is logged through `tracing` at error level with the request id, the
+//! route and the error's cause chain ([`server_errors`]); install a subscriber to see it
+//! (`tracing_subscriber::fmt().init()`; the quickstart does). The client's problem body only
+//! says "see its logs".
 //!
 //! The pieces: [`routes`] (the route table), [`handlers`], [`extract`] (bodies, queries and the
 //! acting user, each failing as a problem), [`etag`] (conditional requests), [`shape`] (the
@@ -41,14 +51,17 @@
 #![warn(missing_docs)]
 
 pub mod config;
+mod docs;
 pub mod etag;
 pub mod extract;
 pub mod handlers;
+mod live;
 pub mod openapi;
 pub mod problem;
 pub mod qb;
 pub mod routes;
 pub mod search;
+pub mod server_errors;
 pub mod shape;
 pub mod wire;
 
@@ -61,49 +74,55 @@ use specstar_core::{Registry, Store};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 pub use axum;
 pub use config::{DEFAULT_BODY_LIMIT, HttpConfig, UserResolver};
 pub use problem::{PROBLEM_JSON, Problem};
 
-/// The router of every model registered in `registry`, over `store`.
+/// The router of every model registered in `registry`, over `store`, now and later.
 ///
-/// Register the models (in the registry and the store) before calling this: the routes are
-/// built from [`Registry::all`] now. Every response passes through, from the outside in: a
-/// request id (`x-request-id`, kept from the request or a new UUID, echoed on the response),
-/// tracing, gzip compression when the client accepts it, the problem shape for error answers
-/// made by layers, and the body limit of `config` (413 beyond it).
+/// The models' routes and the OpenAPI document follow the registry: a model registered after
+/// this call (in the registry and the store) is served from the next request on. Every
+/// response passes through, from the outside in: a request id (`x-request-id`, kept from the
+/// request or a new UUID, echoed on the response), tracing, gzip compression when the client
+/// accepts it, the problem shape for error answers made by layers, and the body limit of
+/// `config` (413 beyond it). Server failures are logged at error level
+/// ([`server_errors`]).
+///
+/// The models are served by the router's fallback (axum's way to serve routes that change):
+/// add routes of your own beside them with `.merge` or `.nest`, but do not set a fallback on
+/// this router, which would replace the models (and merging it into a router that has a
+/// fallback panics, as axum does for any two fallbacks).
 pub fn router(registry: Arc<Registry>, store: Arc<dyn Store>, config: HttpConfig) -> Router {
     let limit = config.body_limit();
-    let config = Arc::new(config);
-    let models = registry.all();
-    let document = Arc::new(openapi::document(
-        &models,
-        "specstar",
-        env!("CARGO_PKG_VERSION"),
-    ));
-    let mut app = Router::new()
+    let title = config.api_title().to_owned();
+    let models = Arc::new(live::LiveModels::new(registry, store, Arc::new(config)));
+    let for_document = models.clone();
+    Router::new()
         .route(
             "/openapi.json",
-            axum::routing::get(move || async move { axum::Json(document.as_ref().clone()) }),
+            axum::routing::get(move || {
+                let document = for_document.document();
+                async move { axum::Json(document.as_ref().clone()) }
+            }),
         )
-        .merge(swagger_ui_dist::generate_routes(
-            swagger_ui_dist::ApiDefinition {
-                uri_prefix: "/docs",
-                api_definition: swagger_ui_dist::OpenApiSource::Uri("/openapi.json"),
-                title: Some("specstar API"),
-            },
-        ));
-    for model in models {
-        app = app.merge(routes::model_routes(model, store.clone(), config.clone()));
-    }
-    app.layer(DefaultBodyLimit::max(limit))
+        .merge(docs::routes(&title))
+        .fallback(move |request: axum::extract::Request| {
+            let models = models.clone();
+            async move { models.serve(request).await }
+        })
+        .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(axum::middleware::map_response(problem::normalize))
         .layer(CompressionLayer::new())
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                // A 5xx is logged once, at error level with its cause, by `server_errors`.
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
+        )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 

@@ -11,8 +11,8 @@ use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 use specstar_core::{ModelDef, ResourceMeta, RevisionInfo};
 
-/// The OpenAPI document for `models`.
-pub fn document(models: &[Arc<ModelDef>], title: &str, version: &str) -> Value {
+/// The OpenAPI document for `models`, its `info` from `title`, `version` and `description`.
+pub fn document(models: &[Arc<ModelDef>], title: &str, version: &str, description: &str) -> Value {
     let mut schemas = core_schemas();
     let mut paths = Map::new();
     let mut tags = Vec::new();
@@ -26,8 +26,7 @@ pub fn document(models: &[Arc<ModelDef>], title: &str, version: &str) -> Value {
     }
     json!({
         "openapi": "3.1.0",
-        "info": { "title": title, "version": version,
-                  "description": "Every change is a new revision: full history, soft delete, restore, revert, optimistic concurrency." },
+        "info": { "title": title, "version": version, "description": description },
         "tags": tags,
         "paths": paths,
         "components": {
@@ -79,7 +78,10 @@ fn core_schemas() -> Map<String, Value> {
             "errors": { "type": "array", "items": { "type": "object", "required": ["path", "reason"],
                 "properties": { "path": { "type": "string" }, "reason": { "type": "string" } } } },
             "expected_revision_id": { "type": "string" },
-            "actual_revision_id": { "type": "string" }
+            "actual_revision_id": { "type": "string" },
+            "revision_id": { "type": "string", "description": "On 409 `revision_does_not_fit_model`: the stored revision that does not fit." },
+            "stored_schema_version": { "type": "string", "description": "On 409: the schema version that revision was written with." },
+            "current_schema_version": { "type": "string", "description": "On 409: the model's schema version now." }
         }
     }));
     schemas.insert(
@@ -177,11 +179,12 @@ fn error_responses() -> Value {
     json!({
         "E400": problem("Malformed request: bad JSON, query, id or revision id."),
         "E404": problem("No such resource or revision."),
+        "E409": problem("`revision_does_not_fit_model`: the stored data to revert to or restore does not fit the model as declared now (it changed since); `errors` names each field, `revision_id`, `stored_schema_version` and `current_schema_version` say which revision and versions. Nothing was written: the schema version needs a migration."),
         "E410": problem("The resource is deleted: restore it, or read a revision by `revision_id`."),
         "E412": problem("A precondition failed: the expected revision is not current, or the id exists."),
         "E413": problem("The body is larger than the configured limit."),
         "E415": problem("The body's content type is not accepted here."),
-        "E422": problem("The body does not fit the model; `errors` names each field."),
+        "E422": problem("The body does not fit the model; `errors` lists every failing field (`path`, `reason`)."),
         "E500": problem("The store failed.")
     })
 }
@@ -201,7 +204,7 @@ fn shared_parameters() -> Value {
         "partial": query("partial", "Only these fields of the data, as slash paths (`/title`); repeatable.", json!({ "type": "array", "items": { "type": "string" } })),
         "expected_revision_id": query("expected_revision_id", "Write only if this revision is current (else 412).", json!({ "type": "string" })),
         "qb": noted("qb", "Filter, sort and page as a Query-Builder expression (the reference's Python syntax, parsed, never run), e.g. `(QB['severity'].eq('high') & (QB['status'] == 'open')).sort(QB.created_time().desc()).limit(10)`. Fields: `QB['f']`, `QB.created_time()`, `QB.updated_time()`, `QB.created_by()`, `QB.updated_by()`, `QB.resource_id()`, `QB.is_deleted()`; methods eq, ne, gt, gte, lt, lte, in_, not_in, contains, starts_with, ends_with, is_null, exists, asc, desc; `== != > >= < <=`, `&`, `|`, `~`, `QB.all(...)`, `QB.any(...)`. Only limit, offset and is_deleted may be given with it; an error names the byte offset.", json!({ "type": "string" }), &limits_note("`QB['status'] == 'Draft'`")),
-        "conditions": noted("conditions", "Filter: a JSON array of conditions `{\"field_path\": \"status\", \"operator\": \"eq\", \"value\": \"open\"}` and groups `{\"operator\": \"and\"|\"or\"|\"not\", \"conditions\": [...]}`, and-ed. Operators: eq, ne, gt, gte, lt, lte, in, not_in, contains, starts_with, ends_with, is_null, exists. A field_path naming a meta field (resource_id, created_time, updated_time, created_by, updated_by, is_deleted, schema_version, total_revision_count) tests the meta; any other must be an indexed data field (else 400 `unindexed_field`).", json!({ "type": "string", "contentMediaType": "application/json" }), &limits_note("`{\"field_path\": \"status\", \"operator\": \"eq\", \"value\": \"Draft\"}`")),
+        "conditions": noted("conditions", "Filter: a JSON array of conditions `{\"field_path\": \"status\", \"operator\": \"eq\", \"value\": \"open\"}` and groups `{\"operator\": \"and\"|\"or\"|\"not\", \"conditions\": [...]}`, and-ed. Operators: eq, ne, gt, gte, lt, lte, in, not_in, contains, starts_with, ends_with, is_null, exists. A field_path naming a meta field (resource_id, created_time, updated_time, created_by, updated_by, is_deleted, schema_version, total_revision_count) tests the meta; any other must be an indexed data field (else 400 `unindexed_field`). On an indexed array field, eq and contains match when an element equals the value, in when an element is in the list, ne and not_in are their negations; ranges, starts_with, ends_with and sorting on an array are refused (400 `invalid_query`).", json!({ "type": "string", "contentMediaType": "application/json" }), &limits_note("`{\"field_path\": \"status\", \"operator\": \"eq\", \"value\": \"Draft\"}`")),
         "sorts": noted("sorts", "Order: a JSON array of `{\"type\": \"meta\", \"key\": \"created_time\", \"direction\": \"-\"}` or `{\"type\": \"data\", \"field_path\": \"severity\", \"direction\": \"+\"}`; ties are broken by resource id, in the direction of the last sort.", json!({ "type": "string", "contentMediaType": "application/json" }), &format!("At most {} sorts (else 400).", specstar_core::MAX_QUERY_SORTS)),
         "limit": query("limit", "Page size (at least 1, at most the configured maximum, 1000 by default).", json!({ "type": "integer", "minimum": 1, "default": 100 })),
         "offset": query("offset", "Matches to skip (after the cursor, with one).", json!({ "type": "integer", "minimum": 0, "default": 0 })),
@@ -391,10 +394,14 @@ fn model_paths(model: &str, component: &str) -> Vec<(String, Value)> {
         model,
         op("restore"),
         "Restore a deleted resource: a new revision with its last live data",
-        vec![param("resource_id")],
+        vec![
+            param("resource_id"),
+            param("expected_revision_id"),
+            param("If-Match"),
+        ],
         responses(
             vec![meta("The meta after the restore.")],
-            &["400", "404", "500"],
+            &["400", "404", "409", "412", "500"],
         ),
     );
     let switch = operation(
@@ -405,10 +412,12 @@ fn model_paths(model: &str, component: &str) -> Vec<(String, Value)> {
             param("resource_id"),
             json!({ "name": "revision_id", "in": "path", "required": true,
             "description": "The revision to copy: full id or bare number.", "schema": { "type": "string" } }),
+            param("expected_revision_id"),
+            param("If-Match"),
         ],
         responses(
             vec![meta("The meta after the revert.")],
-            &["400", "404", "410", "500"],
+            &["400", "404", "409", "410", "412", "500"],
         ),
     );
     let purge = operation(
@@ -590,7 +599,7 @@ mod tests {
                 .build()
                 .unwrap(),
         );
-        let doc = document(&[model], "test", "0");
+        let doc = document(&[model], "test", "0", "d");
         let mut all = Vec::new();
         refs(&doc, &mut all);
         assert!(all.len() > 20);

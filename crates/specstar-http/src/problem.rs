@@ -42,6 +42,33 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
     /// Further members, e.g. `expected_revision_id` and `actual_revision_id` on a 412.
     pub extensions: Map<String, Value>,
+    /// On a server failure, the error and its `source()` chain: logged with the request by
+    /// the router, never sent to the client.
+    // Boxed: one pointer, so that `Result<_, Problem>` stays small on the success path.
+    cause: Option<Box<ServerErrorCause>>,
+}
+
+/// The cause of a server failure, carried from a [`Problem`] to the router's log through the
+/// response's extensions (see [`crate::server_errors`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerErrorCause(pub String);
+
+/// `error` and each of its sources, outermost first, joined by `: caused by: `; a source whose
+/// message its parent already ends with (`store error: {0}`) is not repeated.
+pub fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut chain = error.to_string();
+    let mut last = chain.clone();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !last.ends_with(&message) {
+            chain.push_str(": caused by: ");
+            chain.push_str(&message);
+        }
+        last = message;
+        source = cause.source();
+    }
+    chain
 }
 
 /// The wire form of a [`Problem`].
@@ -89,6 +116,7 @@ impl Problem {
             code,
             errors: Vec::new(),
             extensions: Map::new(),
+            cause: None,
         }
     }
 
@@ -165,16 +193,28 @@ impl Problem {
         self
     }
 
-    /// 500 for a failure that is the server's, logged here with its cause and told to the
-    /// client without internals.
+    /// The same problem carrying `cause` (an error and its sources) for the server's log: the
+    /// router logs it at error level with the request id and route; the client never sees it.
+    pub fn with_cause(mut self, cause: &(dyn std::error::Error + 'static)) -> Self {
+        self.cause = Some(Box::new(ServerErrorCause(cause_chain(cause))));
+        self
+    }
+
+    /// The server-side cause this problem carries, if any (see [`with_cause`](Self::with_cause)).
+    pub fn cause(&self) -> Option<&str> {
+        self.cause.as_deref().map(|c| c.0.as_str())
+    }
+
+    /// 500 for a failure that is the server's: told to the client without internals, its
+    /// cause chain kept for the router's log.
     fn internal(code: &'static str, error: &Error) -> Self {
-        tracing::error!(error = %error, code, "request failed on the server side");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             code,
             "Internal server error",
             "the server failed to complete the request; see its logs",
         )
+        .with_cause(error)
     }
 }
 
@@ -266,6 +306,30 @@ impl From<Error> for Problem {
                 problem.errors = errors.0;
                 problem
             }
+            Error::DoesNotFitModel {
+                errors,
+                ref revision_id,
+                ref stored_schema_version,
+                ref current_schema_version,
+                ..
+            } => {
+                let revision_id = revision_id.to_string();
+                let (stored, current) = (
+                    stored_schema_version.to_string(),
+                    current_schema_version.to_string(),
+                );
+                let mut problem = Self::new(
+                    StatusCode::CONFLICT,
+                    "revision_does_not_fit_model",
+                    "Revision does not fit the model",
+                    detail,
+                )
+                .with("revision_id", revision_id)
+                .with("stored_schema_version", stored)
+                .with("current_schema_version", current);
+                problem.errors = errors.0;
+                problem
+            }
             Error::Patch { .. } => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "patch_failed",
@@ -302,6 +366,9 @@ impl IntoResponse for Problem {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(cause) = self.cause {
+            response.extensions_mut().insert(*cause);
+        }
         response
     }
 }
@@ -373,6 +440,20 @@ mod tests {
                 422,
                 "validation_failed",
             ),
+            (
+                Error::DoesNotFitModel {
+                    model: "issue".into(),
+                    revision_id: rid.revision(1),
+                    stored_schema_version: "v1".into(),
+                    current_schema_version: "v2".into(),
+                    errors: FieldErrors(vec![FieldError {
+                        path: "$.extra".into(),
+                        reason: "unknown field".into(),
+                    }]),
+                },
+                409,
+                "revision_does_not_fit_model",
+            ),
             (Error::store("disk on fire"), 500, "store_error"),
         ];
         for (error, status, code) in cases {
@@ -380,6 +461,39 @@ mod tests {
             assert_eq!(problem.status.as_u16(), status);
             assert_eq!(problem.code, code);
         }
+    }
+
+    #[test]
+    fn a_server_error_keeps_its_cause_chain_out_of_the_body() {
+        let io = std::io::Error::other("disk on fire");
+        let problem = Problem::from(Error::store(io));
+        assert_eq!(problem.cause(), Some("store error: disk on fire"));
+        let body = serde_json::to_string(&problem).unwrap();
+        assert!(!body.contains("disk on fire"), "{body}");
+        let response = problem.into_response();
+        let cause = response.extensions().get::<ServerErrorCause>().unwrap();
+        assert_eq!(cause.0, "store error: disk on fire");
+    }
+
+    #[test]
+    fn a_cause_chain_lists_each_source_once() {
+        #[derive(Debug)]
+        struct Append(std::io::Error);
+        impl std::fmt::Display for Append {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("cannot append the revision")
+            }
+        }
+        impl std::error::Error for Append {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let error = Error::store(Append(std::io::Error::other("disk on fire")));
+        assert_eq!(
+            cause_chain(&error),
+            "store error: cannot append the revision: caused by: disk on fire"
+        );
     }
 
     #[test]

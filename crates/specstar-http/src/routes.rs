@@ -1,8 +1,8 @@
 //! The route table: the same routes for every registered model, each model with its own
 //! resource manager as router state.
 //!
-//! Routes are built once from [`Registry::all`](specstar_core::Registry::all) when the router is made, so models are
-//! registered first. Per model `m`:
+//! Routes are built from [`Registry::all`](specstar_core::Registry::all), again after each
+//! registration (see [`router`](crate::router)). Per model `m`:
 //!
 //! | route | handler |
 //! |---|---|

@@ -600,6 +600,133 @@ async fn delete_restore_switch_and_permanently() {
 }
 
 #[tokio::test]
+async fn switch_and_restore_check_if_match_and_expected_revision_id() {
+    let s = Server::start().await;
+    let info = s.create(issue("v1")).await;
+    let rid = info["resource_id"].as_str().unwrap().to_owned();
+    let path = format!("/issue/{rid}");
+    let put = s
+        .request(Method::PUT, &path)
+        .json(&issue("v2"))
+        .send()
+        .await;
+    assert_eq!(put.unwrap().status(), 200);
+
+    // A stale If-Match on switch: 412 naming both revisions, nothing written.
+    let stale = s
+        .request(Method::POST, &format!("{path}/switch/1"))
+        .header("if-match", format!("{rid}:1"))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(stale, 412, "precondition_failed").await;
+    assert_eq!(body["expected_revision_id"], format!("{rid}:1"));
+    assert_eq!(body["actual_revision_id"], format!("{rid}:2"));
+    let stale = s
+        .request(
+            Method::POST,
+            &format!("{path}/switch/1?expected_revision_id=1"),
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(stale, 412, "precondition_failed").await;
+    let meta: Value = s
+        .get(&format!("{path}/meta"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(meta["total_revision_count"], 2);
+
+    // The current ETag: written.
+    let tag = etag(&s.get(&path).send().await.unwrap());
+    let response = s
+        .request(Method::POST, &format!("{path}/switch/1"))
+        .header("if-match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let meta: Value = response.json().await.unwrap();
+    assert_eq!(meta["current_revision_id"], format!("{rid}:3"));
+
+    // Restore: a stale expectation is 412 even on a deleted resource; the current one writes.
+    let deleted = s.request(Method::DELETE, &path).send().await.unwrap();
+    assert_eq!(deleted.status(), 200);
+    let stale = s
+        .request(Method::POST, &format!("{path}/restore"))
+        .header("if-match", "3")
+        .send()
+        .await
+        .unwrap();
+    let body = problem(stale, 412, "precondition_failed").await;
+    assert_eq!(body["actual_revision_id"], format!("{rid}:4"));
+    let tombstone = s.get(&format!("{path}?include_deleted=true")).send().await;
+    let tombstone: Value = tombstone.unwrap().json().await.unwrap();
+    assert_eq!(tombstone["meta"]["is_deleted"], true, "{tombstone}");
+    assert_eq!(tombstone["meta"]["total_revision_count"], 4, "{tombstone}");
+    let response = s
+        .request(
+            Method::POST,
+            &format!("{path}/restore?expected_revision_id={rid}:4"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let meta: Value = response.json().await.unwrap();
+    assert_eq!(meta["is_deleted"], false);
+    assert_eq!(meta["current_revision_id"], format!("{rid}:5"));
+    let bad = s
+        .request(Method::POST, &format!("{path}/restore"))
+        .header("if-match", "issue:other:1")
+        .send()
+        .await
+        .unwrap();
+    problem(bad, 400, "foreign_revision").await;
+}
+
+#[tokio::test]
+async fn a_422_lists_every_failing_path() {
+    let s = Server::start().await;
+    let body = json!({"title": 7, "severity": "urgent", "status": "open", "assignee": ["x"]});
+    let response = s
+        .request(Method::POST, "/issue")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let body = problem(response, 422, "validation_failed").await;
+    let mut paths: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    paths.sort_unstable();
+    assert_eq!(paths, ["$.assignee", "$.severity", "$.title"], "{body}");
+    for error in body["errors"].as_array().unwrap() {
+        assert!(
+            error["reason"].as_str().is_some_and(|r| !r.is_empty()),
+            "{body}"
+        );
+    }
+    // Nothing was stored.
+    let count: Value = s
+        .get("/issue/count")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+}
+
+#[tokio::test]
 async fn the_acting_user_comes_from_the_resolver() {
     let s = Server::start().await;
     let response = s

@@ -2,23 +2,31 @@
 //! field a B-tree from value to ids, kept in step with the heads by every write and purge.
 //!
 //! The B-trees narrow a search to candidates (equalities, `in`, ranges, and their
-//! conjunctions and disjunctions); the query's own [`Query::matches`] then decides each
-//! candidate, so an index only ever has to give a superset. Conditions the trees cannot serve
+//! conjunctions and disjunctions); the query's own
+//! [`Query::matches_on`](specstar_core::Query::matches_on) then decides each candidate, so an
+//! index only ever has to give a superset. Conditions the trees cannot serve
 //! (meta fields, negations, string operators) fall back to the model's ids.
+//!
+//! An array field's tree holds each element, not the array: a resource is under every
+//! element it has, so `eq`, `contains` and `in` on the field are lookups of elements, as the
+//! query model says they mean.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
 
+use serde_json::Value;
 use specstar_core::query::SortKey;
-use specstar_core::{Field, Filter, IndexedValues, Op, ResourceId};
+use specstar_core::{Field, Filter, IndexedField, IndexedValues, Op, ResourceId};
 
 /// The indexes of one model.
 #[derive(Debug, Default)]
 pub(crate) struct ModelIndex {
     /// Every resource of the model, deleted ones too.
     pub ids: BTreeSet<ResourceId>,
-    /// The indexed fields, as registered.
+    /// The indexed fields' paths, as registered.
     pub indexed: Vec<String>,
+    /// The indexed fields, with their shapes: what the query means on each.
+    pub defs: Vec<IndexedField>,
     /// Per indexed field, its values and the resources holding each.
     fields: HashMap<String, BTreeMap<SortKey, BTreeSet<ResourceId>>>,
 }
@@ -28,25 +36,31 @@ impl ModelIndex {
     /// the indexed values of the heads there are, given by `existing`.
     pub fn register<'a>(
         &mut self,
-        indexed: &[String],
+        defs: &[IndexedField],
         existing: impl Fn(&ResourceId) -> Option<&'a IndexedValues>,
     ) {
-        if self.indexed == indexed && self.fields.len() == indexed.len() {
+        if self.defs == defs && self.fields.len() == defs.len() {
             return;
         }
-        self.indexed = indexed.to_vec();
+        self.defs = defs.to_vec();
+        self.indexed = defs.iter().map(|f| f.path().to_owned()).collect();
         self.fields.clear();
-        for field in indexed {
+        for def in defs {
             let mut tree: BTreeMap<SortKey, BTreeSet<ResourceId>> = BTreeMap::new();
             for id in &self.ids {
                 if let Some(values) = existing(id) {
-                    tree.entry(SortKey::of(values.get(field).cloned()))
-                        .or_default()
-                        .insert(id.clone());
+                    for key in keys(def, values.get(def.path())) {
+                        tree.entry(key).or_default().insert(id.clone());
+                    }
                 }
             }
-            self.fields.insert(field.clone(), tree);
+            self.fields.insert(def.path().to_owned(), tree);
         }
+    }
+
+    /// The definition of an indexed field.
+    fn def(&self, path: &str) -> Option<&IndexedField> {
+        self.defs.iter().find(|f| f.path() == path)
     }
 
     /// Moves a resource's entries from its old values (`None` when new) to its new ones
@@ -57,20 +71,24 @@ impl ModelIndex {
         old: Option<&IndexedValues>,
         new: Option<&IndexedValues>,
     ) {
-        for (field, tree) in &mut self.fields {
+        for def in &self.defs {
+            let Some(tree) = self.fields.get_mut(def.path()) else {
+                continue;
+            };
             if let Some(old) = old {
-                let key = SortKey::of(old.get(field).cloned());
-                if let Some(ids) = tree.get_mut(&key) {
-                    ids.remove(id);
-                    if ids.is_empty() {
-                        tree.remove(&key);
+                for key in keys(def, old.get(def.path())) {
+                    if let Some(ids) = tree.get_mut(&key) {
+                        ids.remove(id);
+                        if ids.is_empty() {
+                            tree.remove(&key);
+                        }
                     }
                 }
             }
             if let Some(new) = new {
-                tree.entry(SortKey::of(new.get(field).cloned()))
-                    .or_default()
-                    .insert(id.clone());
+                for key in keys(def, new.get(def.path())) {
+                    tree.entry(key).or_default().insert(id.clone());
+                }
             }
         }
         match new {
@@ -108,8 +126,12 @@ impl ModelIndex {
                 };
                 let tree = self.fields.get(path)?;
                 let key = |v: &serde_json::Value| SortKey::of(Some(v.clone()));
+                let array = self.def(path).is_some_and(IndexedField::is_array);
                 match c.op {
-                    Op::Eq => Some(
+                    // An array's tree holds its elements; its other conditions are refused or
+                    // negations.
+                    _ if array && !matches!(c.op, Op::Eq | Op::Contains | Op::In) => None,
+                    Op::Eq | Op::Contains if array || c.op == Op::Eq => Some(
                         tree.get(&key(&c.value))
                             .map(|ids| ids.iter().collect())
                             .unwrap_or_default(),
@@ -149,6 +171,23 @@ impl ModelIndex {
                 }
             }
         }
+    }
+}
+
+/// The keys a field's value is indexed under: each element of an array field (once), else
+/// the value itself (absent as null).
+fn keys(def: &IndexedField, value: Option<&Value>) -> Vec<SortKey> {
+    match value {
+        Some(Value::Array(elements)) if def.is_array() => {
+            let mut keys: Vec<SortKey> = elements
+                .iter()
+                .map(|e| SortKey::of(Some(e.clone())))
+                .collect();
+            keys.sort();
+            keys.dedup();
+            keys
+        }
+        _ => vec![SortKey::of(value.cloned())],
     }
 }
 

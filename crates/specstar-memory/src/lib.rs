@@ -44,6 +44,13 @@ impl State {
             return Ok(Vec::new());
         };
         query.check_fields(model, &index.indexed)?;
+        query.check_shapes(|path| {
+            index
+                .defs
+                .iter()
+                .find(|f| f.path() == path)
+                .map_or(specstar_core::FieldShape::Scalar, |f| f.shape())
+        })?;
         let candidates = query.filter.as_ref().and_then(|f| index.candidates(f));
         let ids: Box<dyn Iterator<Item = &ResourceId>> = match &candidates {
             Some(ids) => Box::new(ids.iter().copied()),
@@ -52,7 +59,7 @@ impl State {
         Ok(ids
             .filter_map(|id| self.resources.get(id))
             .map(|e| &e.head.meta)
-            .filter(|meta| query.matches(meta))
+            .filter(|meta| query.matches_on(&index.defs, meta))
             .collect())
     }
 }
@@ -110,11 +117,10 @@ impl Store for MemoryStore {
             resources, models, ..
         } = &mut *state;
         let index = models.entry(model.name.to_string()).or_default();
-        let paths = model.indexed_paths();
-        if index.indexed != paths && !index.ids.is_empty() {
+        if index.defs != model.indexed_fields && !index.ids.is_empty() {
             backfill(model, &index.ids, resources)?;
         }
-        index.register(&paths, |id| {
+        index.register(&model.indexed_fields, |id| {
             resources.get(id).map(|e| &e.head.meta.indexed_data)
         });
         Ok(())

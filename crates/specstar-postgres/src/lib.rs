@@ -74,7 +74,7 @@ struct Inner {
     schema: String,
     /// The indexed fields of each model, as this process registered or last read them: a
     /// search checks its fields against them without a round trip.
-    indexed: RwLock<HashMap<String, Arc<Vec<String>>>>,
+    indexed: RwLock<HashMap<String, Arc<search::Fields>>>,
     /// When the heads table's statistics are due (see the `analyze` module).
     freshness: analyze::Freshness,
 }
@@ -180,12 +180,12 @@ impl PostgresStore {
     }
 
     /// The indexed fields of `model`, from this process's registrations or else the database.
-    async fn indexed_fields(&self, client: &Client, model: &str) -> Result<Arc<Vec<String>>> {
+    async fn indexed_fields(&self, client: &Client, model: &str) -> Result<Arc<search::Fields>> {
         if let Some(fields) = self.inner.indexed.read().get(model) {
             return Ok(fields.clone());
         }
         let fields = Arc::new(search::registered_fields(client, model).await?);
-        if !fields.is_empty() {
+        if !fields.paths.is_empty() {
             self.inner
                 .indexed
                 .write()

@@ -1,7 +1,8 @@
 //! The store's tables and their versioned migrations, applied at start-up.
 //!
 //! Four tables, in the store's schema:
-//! - `models`: one row per registered model (name, schema version, indexed field paths);
+//! - `models`: one row per registered model (name, schema version, indexed field paths, and
+//!   which of them are arrays);
 //! - `heads`: one row per resource, its [`ResourceMeta`](specstar_core::ResourceMeta) plus
 //!   the current revision's data hash (what the planner needs). `indexed_data` is `jsonb`, so
 //!   that each indexed field gets an expression index `(model, (indexed_data -> 'field'))`
@@ -31,7 +32,8 @@ use crate::error::PostgresError;
 const MIGRATIONS: &[(&str, &str)] = &[
     ("heads, revisions, models, sequence counter", V1),
     ("heads in created and updated time order", V2),
-    ("indexed strings escaped", V3),
+    ("which indexed fields are arrays", V3),
+    ("indexed strings escaped", V4),
 ];
 
 /// The layout version this code writes: the number of migrations.
@@ -93,11 +95,19 @@ CREATE INDEX heads_by_created ON heads (model, created_time, resource_id);
 CREATE INDEX heads_by_updated ON heads (model, updated_time, resource_id);
 "#;
 
+/// Which indexed fields of a model are arrays, tested by element (see
+/// [`search`](crate::search)): recorded at registration, so that a search knows without the
+/// model's schema. Empty for the models there are: their next registration records theirs
+/// (and makes their GIN indexes), refilling their indexed values as a changed field list does.
+const V3: &str = r#"
+ALTER TABLE models ADD COLUMN element_fields jsonb NOT NULL DEFAULT '[]'::jsonb;
+"#;
+
 /// Indexed strings are kept escaped (see [`nul`](crate::nul)): U+0001 becomes U+0001 U+0002.
 /// Heads written before held U+0001 as it is; this escapes them, in the same way, so that
 /// conditions (escaped too) find them. (`jsonb` text shows U+0001 as `\u0001`: only those
 /// heads are rewritten.)
-const V3: &str = r#"
+const V4: &str = r#"
 CREATE FUNCTION pg_temp.specstar_escape(v jsonb) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $fn$
 BEGIN
     CASE jsonb_typeof(v)

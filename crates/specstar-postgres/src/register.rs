@@ -28,34 +28,47 @@ const LOG_EVERY: u64 = 50_000;
 /// The advisory lock of registrations (any model, any schema: registrations are rare).
 const LOCK: i64 = 0x7370_6563_7374_6172; // "specstar"
 
-/// Registers `model`; returns its indexed field paths as now recorded.
-pub(crate) async fn register(client: &mut Client, model: &ModelDescriptor) -> Result<Vec<String>> {
+/// Registers `model`; returns its indexed fields as now recorded.
+pub(crate) async fn register(
+    client: &mut Client,
+    model: &ModelDescriptor,
+) -> Result<search::Fields> {
     search::check_paths(model)?;
     let fields = model.indexed_paths();
     let fields_json = serde_json::to_value(&fields).expect("a list of strings always serializes");
+    let arrays = search::array_paths(model);
+    let arrays_json = serde_json::to_value(&arrays).expect("a list of strings always serializes");
     let tx = client.transaction().await.map_err(Error::store)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK])
         .await
         .map_err(Error::store)?;
-    let previous: Option<Value> = tx
+    let previous: Option<(Value, Value)> = tx
         .query_opt(
-            "SELECT indexed_fields FROM models WHERE name = $1",
+            "SELECT indexed_fields, element_fields FROM models WHERE name = $1",
             &[&&*model.name],
         )
         .await
         .map_err(Error::store)?
-        .map(|row| row.try_get(0))
+        .map(|row| Ok::<_, tokio_postgres::Error>((row.try_get(0)?, row.try_get(1)?)))
         .transpose()
         .map_err(Error::store)?;
     tx.execute(
-        "INSERT INTO models (name, schema_version, indexed_fields) VALUES ($1, $2, $3) \
+        "INSERT INTO models (name, schema_version, indexed_fields, element_fields) \
+         VALUES ($1, $2, $3, $4) \
          ON CONFLICT (name) DO UPDATE SET schema_version = excluded.schema_version, \
-         indexed_fields = excluded.indexed_fields",
-        &[&&*model.name, &&*model.schema_version, &fields_json],
+         indexed_fields = excluded.indexed_fields, element_fields = excluded.element_fields",
+        &[
+            &&*model.name,
+            &&*model.schema_version,
+            &fields_json,
+            &arrays_json,
+        ],
     )
     .await
     .map_err(Error::store)?;
-    if previous.as_ref() != Some(&fields_json) {
+    // Other arrays among the fields are a change too: an array of times indexes its elements
+    // in canonical form.
+    if previous != Some((fields_json, arrays_json)) {
         reindex(&tx, model).await?;
     }
     // Only the missing ones: `CREATE INDEX IF NOT EXISTS` would ask for the table's ownership
@@ -78,7 +91,10 @@ pub(crate) async fn register(client: &mut Client, model: &ModelDescriptor) -> Re
         }
     }
     tx.commit().await.map_err(Error::store)?;
-    Ok(fields)
+    Ok(search::Fields {
+        paths: fields,
+        arrays,
+    })
 }
 
 /// Recomputes the indexed values of every resource of `model` from its current revision;

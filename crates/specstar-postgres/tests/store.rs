@@ -47,7 +47,7 @@ async fn stores_opening_at_once_migrate_once() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, [1, 2, 3], "each migration applied once");
+    assert_eq!(versions, [1, 2, 3, 4], "each migration applied once");
 }
 
 async fn join_all<T>(
@@ -84,7 +84,7 @@ async fn a_schema_newer_than_the_code_is_refused() {
             source.downcast_ref::<PostgresError>(),
             Some(PostgresError::SchemaTooNew {
                 found: 99,
-                supported: 3,
+                supported: 4,
                 ..
             })
         ),
@@ -296,7 +296,7 @@ async fn mixed_values_search_and_sort_as_the_core_defines() {
     }
 }
 
-/// Heads written before indexed strings were kept escaped held U+0001 as it is: migration 3
+/// Heads written before indexed strings were kept escaped held U+0001 as it is: migration 4
 /// escapes them the way the store now does, so they are found and read back as written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn heads_from_before_the_escape_are_escaped_by_the_migration() {
@@ -317,7 +317,7 @@ async fn heads_from_before_the_escape_are_escaped_by_the_migration() {
         .batch_execute(
             "UPDATE heads SET indexed_data = jsonb_set(indexed_data, '{name}', \
              to_jsonb('x' || chr(1) || 'y')) WHERE resource_id = 'task:a'; \
-             DELETE FROM specstar_migrations WHERE version = 3;",
+             DELETE FROM specstar_migrations WHERE version = 4;",
         )
         .await
         .expect("an old head");
@@ -436,4 +436,41 @@ async fn writes_dropped_half_way_leave_the_pool_clean() {
         .await
         .expect("a conditional update from the current head wins");
     assert_eq!(info.number(), history.len() as u64 + 1);
+}
+
+/// An element test on an array field (`contains`, `in`) is served by the field's GIN index.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_element_test_on_an_array_field_uses_its_gin_index() {
+    use specstar_conformance::fixtures::{post, posts};
+
+    let Some(url) = test_url() else { return };
+    let schema = TestSchema::new(&url);
+    let pg = schema.store().await;
+    let store: Arc<dyn Store> = Arc::new(pg.clone());
+    let (mgr, _) = posts(&store).await;
+    for i in 0..2000 {
+        let tag = format!("t{i}");
+        mgr.create_with_id(format!("post:{i:04}"), post("p", &[&tag, "common"], None))
+            .await
+            .expect("created");
+    }
+    raw(&url, schema.name())
+        .await
+        .batch_execute("ANALYZE heads")
+        .await
+        .expect("analyzed");
+    for filter in [
+        Filter::data("tags", Op::Contains, "t17"),
+        Filter::data("tags", Op::In, serde_json::json!(["t1", "t2"])),
+    ] {
+        let query = Query::all().filter(filter);
+        let plan = pg.explain_search("post", &query).await.expect("explains");
+        assert!(
+            plan.contains("elems_post_tags_"),
+            "the GIN index serves it:\n{plan}"
+        );
+    }
+    let query = Query::all().filter(Filter::data("tags", Op::Contains, "t17"));
+    let found = mgr.search(&query).await.expect("searches");
+    assert_eq!(found.len(), 1);
 }

@@ -88,6 +88,7 @@ pub(crate) fn time_order(query: &Query) -> Option<TimeOrder> {
 pub(crate) fn choose(
     query: &Query,
     fields: &[String],
+    array_fields: &[String],
     stats: Option<&Stats>,
     counting: bool,
 ) -> Access {
@@ -102,6 +103,10 @@ pub(crate) fn choose(
         let Field::Data(path) = &c.field else {
             continue;
         };
+        // An array's slot holds the whole array: its elements are in the element index.
+        if array_fields.contains(path) {
+            continue;
+        }
         let Some(slot) = slots::slot_of(fields, path) else {
             continue;
         };
@@ -192,7 +197,7 @@ mod tests {
     #[test]
     fn common_values_newest_first_read_the_time_index() {
         let s = stats(1e6, &[333_333.0, 333_333.0, 1.0]);
-        let access = choose(&newest(workload()), &fields(), Some(&s), false);
+        let access = choose(&newest(workload()), &fields(), &[], Some(&s), false);
         assert_eq!(access, Access::Order(TimeOrder::Created));
     }
 
@@ -203,7 +208,7 @@ mod tests {
             Filter::data("status", Op::Eq, "open"),
             Filter::data("title", Op::Eq, "x"),
         ]);
-        let access = choose(&newest(filter), &fields(), Some(&s), false);
+        let access = choose(&newest(filter), &fields(), &[], Some(&s), false);
         assert_eq!(access, Access::Field(2));
     }
 
@@ -212,17 +217,20 @@ mod tests {
         let s = stats(1e6, &[333_333.0, 333_333.0, 1.0]);
         let count = Query::all().filter(workload());
         assert_eq!(
-            choose(&count, &fields(), Some(&s), true),
+            choose(&count, &fields(), &[], Some(&s), true),
             Access::Order(TimeOrder::Created)
         );
         let rare = Query::all().filter(Filter::data("title", Op::Eq, "x"));
-        assert_eq!(choose(&rare, &fields(), Some(&s), true), Access::Field(2));
+        assert_eq!(
+            choose(&rare, &fields(), &[], Some(&s), true),
+            Access::Field(2)
+        );
     }
 
     #[test]
     fn without_statistics_sqlite_chooses() {
         assert_eq!(
-            choose(&newest(workload()), &fields(), None, false),
+            choose(&newest(workload()), &fields(), &[], None, false),
             Access::Auto
         );
     }

@@ -92,6 +92,13 @@ fn append(conn: &Connection, head: Option<&Head>, appended: Appended) -> Result<
         reason: format!("sqlite gave it the negative sequence {sequence}"),
     })?;
     write_head(conn, head.is_none(), &meta, &info.data_hash.to_string())?;
+    crate::elements::follow(
+        conn,
+        meta.resource_id.model(),
+        id.as_str(),
+        head.map(|h| &h.meta.indexed_data),
+        &meta.indexed_data,
+    )?;
     Ok(Written {
         info,
         meta,
@@ -189,6 +196,7 @@ pub(crate) fn purge(conn: &Connection, id: &ResourceId) -> Result<Option<Resourc
     conn.prepare_cached("DELETE FROM heads WHERE resource_id = ?1")
         .and_then(|mut stmt| stmt.execute([id.as_str()]))
         .map_err(Error::store)?;
+    crate::elements::delete(conn, id.as_str())?;
     Ok(Some(head.meta))
 }
 
@@ -200,16 +208,23 @@ pub(crate) fn register_model(conn: &Connection, model: &ModelDescriptor) -> Resu
     indexes::model_literal(&model.name)?;
     let fields =
         serde_json::to_string(&model.indexed_paths()).expect("a list of strings always serializes");
-    let previous: Option<String> = conn
-        .prepare_cached("SELECT indexed_fields FROM models WHERE name = ?1")
-        .and_then(|mut stmt| stmt.query_row([&*model.name], |row| row.get(0)).optional())
+    let arrays = serde_json::to_string(&crate::elements::paths(model))
+        .expect("a list of strings always serializes");
+    let previous: Option<(String, String)> = conn
+        .prepare_cached("SELECT indexed_fields, element_fields FROM models WHERE name = ?1")
+        .and_then(|mut stmt| {
+            stmt.query_row([&*model.name], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()
+        })
         .map_err(Error::store)?;
+    let (previous, previous_arrays) = previous.unzip();
     conn.prepare_cached(
-        "INSERT INTO models (name, schema_version, indexed_fields) VALUES (?1, ?2, ?3) \
+        "INSERT INTO models (name, schema_version, indexed_fields, element_fields) \
+         VALUES (?1, ?2, ?3, ?4) \
          ON CONFLICT (name) DO UPDATE SET schema_version = excluded.schema_version, \
-         indexed_fields = excluded.indexed_fields",
+         indexed_fields = excluded.indexed_fields, element_fields = excluded.element_fields",
     )
-    .and_then(|mut stmt| stmt.execute((&*model.name, &*model.schema_version, &fields)))
+    .and_then(|mut stmt| stmt.execute((&*model.name, &*model.schema_version, &fields, &arrays)))
     .map_err(Error::store)?;
     // The slots follow the set of fields, in path order: the order of declaration is no change.
     let sorted = |mut paths: Vec<String>| {
@@ -224,6 +239,10 @@ pub(crate) fn register_model(conn: &Connection, model: &ModelDescriptor) -> Resu
         indexes::drop_all(conn, &model.name)?;
         crate::backfill::reindex(conn, model)?;
         return indexes::create(conn, model);
+    }
+    if previous_arrays.as_ref() != Some(&arrays) {
+        // The same fields, but other arrays among them: their elements are indexed anew.
+        crate::backfill::reindex(conn, model)?;
     }
     indexes::create(conn, model)
 }

@@ -7,6 +7,9 @@
 //! revision. It runs in the registration's transaction on the writer thread: writes queued
 //! meanwhile wait, then see the new values, and a crash leaves the old ones whole.
 //!
+//! The element rows of array fields (see [`elements`]) are rebuilt with
+//! them, from the registration's shapes.
+//!
 //! It walks the model's heads in resource-id order, a page at a time, so its memory stays
 //! constant however many resources there are, and logs its progress.
 
@@ -14,7 +17,7 @@ use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
 use specstar_core::{Error, ModelDescriptor, Result};
 
-use crate::slots;
+use crate::{elements, slots};
 
 /// Heads read and rewritten per step.
 const PAGE: usize = 1_000;
@@ -25,6 +28,8 @@ const LOG_EVERY: u64 = 50_000;
 /// Recomputes the indexed values of every resource of `model` from its current revision;
 /// returns how many resources it rewrote.
 pub(crate) fn reindex(conn: &Connection, model: &ModelDescriptor) -> Result<u64> {
+    elements::clear(conn, &model.name)?;
+    let arrays = elements::paths(model);
     let total: i64 = conn
         .prepare_cached("SELECT count(*) FROM heads WHERE model = ?1")
         .and_then(|mut stmt| stmt.query_row([&*model.name], |row| row.get(0)))
@@ -65,6 +70,7 @@ pub(crate) fn reindex(conn: &Connection, model: &ModelDescriptor) -> Result<u64>
             update
                 .execute(rusqlite::params_from_iter(&params))
                 .map_err(Error::store)?;
+            elements::insert(conn, &model.name, &arrays, id, &indexed)?;
             done += 1;
             if done.is_multiple_of(LOG_EVERY) {
                 tracing::info!(model = %model.name, done, total, "backfilling indexed fields");

@@ -12,6 +12,10 @@ const CHECKS: &[&str] = &[
     "SELECT 'head ' || h.resource_id || ' has no current revision ' || h.current_number \
      FROM heads h WHERE NOT EXISTS (SELECT 1 FROM revisions r \
          WHERE r.resource_id = h.resource_id AND r.number = h.current_number)",
+    // Every element row of an array field has a head.
+    "SELECT 'elements of ' || e.resource_id || ' have no head' \
+     FROM (SELECT DISTINCT resource_id FROM elements) e \
+     WHERE NOT EXISTS (SELECT 1 FROM heads h WHERE h.resource_id = e.resource_id)",
     // Every revision has a head.
     "SELECT 'revisions of ' || r.resource_id || ' have no head' \
      FROM (SELECT DISTINCT resource_id FROM revisions) r \

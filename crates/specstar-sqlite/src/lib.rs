@@ -39,6 +39,7 @@
 mod access;
 mod apply;
 mod backfill;
+mod elements;
 mod error;
 mod indexes;
 mod integrity;

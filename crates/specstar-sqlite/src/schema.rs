@@ -1,6 +1,6 @@
 //! The layout of the database file and its migrations.
 //!
-//! Three tables (version 2):
+//! Four tables (version 3):
 //! - `models`: one row per registered model (name, schema version, indexed field paths), so a
 //!   file says which models it holds;
 //! - `heads`: one row per resource, its [`ResourceMeta`](specstar_core::ResourceMeta) plus the
@@ -10,7 +10,9 @@
 //! - `revisions`: every revision ever appended, immutable. Its `sequence` is an
 //!   `AUTOINCREMENT` rowid, so it is store wide, only grows and is never reused, even after a
 //!   purge removed the newest rows. `UNIQUE(resource_id, number)` serves reads by revision number
-//!   and pages of history as index ranges.
+//!   and pages of history as index ranges;
+//! - `elements`: the elements of array fields, one row per element and resource (see
+//!   `elements`), with `models.element_fields` naming which fields are arrays.
 //!
 //! Times are integers of microseconds since the Unix epoch, booleans 0 or 1, data hashes their
 //! text form, indexed values a JSON object.
@@ -28,7 +30,7 @@ use specstar_core::{Error, Result};
 use crate::error::SqliteError;
 
 /// Migration `i` brings a file from version `i` to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The layout version this code writes: the number of migrations.
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -111,6 +113,24 @@ ALTER TABLE heads ADD COLUMN k14 INTEGER;
 ALTER TABLE heads ADD COLUMN v15;
 ALTER TABLE heads ADD COLUMN k15 INTEGER;
 UPDATE models SET indexed_fields = '[]';
+";
+
+/// The element index of array fields (see `elements`). No model has array fields yet
+/// (`element_fields` is empty), so the next registration of a model that has some fills their
+/// rows from its heads, as a registration that changes the indexed fields does.
+const V3: &str = "
+CREATE TABLE elements (
+    model       TEXT NOT NULL,
+    field       TEXT NOT NULL,
+    kind        INTEGER NOT NULL,
+    value       NOT NULL,
+    resource_id TEXT NOT NULL,
+    PRIMARY KEY (model, field, kind, value, resource_id)
+) WITHOUT ROWID;
+
+CREATE INDEX elements_by_resource ON elements (resource_id);
+
+ALTER TABLE models ADD COLUMN element_fields TEXT NOT NULL DEFAULT '[]';
 ";
 
 /// Drops version 1's JSON expression indexes (`heads_<model>_<field>`).
@@ -213,8 +233,12 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The layouts of versions 1 and 2, for other modules' migration tests.
+    pub(crate) const V1_SQL: &str = V1;
+    pub(crate) const V2_SQL: &str = V2;
 
     /// Durability rests on these two settings: a SIGKILL test cannot tell them apart from
     /// `synchronous=NORMAL` (the page cache survives a killed process), so they are checked here.
@@ -273,7 +297,7 @@ mod tests {
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .expect("user_version");
-        assert_eq!(version, 2);
+        assert_eq!(version, SCHEMA_VERSION);
         let v1_indexes: i64 = conn
             .query_row(
                 "SELECT count(*) FROM sqlite_schema WHERE name = 'heads_issue_status'",

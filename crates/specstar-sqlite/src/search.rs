@@ -16,6 +16,10 @@
 //! as the core's [`SortKey`](specstar_core::query::SortKey) does, which mirrors SQLite's own
 //! order, and breaks ties by resource id in the direction of the last sort, as
 //! [`Query::compare`] does. Every value is a bound parameter.
+//!
+//! An array field's element conditions (`eq`, `contains`, `in` and their negations) are
+//! lookups in the element index instead of its slot (see [`elements`]); its `is_null` and
+//! `exists` test the slot, which holds the whole array.
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension};
@@ -26,6 +30,7 @@ use specstar_core::{
 };
 
 use crate::access;
+use crate::elements;
 use crate::indexes::model_literal;
 use crate::rows;
 use crate::slots::{self, Kind};
@@ -53,17 +58,20 @@ pub(crate) struct Sql {
     pub text: String,
     pub params: Vec<SqlValue>,
     fields: Vec<String>,
+    /// The model's array fields (see [`elements`]) and the model's name as a literal.
+    elements: Vec<String>,
+    model: String,
 }
 
 impl Sql {
     /// Binds a value and returns its placeholder.
-    fn bind(&mut self, value: SqlValue) -> String {
+    pub(crate) fn bind(&mut self, value: SqlValue) -> String {
         self.params.push(value);
         format!("?{}", self.params.len())
     }
 
     /// Binds a JSON value as a slot stores it.
-    fn bind_json(&mut self, value: &Value) -> String {
+    pub(crate) fn bind_json(&mut self, value: &Value) -> String {
         self.bind(slots::encode(value).0)
     }
 
@@ -88,9 +96,13 @@ pub(crate) fn select(
 ) -> Result<Sql> {
     let fields = indexed_fields(conn, model)?;
     query.check_fields(model, &fields)?;
-    let access = access::choose(query, &fields, stats, !paged);
+    let array_fields = elements::fields(conn, model)?;
+    query.check_shapes(|path| elements::shape(&array_fields, path))?;
+    let access = access::choose(query, &fields, &array_fields, stats, !paged);
     let mut sql = Sql {
         fields,
+        elements: array_fields,
+        model: model_literal(model)?,
         ..Sql::default()
     };
     let mut text = format!(
@@ -227,6 +239,13 @@ fn filter_sql(sql: &mut Sql, filter: &Filter) -> Result<String> {
         Filter::Or(any) => join(sql, any, " OR ")?,
         Filter::Not(inner) => format!("NOT coalesce({}, 0)", filter_sql(sql, inner)?),
         Filter::Condition(c) => {
+            if let Field::Data(path) = &c.field
+                && sql.elements.contains(path)
+                && !matches!(c.op, Op::IsNull | Op::Exists)
+            {
+                let model = sql.model.clone();
+                return elements::condition_sql(sql, &model, path, c.op, &c.value);
+            }
             let expr = field_sql(sql, &c.field)?;
             let kind = match &c.field {
                 Field::Data(path) => Some(format!("k{}", sql.slot(path)?)),

@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::stream::{self, Stream};
+use futures_util::stream::{self, BoxStream, StreamExt};
 use serde_json::Value;
 
 use crate::context::WriteContext;
@@ -322,38 +322,91 @@ impl DynResourceManager {
     /// is left unchanged.
     ///
     /// # Errors
-    /// [`Error::ResourceNotFound`], id errors.
+    /// [`Error::ResourceNotFound`], [`Error::DoesNotFitModel`], id errors.
     pub async fn restore(&self, id: &str) -> Result<Written> {
+        self.restore_if(id, None).await
+    }
+
+    /// [`restore`](Self::restore), with `expected` (a revision id or number) only if that
+    /// revision is still current. The data is checked against the model as declared now and
+    /// written only if the head is still the one checked: without `expected`, a restore that
+    /// loses a race to another writer checks the new head and tries again.
+    ///
+    /// # Errors
+    /// As [`restore`](Self::restore), plus [`Error::Conflict`].
+    pub async fn restore_if(
+        &self,
+        id: &str,
+        expected: Option<&dyn RevisionRef>,
+    ) -> Result<Written> {
         let resource_id = self.resource_id(id)?;
-        self.store
-            .write(self.request(resource_id, Change::Restore, None))
-            .await
+        let expected = Self::expected(&resource_id, expected)?;
+        let mut attempts = 0;
+        loop {
+            let current = self.read(&resource_id, None, true).await?;
+            let base = current.info.number();
+            if let Some(expected) = expected
+                && expected != base
+            {
+                return Err(Error::Conflict {
+                    expected: resource_id.revision(expected),
+                    actual: current.info.revision_id,
+                });
+            }
+            if current.meta.is_deleted {
+                self.model
+                    .encode_stored(&current.info, current.data_value()?)?;
+            }
+            match self
+                .store
+                .write(self.request(resource_id.clone(), Change::Restore, Some(base)))
+                .await
+            {
+                Err(Error::Conflict { .. }) if expected.is_none() && attempts < PATCH_ATTEMPTS => {
+                    attempts += 1;
+                }
+                outcome => return outcome,
+            }
+        }
     }
 
     /// Reverts to an old revision: appends a copy of its data as the newest revision.
     ///
     /// # Errors
-    /// [`Error::RevisionNotFound`], [`Error::Deleted`], [`Error::ResourceNotFound`], id errors.
+    /// [`Error::RevisionNotFound`], [`Error::Deleted`], [`Error::ResourceNotFound`],
+    /// [`Error::DoesNotFitModel`], id errors.
     pub async fn revert(&self, id: &str, revision_id: &dyn RevisionRef) -> Result<Written> {
+        self.revert_if(id, revision_id, None).await
+    }
+
+    /// [`revert`](Self::revert), with `expected` only if that revision is still current. The
+    /// old data is checked against the model as declared now, like any write, and written in
+    /// its current normal form with the current schema version.
+    ///
+    /// # Errors
+    /// As [`revert`](Self::revert), plus [`Error::Conflict`].
+    pub async fn revert_if(
+        &self,
+        id: &str,
+        revision_id: &dyn RevisionRef,
+        expected: Option<&dyn RevisionRef>,
+    ) -> Result<Written> {
         let resource_id = self.resource_id(id)?;
         let revision = revision_id.revision_of(&resource_id)?;
+        let expected = Self::expected(&resource_id, expected)?;
         let old = self
             .read(&resource_id, Some(revision.number()), true)
             .await?;
         if old.meta.is_deleted {
             return Err(Error::Deleted { resource_id });
         }
-        let data = crate::schema::EncodedData {
-            indexed: self.model.indexed_values(&old.data_value()?),
-            hash: old.info.data_hash,
-            bytes: old.data,
-        };
+        let data = self.model.encode_stored(&old.info, old.data_value()?)?;
         let change = Change::Put {
             data,
             action: Action::Revert,
         };
         self.store
-            .write(self.request(resource_id, change, None))
+            .write(self.request(resource_id, change, expected))
             .await
     }
 
@@ -501,12 +554,35 @@ impl DynResourceManager {
     /// row written while the stream runs is neither repeated nor skipped unless it moved across
     /// the stream's position. The query's offset and limit apply to the whole stream.
     ///
+    /// The stream is boxed, so it is `Unpin`: `next().await` works on it as it is, with
+    /// [`StreamExt`] in scope, no `pin!` needed.
+    ///
+    /// ```
+    /// use futures_util::StreamExt;
+    /// # use specstar_core::{DynResourceManager, Registry, Schema, Store, ModelDescriptor, Query};
+    /// # #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    /// # struct Issue { title: String }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(specstar_memory::MemoryStore::new());
+    /// # let model = std::sync::Arc::new(Schema::<Issue>::new("v1").build()?);
+    /// # store.register_model(&ModelDescriptor::from(&*model)).await?;
+    /// # let mgr = DynResourceManager::new(model, store);
+    /// # mgr.create(serde_json::json!({"title": "a"})).await?;
+    /// let mut rows = mgr.iter_all(&Query::all());
+    /// let mut seen = 0;
+    /// while let Some(meta) = rows.next().await {
+    ///     let meta = meta?; // an error ends the stream
+    ///     assert!(meta.resource_id.to_string().starts_with("issue:"));
+    ///     seen += 1;
+    /// }
+    /// assert_eq!(seen, 1);
+    /// # Ok::<(), specstar_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// Each item is a row or the error that ended the stream: as [`search`](Self::search).
-    pub fn iter_all(
-        &self,
-        query: &Query,
-    ) -> impl Stream<Item = Result<ResourceMeta>> + Send + 'static {
+    pub fn iter_all(&self, query: &Query) -> BoxStream<'static, Result<ResourceMeta>> {
         self.iter_all_batched(query, ITER_BATCH)
     }
 
@@ -518,7 +594,7 @@ impl DynResourceManager {
         &self,
         query: &Query,
         batch: u64,
-    ) -> impl Stream<Item = Result<ResourceMeta>> + Send + 'static {
+    ) -> BoxStream<'static, Result<ResourceMeta>> {
         let mut next = query.clone();
         next.limit = None;
         let pages = Pages {
@@ -530,6 +606,6 @@ impl DynResourceManager {
             batch: batch.max(1),
             done: false,
         };
-        stream::unfold(Some(pages), |pages| async move { pages?.next_row().await })
+        stream::unfold(Some(pages), |pages| async move { pages?.next_row().await }).boxed()
     }
 }

@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use futures_util::stream::{Stream, StreamExt};
+use futures_util::stream::{BoxStream, StreamExt};
 
 use crate::context::WriteContext;
 use crate::error::{Error, Result};
@@ -15,7 +15,7 @@ use crate::schema::{EncodedData, Model, ModelDef};
 use crate::store::{RevisionPage, Store};
 use crate::time::Clock;
 
-use super::dynamic::{DataPatch, DynResourceManager, Found, decode};
+use super::dynamic::{DataPatch, DynResourceManager, Found};
 
 /// One revision of a resource with its data decoded into the model's type.
 #[derive(Clone, Debug)]
@@ -33,6 +33,52 @@ pub struct Resource<T> {
 /// Cheap to clone. Every write records the acting user and the time: set them per scope with
 /// [`as_user`](Self::as_user) and [`with_clock`](Self::with_clock), which return a new manager,
 /// or per call with `mgr.as_user("bob").update(…)`.
+///
+/// The writes, each appending one revision (`issue:<uuid>:1`, `:2`, …), and the errors
+/// that say why one was refused:
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use specstar_core::{ModelDescriptor, ResourceManager, Schema, Store};
+/// # #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+/// # struct Issue { title: String, status: String, assignee: Option<String> }
+/// # fn issue(title: &str, status: &str) -> Issue {
+/// #     Issue { title: title.into(), status: status.into(), assignee: None }
+/// # }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// # let store: Arc<dyn Store> = Arc::new(specstar_memory::MemoryStore::new());
+/// # let model = Arc::new(Schema::<Issue>::new("v1").index("status").build()?);
+/// # store.register_model(&ModelDescriptor::from(&*model)).await?;
+/// # let mgr = ResourceManager::<Issue>::new(model, store)?;
+/// use specstar_core::{Action, Error};
+///
+/// let info = mgr.create(issue("Search returns duplicates", "open")).await?;
+/// let id = &info.resource_id;
+/// let second = mgr.as_user("bob").update(id, issue("Search returns duplicates", "in_progress")).await?;
+/// assert_eq!(second.revision_id.number(), 2);
+/// assert_eq!(&*second.created_by, "bob");
+///
+/// // Optimistic concurrency: write only if revision 1 is still current. It is not.
+/// match mgr.update_if(id, issue("stale", "open"), &info.revision_id).await {
+///     Err(Error::Conflict { expected, actual }) => {
+///         assert_eq!((expected.number(), actual.number()), (1, 2)); // nothing was written
+///     }
+///     other => panic!("expected a conflict, got {other:?}"),
+/// }
+///
+/// let tombstone = mgr.delete(id).await?;                  // :3, a tombstone revision
+/// assert!(matches!(mgr.get(id).await, Err(Error::Deleted { .. })));
+/// let first = mgr.get_revision(id, &info.revision_id).await?;   // still readable
+/// assert_eq!(first.data.status, "open");
+/// mgr.restore(id).await?;                                 // :4, live again
+/// let reverted = mgr.revert(id, &info.revision_id).await?;     // :5, a copy of :1
+/// assert_eq!(reverted.action, Action::Revert);
+/// assert_eq!(mgr.get(id).await?.data.status, "open");
+/// assert_eq!(mgr.list_revisions(id).await?.len(), 5);
+/// # let _ = tombstone;
+/// # Ok::<(), specstar_core::Error>(())
+/// # }).unwrap();
+/// ```
 pub struct ResourceManager<T> {
     inner: DynResourceManager,
     model: PhantomData<fn() -> T>,
@@ -106,23 +152,43 @@ impl<T: Model> ResourceManager<T> {
         Self::from_dyn(self.inner.with_context(context))
     }
 
+    /// The typed write path: `data` as JSON (refusing what JSON cannot hold, such as `NaN`,
+    /// with its field path), encoded.
     fn encode(&self, data: &T) -> Result<EncodedData> {
-        let value = serde_json::to_value(data).map_err(|e| Error::Validation {
+        let value = crate::json::to_json(data).map_err(|errors| Error::Validation {
             model: self.model().name().to_owned(),
-            errors: crate::error::FieldErrors(vec![crate::error::FieldError {
-                path: "$".into(),
-                reason: format!("the model's type cannot be written as JSON: {e}"),
-            }]),
+            errors,
         })?;
         Ok(self.model().encode_valid(&value))
     }
 
-    fn typed(found: Found) -> Result<Resource<T>> {
+    /// A revision read, with its data decoded into `T`. Data that no longer fits (the model
+    /// changed since it was written) is [`Error::DoesNotFitModel`] naming the revision and
+    /// every field that does not fit.
+    fn typed(model: &ModelDef, found: Found) -> Result<Resource<T>> {
+        let value = found.data_value()?;
+        let data = match serde_path_to_error::deserialize::<_, T>(&value) {
+            Ok(data) => data,
+            Err(e) => {
+                let errors = match model.encode(value) {
+                    Err(Error::Validation { errors, .. }) => errors,
+                    _ => crate::error::FieldErrors(vec![crate::error::FieldError {
+                        path: crate::json::json_path(&e.path().to_string()),
+                        reason: e.inner().to_string(),
+                    }]),
+                };
+                return Err(model.does_not_fit(&found.info, errors));
+            }
+        };
         Ok(Resource {
-            data: decode(&found.info.revision_id, &found.data)?,
+            data,
             info: found.info,
             meta: found.meta,
         })
+    }
+
+    fn decode(&self, found: Found) -> Result<Resource<T>> {
+        Self::typed(self.model(), found)
     }
 
     /// Creates a resource with a generated id; returns its revision 1.
@@ -187,6 +253,41 @@ impl<T: Model> ResourceManager<T> {
 
     /// Applies a JSON Patch or merge patch to the current data as a new revision.
     ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use specstar_core::{ModelDescriptor, ResourceManager, Schema, Store};
+    /// # #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    /// # struct Issue { title: String, status: String, assignee: Option<String> }
+    /// # fn issue(title: &str, status: &str) -> Issue {
+    /// #     Issue { title: title.into(), status: status.into(), assignee: None }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let store: Arc<dyn Store> = Arc::new(specstar_memory::MemoryStore::new());
+    /// # let model = Arc::new(Schema::<Issue>::new("v1").index("status").build()?);
+    /// # store.register_model(&ModelDescriptor::from(&*model)).await?;
+    /// # let mgr = ResourceManager::<Issue>::new(model, store)?;
+    /// use specstar_core::DataPatch;
+    ///
+    /// let info = mgr.create(issue("Search returns duplicates", "open")).await?;
+    /// // An RFC 6902 JSON Patch, built from its JSON form; `test` makes it conditional on the data.
+    /// let ops: specstar_core::json_patch::Patch = serde_json::from_value(serde_json::json!([
+    ///     { "op": "test", "path": "/status", "value": "open" },
+    ///     { "op": "replace", "path": "/status", "value": "in_progress" },
+    ///     { "op": "add", "path": "/assignee", "value": "alice" }
+    /// ]))
+    /// .expect("a well-formed patch");
+    /// let patched = mgr.patch(&info.resource_id, &DataPatch::Json(ops)).await?;
+    /// assert_eq!(patched.revision_id.number(), 2);
+    ///
+    /// // An RFC 7396 merge patch: members replace, `null` removes.
+    /// let merge = DataPatch::Merge(serde_json::json!({ "assignee": null }));
+    /// mgr.patch(&info.resource_id, &merge).await?;
+    /// let now = mgr.get(&info.resource_id).await?.data;
+    /// assert_eq!((now.status.as_str(), now.assignee), ("in_progress", None));
+    /// # Ok::<(), specstar_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// [`Error::Patch`], [`Error::Validation`] of the result, and as [`update`](Self::update).
     pub async fn patch(&self, id: impl AsRef<str>, patch: &DataPatch) -> Result<RevisionInfo> {
@@ -238,21 +339,56 @@ impl<T: Model> ResourceManager<T> {
     /// current revision.
     ///
     /// # Errors
-    /// [`Error::ResourceNotFound`], id and store errors.
+    /// [`Error::ResourceNotFound`], [`Error::DoesNotFitModel`] when the data to restore no
+    /// longer fits the model, id and store errors.
     pub async fn restore(&self, id: impl AsRef<str>) -> Result<RevisionInfo> {
         Ok(self.inner.restore(id.as_ref()).await?.info)
     }
 
-    /// Appends a copy of an old revision's data as the newest revision.
+    /// [`restore`](Self::restore) only if `expected` (a revision id or number) is still the
+    /// current revision; otherwise [`Error::Conflict`] and nothing is written.
     ///
     /// # Errors
-    /// [`Error::RevisionNotFound`], [`Error::Deleted`], id and store errors.
+    /// As [`restore`](Self::restore), plus [`Error::Conflict`].
+    pub async fn restore_if(
+        &self,
+        id: impl AsRef<str>,
+        expected: impl RevisionRef,
+    ) -> Result<RevisionInfo> {
+        let expected = Some(&expected as &dyn RevisionRef);
+        Ok(self.inner.restore_if(id.as_ref(), expected).await?.info)
+    }
+
+    /// Appends a copy of an old revision's data as the newest revision. The revision is named
+    /// by its id or by its number (`mgr.revert(&id, 1)`).
+    ///
+    /// # Errors
+    /// [`Error::RevisionNotFound`], [`Error::Deleted`], [`Error::DoesNotFitModel`] when that
+    /// revision's data no longer fits the model, id and store errors.
     pub async fn revert(
         &self,
         id: impl AsRef<str>,
         revision_id: impl RevisionRef,
     ) -> Result<RevisionInfo> {
         Ok(self.inner.revert(id.as_ref(), &revision_id).await?.info)
+    }
+
+    /// [`revert`](Self::revert) only if `expected` is still the current revision.
+    ///
+    /// # Errors
+    /// As [`revert`](Self::revert), plus [`Error::Conflict`].
+    pub async fn revert_if(
+        &self,
+        id: impl AsRef<str>,
+        revision_id: impl RevisionRef,
+        expected: impl RevisionRef,
+    ) -> Result<RevisionInfo> {
+        let expected = Some(&expected as &dyn RevisionRef);
+        Ok(self
+            .inner
+            .revert_if(id.as_ref(), &revision_id, expected)
+            .await?
+            .info)
     }
 
     /// Erases the resource and every revision of it; returns its head as it was.
@@ -268,7 +404,7 @@ impl<T: Model> ResourceManager<T> {
     /// # Errors
     /// [`Error::ResourceNotFound`], [`Error::Deleted`], id and store errors.
     pub async fn get(&self, id: impl AsRef<str>) -> Result<Resource<T>> {
-        Self::typed(self.inner.get(id.as_ref(), None, false).await?)
+        self.decode(self.inner.get(id.as_ref(), None, false).await?)
     }
 
     /// The current revision even of a deleted resource (then its tombstone, which carries the
@@ -277,7 +413,7 @@ impl<T: Model> ResourceManager<T> {
     /// # Errors
     /// [`Error::ResourceNotFound`], id and store errors.
     pub async fn get_including_deleted(&self, id: impl AsRef<str>) -> Result<Resource<T>> {
-        Self::typed(self.inner.get(id.as_ref(), None, true).await?)
+        self.decode(self.inner.get(id.as_ref(), None, true).await?)
     }
 
     /// Any revision by its id, whether or not the resource is deleted.
@@ -289,7 +425,7 @@ impl<T: Model> ResourceManager<T> {
         id: impl AsRef<str>,
         revision_id: impl RevisionRef,
     ) -> Result<Resource<T>> {
-        Self::typed(
+        self.decode(
             self.inner
                 .get(id.as_ref(), Some(&revision_id), true)
                 .await?,
@@ -353,14 +489,48 @@ impl<T: Model> ResourceManager<T> {
     /// The heads of the resources matching `query`, in its order, its page only.
     ///
     /// ```
-    /// # async fn demo(mgr: specstar_core::ResourceManager<serde_json::Value>) -> specstar_core::Result<()> {
-    /// use specstar_core::{Direction, Field, Filter, MetaField, Op, Query};
-    /// let open_first = Query::all()
-    ///     .filter(Filter::data("status", Op::Eq, "open"))
+    /// # use std::sync::Arc;
+    /// # use specstar_core::{ModelDescriptor, ResourceManager, Schema, Store};
+    /// # #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    /// # struct Issue { title: String, status: String, assignee: Option<String> }
+    /// # fn issue(title: &str, status: &str) -> Issue {
+    /// #     Issue { title: title.into(), status: status.into(), assignee: None }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let store: Arc<dyn Store> = Arc::new(specstar_memory::MemoryStore::new());
+    /// # let model = Arc::new(Schema::<Issue>::new("v1").index("status").build()?);
+    /// # store.register_model(&ModelDescriptor::from(&*model)).await?;
+    /// # let mgr = ResourceManager::<Issue>::new(model, store)?;
+    /// use specstar_core::{Cursor, Direction, Error, Field, Filter, MetaField, Op, Query};
+    ///
+    /// for (title, status) in [("a", "open"), ("b", "closed"), ("c", "open"), ("d", "open")] {
+    ///     mgr.create(issue(title, status)).await?;
+    /// }
+    /// // Conditions on indexed fields and meta fields, combined with and / or / not.
+    /// let open_by_anyone = Filter::And(vec![
+    ///     Filter::data("status", Op::Eq, "open"),
+    ///     Filter::Not(Box::new(Filter::meta(MetaField::CreatedBy, Op::Eq, "nobody"))),
+    /// ]);
+    /// let newest_first = Query::all()
+    ///     .filter(open_by_anyone)
     ///     .sort(Field::Meta(MetaField::CreatedTime), Direction::Desc)
-    ///     .limit(20);
-    /// let heads = mgr.search(&open_first).await?;
-    /// # Ok(()) }
+    ///     .limit(2);
+    /// let page = mgr.search(&newest_first).await?;
+    /// assert_eq!(page.len(), 2);
+    /// assert_eq!(mgr.count_matching(&newest_first).await?, 3); // limit aside
+    ///
+    /// // A keyset cursor: the next page starts right after the last row, even while writes go on.
+    /// let last = page.last().expect("a full page");
+    /// let next = newest_first.clone().after(Cursor::after_row(&newest_first, last));
+    /// let rest = mgr.search_data(&next).await?;
+    /// assert_eq!(rest.len(), 1);
+    /// assert_eq!(rest[0].title, "a");
+    ///
+    /// // A field that is not indexed is refused, never answered with an empty page.
+    /// let by_title = Query::all().filter(Filter::data("title", Op::Eq, "a"));
+    /// assert!(matches!(mgr.search(&by_title).await, Err(Error::UnindexedField { .. })));
+    /// # Ok::<(), specstar_core::Error>(())
+    /// # }).unwrap();
     /// ```
     ///
     /// # Errors
@@ -380,7 +550,7 @@ impl<T: Model> ResourceManager<T> {
             .search_resources(query)
             .await?
             .into_iter()
-            .map(Self::typed)
+            .map(|found| self.decode(found))
             .collect()
     }
 
@@ -410,12 +580,37 @@ impl<T: Model> ResourceManager<T> {
     /// [`DynResourceManager::iter_all`]. A resource purged between its page and its read is left
     /// out.
     ///
+    /// The stream is boxed, so it is `Unpin`: call `next().await` on it directly, with
+    /// `StreamExt` in scope (`specstar::StreamExt`, or `futures::StreamExt`); no `pin!` needed.
+    ///
+    /// ```
+    /// use futures_util::StreamExt;
+    /// use specstar_core::{Filter, Op, Query, ResourceManager, Schema};
+    /// # use std::sync::Arc;
+    /// #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    /// struct Issue { title: String, status: String }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let store: Arc<dyn specstar_core::Store> = Arc::new(specstar_memory::MemoryStore::new());
+    /// # let model = Arc::new(Schema::<Issue>::new("v1").index("status").build()?);
+    /// # store.register_model(&specstar_core::ModelDescriptor::from(&*model)).await?;
+    /// # let mgr: ResourceManager<Issue> = ResourceManager::new(model, store)?;
+    /// for title in ["a", "b", "c"] {
+    ///     mgr.create(Issue { title: title.into(), status: "open".into() }).await?;
+    /// }
+    /// let open = Query::all().filter(Filter::data("status", Op::Eq, "open"));
+    /// let mut issues = mgr.iter_all(&open);
+    /// let mut titles = Vec::new();
+    /// while let Some(issue) = issues.next().await {
+    ///     titles.push(issue?.data.title); // an error ends the stream
+    /// }
+    /// assert_eq!(titles.len(), 3);
+    /// # Ok::<(), specstar_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// Each item is a resource or an error: as [`search_resources`](Self::search_resources).
-    pub fn iter_all(
-        &self,
-        query: &Query,
-    ) -> impl Stream<Item = Result<Resource<T>>> + Send + 'static {
+    pub fn iter_all(&self, query: &Query) -> BoxStream<'static, Result<Resource<T>>> {
         self.iter_all_batched(query, super::dynamic::ITER_BATCH)
     }
 
@@ -427,7 +622,7 @@ impl<T: Model> ResourceManager<T> {
         &self,
         query: &Query,
         batch: u64,
-    ) -> impl Stream<Item = Result<Resource<T>>> + Send + 'static {
+    ) -> BoxStream<'static, Result<Resource<T>>> {
         let inner = self.inner.clone();
         self.inner
             .iter_all_batched(query, batch)
@@ -439,11 +634,12 @@ impl<T: Model> ResourceManager<T> {
                         Err(e) => return Some(Err(e)),
                     };
                     match inner.read(&meta.resource_id, None, true).await {
-                        Ok(found) => Some(Self::typed(found)),
+                        Ok(found) => Some(Self::typed(inner.model(), found)),
                         Err(Error::ResourceNotFound { .. }) => None,
                         Err(e) => Some(Err(e)),
                     }
                 }
             })
+            .boxed()
     }
 }

@@ -22,7 +22,8 @@ async fn find(mgr: &Manager, segment: &str, params: &Params) -> Result<Found, Pr
     let include_deleted = params.flag("include_deleted", false)?;
     let revision = params
         .get("revision_id")
-        .map(|text| Manager::full_revision_id(&id, text));
+        .map(|text| Manager::full_revision_id(&id, text))
+        .transpose()?;
     let found = mgr
         .get(
             &id,

@@ -36,7 +36,7 @@ fn expected(id: &str, headers: &HeaderMap, params: &Params) -> Result<Option<Str
         Some(text) => Some(text),
         None => params.get("expected_revision_id").map(str::to_owned),
     };
-    Ok(text.map(|t| Manager::full_revision_id(id, &t)))
+    text.map(|t| Manager::full_revision_id(id, &t)).transpose()
 }
 
 fn as_ref(expected: &Option<String>) -> Option<&dyn RevisionRef> {
@@ -95,24 +95,35 @@ pub async fn delete(
     meta_answer(&written)
 }
 
-/// `POST /m/{id}/restore`: makes a deleted resource live again; answers the meta.
+/// `POST /m/{id}/restore`: makes a deleted resource live again; answers the meta. `If-Match` /
+/// `?expected_revision_id=` as on other writes (412 on mismatch); 409 when the data to restore
+/// no longer fits the model.
 pub async fn restore(
     mgr: Manager,
     PathParams(segment): PathParams<String>,
+    params: Params,
+    headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let written = mgr.restore(&mgr.full_id(&segment)).await?;
+    let id = mgr.full_id(&segment);
+    let expected = expected(&id, &headers, &params)?;
+    let written = mgr.restore_if(&id, as_ref(&expected)).await?;
     meta_answer(&written)
 }
 
 /// `POST /m/{id}/switch/{revision_id}`: appends a copy of that revision's data as the newest
-/// revision (history only moves forward); answers the meta.
+/// revision (history only moves forward); answers the meta. `If-Match` /
+/// `?expected_revision_id=` as on other writes; 409 when that revision's data no longer fits
+/// the model.
 pub async fn switch(
     mgr: Manager,
     PathParams((segment, revision)): PathParams<(String, String)>,
+    params: Params,
+    headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let id = mgr.full_id(&segment);
-    let revision = Manager::full_revision_id(&id, &revision);
-    let written = mgr.revert(&id, &revision).await?;
+    let revision = Manager::full_revision_id(&id, &revision)?;
+    let expected = expected(&id, &headers, &params)?;
+    let written = mgr.revert_if(&id, &revision, as_ref(&expected)).await?;
     meta_answer(&written)
 }
 

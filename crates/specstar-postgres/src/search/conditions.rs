@@ -19,7 +19,11 @@ pub(super) fn filter_sql(sql: &mut Sql, filter: &Filter) -> Result<String> {
         Filter::Condition(c) => match &c.field {
             Field::Data(path) => {
                 check_path(path).map_err(|reason| Error::InvalidQuery { reason })?;
-                data_condition(sql, path, c.op, &c.value)
+                if sql.arrays.contains(path) && !matches!(c.op, Op::IsNull | Op::Exists) {
+                    array_condition(sql, path, c.op, &c.value)
+                } else {
+                    data_condition(sql, path, c.op, &c.value)
+                }
             }
             Field::Meta(m) => meta_condition(sql, *m, c.op, &c.value),
         },
@@ -134,6 +138,41 @@ fn data_condition(sql: &mut Sql, path: &str, op: Op, value: &Value) -> String {
                 }
             }
         }
+    }
+}
+
+/// The SQL of `field op value` on an array field: some element equals (`eq`, `contains`), is
+/// in the list (`in`), or their negations, each element test a containment the field's GIN
+/// index serves (of the element [escaped](crate::nul), as the store keeps it). Other operators are refused before (`Query::check_shapes`) and match nothing.
+fn array_condition(sql: &mut Sql, path: &str, op: Op, value: &Value) -> String {
+    let v = data_expr(path);
+    let any = |sql: &mut Sql, values: &[Value]| -> String {
+        let parts: Vec<String> = values
+            .iter()
+            .filter(|v| v.is_boolean() || v.is_number() || v.is_string())
+            .map(|e| {
+                format!(
+                    "{v} @> {}",
+                    sql.bind(Value::Array(vec![nul::escape_value(e)]), "jsonb")
+                )
+            })
+            .collect();
+        if parts.is_empty() {
+            "false".into()
+        } else {
+            format!("({})", parts.join(" OR "))
+        }
+    };
+    let list = || value.as_array().map(Vec::as_slice).unwrap_or_default();
+    match op {
+        Op::Eq | Op::Contains => any(sql, std::slice::from_ref(value)),
+        Op::In => any(sql, list()),
+        Op::Ne => format!(
+            "NOT coalesce({}, false)",
+            any(sql, std::slice::from_ref(value))
+        ),
+        Op::NotIn => format!("NOT coalesce({}, false)", any(sql, list())),
+        _ => "false".into(),
     }
 }
 

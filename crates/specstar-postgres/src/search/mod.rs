@@ -23,6 +23,11 @@
 //! and arrays and objects by their JSON text, kept in `indexed_text`). Keyset cursors compare
 //! the same triple, so a cursor continues exactly the order the page came in.
 //!
+//! An [array field](specstar_core::query#arrays) is tested by containment: "some element
+//! equals `v`" is `(indexed_data -> 'field') @> '[v]'`, which `jsonb` answers typed as `eq`
+//! is (`[10]` contains `[10.0]`, not `["10"]`), and which the field's GIN index
+//! (`jsonb_path_ops`, made at registration) serves; `in` is a disjunction of them.
+//!
 //! Field names are inlined (an expression index must match the query's expression), so they
 //! are checked to be registered indexed fields with no quote, backslash or control character;
 //! every value is a bound parameter.
@@ -98,10 +103,11 @@ fn index_name(model: &str, path: &str) -> String {
     format!("heads_{}_{}_{hash:016x}", part(model), part(path))
 }
 
-/// The name and creating statement of the expression index of each indexed field of a model.
+/// The name and creating statement of the expression index of each indexed field of a
+/// model, and of the GIN index of each array field (its elements, for containment).
 pub(crate) fn index_statements(model: &ModelDescriptor) -> Result<Vec<(String, String)>> {
     check_paths(model)?;
-    Ok(model
+    let mut statements: Vec<(String, String)> = model
         .indexed_paths()
         .iter()
         .map(|path| {
@@ -111,7 +117,37 @@ pub(crate) fn index_statements(model: &ModelDescriptor) -> Result<Vec<(String, S
             );
             (name, sql)
         })
-        .collect())
+        .collect();
+    for path in array_paths(model) {
+        let name = index_name(&model.name, &path).replacen("heads_", "elems_", 1);
+        let sql = format!(
+            "CREATE INDEX IF NOT EXISTS {name} ON heads \
+             USING gin ((indexed_data -> '{path}') jsonb_path_ops)"
+        );
+        statements.push((name, sql));
+    }
+    Ok(statements)
+}
+
+/// The array fields of a model, sorted: what `models.element_fields` records.
+pub(crate) fn array_paths(model: &ModelDescriptor) -> Vec<String> {
+    let mut paths: Vec<String> = model
+        .indexed_fields
+        .iter()
+        .filter(|f| f.is_array())
+        .map(|f| f.path().to_owned())
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// A model's indexed fields as registered: their paths, and which are arrays.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Fields {
+    /// The indexed field paths, in declaration order.
+    pub paths: Vec<String>,
+    /// The array fields among them, sorted.
+    pub arrays: Vec<String>,
 }
 
 /// A parameter of a statement being written.
@@ -122,6 +158,8 @@ pub(crate) type Param = Box<dyn ToSql + Sync + Send>;
 pub(crate) struct Sql {
     pub text: String,
     pub params: Vec<Param>,
+    /// The model's array fields, which conditions test by element.
+    arrays: Vec<String>,
 }
 
 impl Sql {
@@ -183,9 +221,9 @@ pub(super) fn bind_meta(sql: &mut Sql, kind: Kind, value: &Value) -> Option<Stri
 pub(crate) async fn registered_fields(
     client: &deadpool_postgres::Client,
     model: &str,
-) -> Result<Vec<String>> {
+) -> Result<Fields> {
     let stmt = client
-        .prepare_cached("SELECT indexed_fields FROM models WHERE name = $1")
+        .prepare_cached("SELECT indexed_fields, element_fields FROM models WHERE name = $1")
         .await
         .map_err(Error::store)?;
     let row = client
@@ -193,26 +231,42 @@ pub(crate) async fn registered_fields(
         .await
         .map_err(Error::store)?;
     let Some(row) = row else {
-        return Ok(Vec::new());
+        return Ok(Fields::default());
     };
-    let fields: Value = row.try_get(0).map_err(Error::store)?;
-    serde_json::from_value(fields).map_err(|e| Error::Corrupt {
-        what: format!("model {model:?}"),
-        reason: format!("column indexed_fields: {e}"),
+    let list = |column: usize, name: &str| -> Result<Vec<String>> {
+        let value: Value = row.try_get(column).map_err(Error::store)?;
+        serde_json::from_value(value).map_err(|e| Error::Corrupt {
+            what: format!("model {model:?}"),
+            reason: format!("column {name}: {e}"),
+        })
+    };
+    Ok(Fields {
+        paths: list(0, "indexed_fields")?,
+        arrays: list(1, "element_fields")?,
     })
 }
 
 /// Writes `SELECT <what> FROM heads h WHERE …` for a query, with its order and page when
 /// `paged`. Checks the query's fields against the model's indexed fields first.
 pub(crate) fn select(
-    indexed: &[String],
+    indexed: &Fields,
     model: &str,
     query: &Query,
     what: &str,
     paged: bool,
 ) -> Result<Sql> {
-    query.check_fields(model, indexed)?;
-    let mut sql = Sql::default();
+    query.check_fields(model, &indexed.paths)?;
+    query.check_shapes(|path| {
+        if indexed.arrays.iter().any(|a| a == path) {
+            specstar_core::FieldShape::Array
+        } else {
+            specstar_core::FieldShape::Scalar
+        }
+    })?;
+    let mut sql = Sql {
+        arrays: indexed.arrays.clone(),
+        ..Sql::default()
+    };
     let model_param = sql.bind(model.to_owned(), "text");
     let mut text = format!("SELECT {what} FROM heads h WHERE h.model = {model_param}");
     if !query.include_deleted {
@@ -350,7 +404,7 @@ fn conjunction(all: &[String], last: &str) -> String {
 /// The heads matching a query, in its order, its page only.
 pub(crate) async fn search(
     client: &deadpool_postgres::Client,
-    indexed: &[String],
+    indexed: &Fields,
     model: &str,
     query: &Query,
 ) -> Result<Vec<ResourceMeta>> {
@@ -373,7 +427,7 @@ pub(crate) async fn search(
 /// How many heads match a query.
 pub(crate) async fn count(
     client: &deadpool_postgres::Client,
-    indexed: &[String],
+    indexed: &Fields,
     model: &str,
     query: &Query,
 ) -> Result<u64> {
@@ -390,7 +444,7 @@ pub(crate) async fn count(
 /// The plan of a search, one line per node.
 pub(crate) async fn explain(
     client: &deadpool_postgres::Client,
-    indexed: &[String],
+    indexed: &Fields,
     model: &str,
     query: &Query,
 ) -> Result<String> {
@@ -429,7 +483,10 @@ mod tests {
 
     #[test]
     fn values_are_bound_and_unindexed_fields_refused() {
-        let indexed = vec!["status".to_owned()];
+        let indexed = Fields {
+            paths: vec!["status".to_owned()],
+            arrays: Vec::new(),
+        };
         let query = Query::all().filter(Filter::data("status", Op::Eq, "x' OR 1=1 --"));
         let sql = select(&indexed, "issue", &query, "count(*)", true).expect("writes sql");
         assert!(!sql.text.contains("OR 1=1"), "{}", sql.text);
