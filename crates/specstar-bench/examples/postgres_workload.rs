@@ -16,10 +16,9 @@ use std::time::Instant;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use specstar::{
-    Direction, Field, Filter, MetaField, ModelDescriptor, Op, Query, ResourceManager, Schema,
-    Store, Timestamp,
+    Direction, Field, Filter, MetaField, ModelDescriptor, Op, PostgresOptions, PostgresStore,
+    Query, ResourceManager, Schema, Store, Timestamp,
 };
-use specstar::{PostgresOptions, PostgresStore};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 struct Issue {

@@ -6,8 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use specstar::{DynResourceManager, ModelDescriptor, Schema, Store};
-use specstar::SqliteStore;
+use specstar::{DynResourceManager, ModelDescriptor, Schema, SqliteStore, Store};
 
 #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 struct Issue {

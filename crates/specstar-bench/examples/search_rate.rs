@@ -15,9 +15,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use specstar::{
     Direction, Field, Filter, MetaField, ModelDescriptor, Op, Query, ResourceManager, Schema,
-    Store, Timestamp,
+    SqliteStore, Store, Timestamp,
 };
-use specstar::SqliteStore;
 
 const STATUS: [&str; 3] = ["open", "in_progress", "resolved"];
 const SEVERITY: [&str; 3] = ["low", "medium", "high"];

@@ -25,8 +25,7 @@ use std::time::{Duration, Instant};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use specstar::{ModelDescriptor, ResourceManager, Schema, Store};
-use specstar::SqliteStore;
+use specstar::{ModelDescriptor, ResourceManager, Schema, SqliteStore, Store};
 
 /// A small issue, as an issue tracker would keep it.
 #[derive(Clone, Serialize, Deserialize, JsonSchema)]
