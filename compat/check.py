@@ -13,7 +13,7 @@ element), and compares the two runs step by step:
 * keys and headers that only Rust sends are notes, never failures;
 
 except for the differences on ALLOWED below, each of which names its step(s), what differs and
-why (a point of the product contract in DESIGN.md; COMPATIBILITY.md at the repository root
+why (a point of the product contract in docs/contract.md; COMPATIBILITY.md at the repository root
 describes each one). An allow-list entry that no longer matches anything is a failure too, so
 the list stays exactly the set of differences the servers really have.
 
@@ -43,7 +43,7 @@ from typing import Any, Dict, List, Optional, Tuple
 WATCHED_HEADERS = ("etag", "x-has-more", "x-total-count")
 
 # --------------------------------------------------------------------------------------------
-# The allow-list: the differences the product contract (DESIGN.md) calls for.
+# The allow-list: the differences the product contract (docs/contract.md) calls for.
 # --------------------------------------------------------------------------------------------
 
 
@@ -55,7 +55,7 @@ class Allowed:
     "content-type", "header:etag", "RevisionInfo.uid", "Error.detail"; kind: "status",
     "missing" (the reference sends it, Rust does not), "extra" (only Rust sends it), "type"
     (both send it, as different JSON types) or "media"; ref/rust: the exact values on each side
-    when they matter (a status, a type, a media type); reason: one line, pointing at DESIGN.md.
+    when they matter (a status, a type, a media type); reason: one line, pointing at docs/contract.md.
     """
 
     id: str
@@ -108,64 +108,64 @@ ALLOWED: List[Allowed] = [
     Allowed(
         "create-201",
         ("create",), "status", "status", ref="200", rust="201",
-        reason="DESIGN.md 'HTTP API': `POST /issue` is 'create; 201 with revision info'",
+        reason="contract §6 'HTTP API': `POST /issue` is 'create; 201 with revision info'",
     ),
     Allowed(
         "put-create-201",
         ("PUT If-None-Match: * (create with id)",), "status", "status", ref="200", rust="201",
-        reason="DESIGN.md 'The contract' (Ids): PUT with If-None-Match: * is a create, "
+        reason="contract §2 'Ids': PUT with If-None-Match: * is a create, "
         "answered like `POST /issue` (201, 'HTTP API')",
     ),
     Allowed(
         "old-revision-after-delete",
         ("get old revision after delete",), "status", "status", ref="410", rust="200",
-        reason="DESIGN.md 'The contract' (Writes) and 'Where the seed wins': every revision "
+        reason="contract §4 'Writes' and §9: every revision "
         "stays readable by revision id after delete",
     ),
     Allowed(
         "unknown-fields-refused",
         ("POST unknown field",), "status", "status", ref="200", rust="422",
-        reason="DESIGN.md 'The contract' (Validation): unknown fields are refused by default "
+        reason="contract §5 'Validation': unknown fields are refused by default "
         "(the reference silently drops them)",
     ),
     Allowed(
         "malformed-json-400",
         ("POST malformed JSON",), "status", "status", ref="422", rust="400",
-        reason="DESIGN.md 'The contract' (Validation): malformed JSON is 400 (the reference "
+        reason="contract §5 'Validation': malformed JSON is 400 (the reference "
         "answers FastAPI's 422 json_invalid array)",
     ),
     Allowed(
         "revision-not-found-404",
         ("GET unknown revision id",), "status", "status", ref="400", rust="404",
-        reason="DESIGN.md 'The contract' (Ids): unknown ids get a distinct, clear error; the "
+        reason="contract §2 'Ids': unknown ids get a distinct, clear error; the "
         "reference's 400 is its memory store's raw KeyError (study §9 #12)",
     ),
     # --- the error shape --------------------------------------------------------------------
     Allowed(
         "detail-is-a-string",
         PRECONDITION_STEPS + ("POST malformed JSON",), "Error.detail", "type", rust="string",
-        reason="DESIGN.md 'HTTP API': one RFC 9457 error shape, `detail` always a human "
+        reason="contract §6 'HTTP API': one RFC 9457 error shape, `detail` always a human "
         "string (the reference sends a dict on 412 and FastAPI's array on malformed JSON)",
     ),
     Allowed(
         "problem-json",
         ("*",), "content-type", "media",
         ref="application/json", rust="application/problem+json",
-        reason="DESIGN.md 'HTTP API': errors are RFC 9457 problem details, sent as "
+        reason="contract §6 'HTTP API': errors are RFC 9457 problem details, sent as "
         "application/problem+json",
     ),
     # --- headers ----------------------------------------------------------------------------
     Allowed(
         "etag-on-reads",
         READ_STEPS + LIFECYCLE_STEPS, "header:etag", "extra",
-        reason="DESIGN.md 'HTTP API': the ETag is sent, unlike the reference, on every GET of "
+        reason="contract §6 'HTTP API': the ETag is sent, unlike the reference, on every GET of "
         "one resource (and on every write, lifecycle writes included)",
     ),
     # --- records: keys the reference sends that the Rust records do not have ---------------
     Allowed(
         "revision-info-uid",
         ("*",), "RevisionInfo.uid", "missing",
-        reason="DESIGN.md 'The contract' (Revision info) lists the fields; the revision id is "
+        reason="contract §3 'Revision info' lists the fields; the revision id is "
         "the immutable key (no per-row storage uid: nothing is rewritten in place)",
     ),
 ]

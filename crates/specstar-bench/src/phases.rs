@@ -55,101 +55,15 @@ pub async fn run(
     );
     let mut rates = Rates::default();
     let order: Vec<usize> = workload::visiting_order(n).collect();
-
-    // a. create
-    let mut ids: Vec<ResourceId> = Vec::with_capacity(n);
-    let mut first: Vec<RevisionId> = Vec::with_capacity(n);
-    let start = Instant::now();
-    for i in 0..n {
-        let info = mgr.create(workload::item(i, false)).await?;
-        ids.push(info.resource_id);
-        first.push(info.revision_id);
-    }
-    rates.create = per_second(n, start);
-
-    // b. update
-    let start = Instant::now();
-    for (i, id) in ids.iter().enumerate() {
-        mgr.update(id, workload::item(i, true)).await?;
-    }
-    rates.update = per_second(n, start);
-
-    // c. get
-    let mut got = Vec::with_capacity(n);
-    let start = Instant::now();
-    for &i in &order {
-        got.push(mgr.get(&ids[i]).await?.data);
-    }
-    rates.get = per_second(n, start);
-    for (&i, data) in order.iter().zip(&got) {
-        ensure!(
-            *data == workload::item(i, true),
-            "get of item {i} is not its updated data"
-        );
-    }
-    drop(got);
-
-    // d. get_rev1
-    let mut got = Vec::with_capacity(n);
-    let start = Instant::now();
-    for &i in &order {
-        got.push(mgr.get_revision(&ids[i], first[i].clone()).await?.data);
-    }
-    rates.get_rev1 = per_second(n, start);
-    for (&i, data) in order.iter().zip(&got) {
-        ensure!(
-            *data == workload::item(i, false),
-            "revision 1 of item {i} is not its created data"
-        );
-    }
-    drop(got);
-
-    // e. history
-    let mut lengths = Vec::with_capacity(n);
-    let start = Instant::now();
-    for &i in &order {
-        lengths.push(mgr.list_revisions(&ids[i]).await?.len());
-    }
-    rates.history = per_second(n, start);
-    ensure!(
-        lengths.iter().all(|&len| len == 2),
-        "a history does not have exactly 2 revisions"
-    );
-
-    // f. search: metas, as the reference's `search_resources` answers; the data of the last
-    // page is read afterwards, untimed, for the check.
-    let query = search_query();
-    let mut last = Vec::new();
-    let start = Instant::now();
-    for _ in 0..SEARCHES {
-        last = mgr.search(&query).await?;
-    }
-    rates.search = per_second(SEARCHES, start);
-    check_search(mgr, &last).await?;
-    let count = mgr
-        .count_matching(&Query::all().filter(high_and_open()))
-        .await?;
-    let expected = workload::expected_matches(n);
-    ensure!(count == expected, "count is {count}, expected {expected}");
-
-    // g. delete_restore
-    let every_tenth: Vec<&ResourceId> = ids.iter().step_by(10).collect();
-    let start = Instant::now();
-    for id in &every_tenth {
-        mgr.delete(id).await?;
-    }
-    for id in &every_tenth {
-        mgr.restore(id).await?;
-    }
-    rates.delete_restore = per_second(2 * every_tenth.len(), start);
-    let live = mgr.count().await?;
-    ensure!(
-        live == n as u64,
-        "{live} live resources after restore, expected {n}"
-    );
-
+    let (items, create) = timed(n, create(mgr, n)).await?;
+    rates.create = create;
+    rates.update = timed(n, update(mgr, &items.ids)).await?.1;
+    rates.get = get(mgr, &items.ids, &order).await?;
+    rates.get_rev1 = get_rev1(mgr, &items, &order).await?;
+    rates.history = history(mgr, &items.ids, &order).await?;
+    rates.search = search(mgr, n).await?;
+    rates.delete_restore = delete_restore(mgr, &items.ids, n).await?;
     after_g();
-
     // h. create_concurrent
     rates.create_concurrent = create_concurrent(mgr, n, n).await?;
     let live = mgr.count().await?;
@@ -159,6 +73,148 @@ pub async fn run(
         2 * n
     );
     Ok(rates)
+}
+
+/// The items phase a created, in item order.
+struct Items {
+    ids: Vec<ResourceId>,
+    first: Vec<RevisionId>,
+}
+
+/// Awaits `phase` and returns its output with the rate of its `ops` operations.
+async fn timed<T>(
+    ops: usize,
+    phase: impl Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<(T, f64)> {
+    let start = Instant::now();
+    let output = phase.await?;
+    Ok((output, per_second(ops, start)))
+}
+
+/// a. `n` creates.
+async fn create(mgr: &ResourceManager<Issue>, n: usize) -> anyhow::Result<Items> {
+    let mut items = Items {
+        ids: Vec::with_capacity(n),
+        first: Vec::with_capacity(n),
+    };
+    for i in 0..n {
+        let info = mgr.create(workload::item(i, false)).await?;
+        items.ids.push(info.resource_id);
+        items.first.push(info.revision_id);
+    }
+    Ok(items)
+}
+
+/// b. one update per item.
+async fn update(mgr: &ResourceManager<Issue>, ids: &[ResourceId]) -> anyhow::Result<()> {
+    for (i, id) in ids.iter().enumerate() {
+        mgr.update(id, workload::item(i, true)).await?;
+    }
+    Ok(())
+}
+
+/// c. get-latest in visiting order, checked (untimed) against the updated data.
+async fn get(
+    mgr: &ResourceManager<Issue>,
+    ids: &[ResourceId],
+    order: &[usize],
+) -> anyhow::Result<f64> {
+    let mut got = Vec::with_capacity(order.len());
+    let start = Instant::now();
+    for &i in order {
+        got.push(mgr.get(&ids[i]).await?.data);
+    }
+    let rate = per_second(order.len(), start);
+    for (&i, data) in order.iter().zip(&got) {
+        ensure!(
+            *data == workload::item(i, true),
+            "get of item {i} is not its updated data"
+        );
+    }
+    Ok(rate)
+}
+
+/// d. gets of revision 1 in visiting order, checked (untimed) against the created data.
+async fn get_rev1(
+    mgr: &ResourceManager<Issue>,
+    items: &Items,
+    order: &[usize],
+) -> anyhow::Result<f64> {
+    let mut got = Vec::with_capacity(order.len());
+    let start = Instant::now();
+    for &i in order {
+        let revision = items.first[i].clone();
+        got.push(mgr.get_revision(&items.ids[i], revision).await?.data);
+    }
+    let rate = per_second(order.len(), start);
+    for (&i, data) in order.iter().zip(&got) {
+        ensure!(
+            *data == workload::item(i, false),
+            "revision 1 of item {i} is not its created data"
+        );
+    }
+    Ok(rate)
+}
+
+/// e. list-revisions in visiting order; every history has its 2 revisions.
+async fn history(
+    mgr: &ResourceManager<Issue>,
+    ids: &[ResourceId],
+    order: &[usize],
+) -> anyhow::Result<f64> {
+    let mut lengths = Vec::with_capacity(order.len());
+    let start = Instant::now();
+    for &i in order {
+        lengths.push(mgr.list_revisions(&ids[i]).await?.len());
+    }
+    let rate = per_second(order.len(), start);
+    ensure!(
+        lengths.iter().all(|&len| len == 2),
+        "a history does not have exactly 2 revisions"
+    );
+    Ok(rate)
+}
+
+/// f. [`SEARCHES`] searches for metas, as the reference's `search_resources` answers; the data
+/// of the last page is read afterwards, untimed, for the check, and so is the count.
+async fn search(mgr: &ResourceManager<Issue>, n: usize) -> anyhow::Result<f64> {
+    let query = search_query();
+    let mut last = Vec::new();
+    let start = Instant::now();
+    for _ in 0..SEARCHES {
+        last = mgr.search(&query).await?;
+    }
+    let rate = per_second(SEARCHES, start);
+    check_search(mgr, &last).await?;
+    let count = mgr
+        .count_matching(&Query::all().filter(high_and_open()))
+        .await?;
+    let expected = workload::expected_matches(n);
+    ensure!(count == expected, "count is {count}, expected {expected}");
+    Ok(rate)
+}
+
+/// g. soft-delete then restore every tenth item: 2 operations each; all `n` live after.
+async fn delete_restore(
+    mgr: &ResourceManager<Issue>,
+    ids: &[ResourceId],
+    n: usize,
+) -> anyhow::Result<f64> {
+    let every_tenth: Vec<&ResourceId> = ids.iter().step_by(10).collect();
+    let start = Instant::now();
+    for id in &every_tenth {
+        mgr.delete(id).await?;
+    }
+    for id in &every_tenth {
+        mgr.restore(id).await?;
+    }
+    let rate = per_second(2 * every_tenth.len(), start);
+    let live = mgr.count().await?;
+    ensure!(
+        live == n as u64,
+        "{live} live resources after restore, expected {n}"
+    );
+    Ok(rate)
 }
 
 /// Creates items `from..from + count` with [`WRITERS`] concurrent writers; returns creates/s.

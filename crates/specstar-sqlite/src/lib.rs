@@ -10,7 +10,7 @@
 //! writes queued up while it was busy in one transaction, with one fsync. One caller alone
 //! pays one fsync per write, as it must; 32 concurrent callers share fsyncs and get several
 //! times the throughput (the slower the disk's fsync, the larger the gain; see
-//! `examples/write_rate.rs`). Each write still runs in its own savepoint, so one write's error never
+//! `specstar-bench`'s `examples/write_rate.rs`). Each write still runs in its own savepoint, so one write's error never
 //! touches another. See the `writer` module for the details.
 //!
 //! Reads do not queue behind writes: WAL lets readers run beside the writer, each on a

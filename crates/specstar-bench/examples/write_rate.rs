@@ -1,7 +1,7 @@
 //! How fast durable writes are, against what the disk allows.
 //!
 //! ```text
-//! cargo run --release -p specstar-sqlite --example write_rate -- [--n N] [--dir DIR] [--runs R]
+//! cargo run --release -p specstar-bench --example write_rate -- [--n N] [--dir DIR] [--runs R]
 //! ```
 //!
 //! Measures, in DIR (default: the system's temporary directory):
@@ -25,8 +25,7 @@ use std::time::{Duration, Instant};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use specstar_core::{ModelDescriptor, ResourceManager, Schema, Store};
-use specstar_sqlite::SqliteStore;
+use specstar::{ModelDescriptor, ResourceManager, Schema, SqliteStore, Store};
 
 /// A small issue, as an issue tracker would keep it.
 #[derive(Clone, Serialize, Deserialize, JsonSchema)]
@@ -176,7 +175,7 @@ async fn measure(dir: &Path, n: usize) -> Result<Figures, Box<dyn std::error::Er
                     for i in first..first + count {
                         issues.create(issue(i)).await?;
                     }
-                    Ok::<_, specstar_core::Error>(())
+                    Ok::<_, specstar::Error>(())
                 })
             })
             .collect();

@@ -1,7 +1,7 @@
 //! Searches per second on the embedded store at a given size: the workload's search
 //! (`severity == high AND status == open`, newest first, 20 a page) and its count.
 //!
-//! `cargo run --release -p specstar-sqlite --example search_rate -- N FILE`
+//! `cargo run --release -p specstar-bench --example search_rate -- N FILE`
 //!
 //! FILE is kept, so that a large store is loaded once: a run loads only the issues FILE lacks,
 //! with 64 concurrent writers (group commit), each with the data the workload's issue has after
@@ -13,11 +13,10 @@ use std::time::Instant;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use specstar_core::{
+use specstar::{
     Direction, Field, Filter, MetaField, ModelDescriptor, Op, Query, ResourceManager, Schema,
-    Store, Timestamp,
+    SqliteStore, Store, Timestamp,
 };
-use specstar_sqlite::SqliteStore;
 
 const STATUS: [&str; 3] = ["open", "in_progress", "resolved"];
 const SEVERITY: [&str; 3] = ["low", "medium", "high"];
@@ -81,7 +80,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                         mgr.create_with_id(format!("issue:{i:07}"), updated_item(i))
                             .await?;
                     }
-                    Ok::<_, specstar_core::Error>(())
+                    Ok::<_, specstar::Error>(())
                 })
             })
             .collect();

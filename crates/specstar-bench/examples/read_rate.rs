@@ -1,13 +1,12 @@
 //! Reads per second through the store, in-process: the cost of a point read of the current
 //! revision (and of revision 1) without HTTP in the way.
 //!
-//! `cargo run --release -p specstar-sqlite --example read_rate -- [N] [DIR]`
+//! `cargo run --release -p specstar-bench --example read_rate -- [N] [DIR]`
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use specstar_core::{DynResourceManager, ModelDescriptor, Schema, Store};
-use specstar_sqlite::SqliteStore;
+use specstar::{DynResourceManager, ModelDescriptor, Schema, SqliteStore, Store};
 
 #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 struct Issue {

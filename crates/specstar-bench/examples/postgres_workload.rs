@@ -2,7 +2,7 @@
 //! update, get, get revision 1, history, search and delete/restore, each phase timed alone.
 //!
 //! ```text
-//! cargo run --release -p specstar-postgres --example workload -- \
+//! cargo run --release -p specstar-bench --example postgres_workload -- \
 //!     postgres://postgres@127.0.0.1:5432/test 2000
 //! ```
 //!
@@ -15,11 +15,10 @@ use std::time::Instant;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use specstar_core::{
-    Direction, Field, Filter, MetaField, ModelDescriptor, Op, Query, ResourceManager, Schema,
-    Store, Timestamp,
+use specstar::{
+    Direction, Field, Filter, MetaField, ModelDescriptor, Op, PostgresOptions, PostgresStore,
+    Query, ResourceManager, Schema, Store, Timestamp,
 };
-use specstar_postgres::{PostgresOptions, PostgresStore};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 struct Issue {
@@ -225,7 +224,7 @@ async fn run(pg: PostgresStore, n: usize) -> Result<(), Box<dyn std::error::Erro
                     data.resolved_at = Some(Timestamp::now());
                     mgr.update(&id, data).await?;
                 }
-                Ok::<_, specstar_core::Error>(())
+                Ok::<_, specstar::Error>(())
             })
         })
         .collect();

@@ -1,0 +1,143 @@
+//! A store of your own: any type that implements [`Store`] can hold the resources.
+//!
+//! ```text
+//! cargo run --example custom_store
+//! ```
+//!
+//! This one wraps another store and keeps an audit line for every revision appended, as a store
+//! that mirrors writes to a log, a message bus or a second database would. A store that keeps
+//! the data itself implements the same nine methods; the contract it must keep is written on the
+//! [`Store`] trait, and `specstar-conformance`'s `store_suite!` checks it, scenario by scenario.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use specstar::{
+    Fetched, MemoryStore, ModelDescriptor, Query, ResourceId, ResourceMeta, Result, RevisionInfo,
+    RevisionPage, Schema, Spec, Store, WriteRequest, Written,
+};
+
+/// A store that forwards everything to `inner` and records each appended revision.
+#[derive(Debug)]
+struct AuditedStore {
+    inner: Arc<dyn Store>,
+    log: AuditLog,
+}
+
+#[async_trait]
+impl Store for AuditedStore {
+    async fn register_model(&self, model: &ModelDescriptor) -> Result<()> {
+        self.inner.register_model(model).await
+    }
+
+    async fn write(&self, request: WriteRequest) -> Result<Written> {
+        let written = self.inner.write(request).await?;
+        if written.appended {
+            let info = &written.info;
+            self.log.push(format!(
+                "#{} {} {} by {}",
+                info.sequence,
+                info.revision_id,
+                info.action.as_str(),
+                info.created_by
+            ));
+        }
+        Ok(written)
+    }
+
+    async fn read(&self, resource_id: &ResourceId, number: Option<u64>) -> Result<Option<Fetched>> {
+        self.inner.read(resource_id, number).await
+    }
+
+    async fn meta(&self, resource_id: &ResourceId) -> Result<Option<ResourceMeta>> {
+        self.inner.meta(resource_id).await
+    }
+
+    async fn revisions(
+        &self,
+        resource_id: &ResourceId,
+        page: RevisionPage,
+    ) -> Result<Option<Vec<RevisionInfo>>> {
+        self.inner.revisions(resource_id, page).await
+    }
+
+    async fn purge(&self, resource_id: &ResourceId) -> Result<Option<ResourceMeta>> {
+        let purged = self.inner.purge(resource_id).await?;
+        if purged.is_some() {
+            self.log.push(format!("purged {resource_id}"));
+        }
+        Ok(purged)
+    }
+
+    async fn count(&self, model: &str, include_deleted: bool) -> Result<u64> {
+        self.inner.count(model, include_deleted).await
+    }
+
+    async fn search(&self, model: &str, query: &Query) -> Result<Vec<ResourceMeta>> {
+        self.inner.search(model, query).await
+    }
+
+    async fn count_matching(&self, model: &str, query: &Query) -> Result<u64> {
+        self.inner.count_matching(model, query).await
+    }
+}
+
+/// The audit lines, in the order the store appended them.
+#[derive(Debug, Default)]
+struct AuditLog(Mutex<Vec<String>>);
+
+impl AuditLog {
+    fn push(&self, line: String) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+struct Note {
+    text: String,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let store = Arc::new(AuditedStore {
+        inner: Arc::new(MemoryStore::new()),
+        log: AuditLog::default(),
+    });
+    let spec = Spec::with_store(store.clone());
+    spec.add_model(Schema::<Note>::new("v1")).await?;
+    let mgr = spec.resource_manager::<Note>()?.as_user("alice");
+
+    let info = mgr
+        .create(Note {
+            text: "draft".into(),
+        })
+        .await?;
+    mgr.update(
+        &info.resource_id,
+        Note {
+            text: "final".into(),
+        },
+    )
+    .await?;
+    mgr.update(
+        &info.resource_id,
+        Note {
+            text: "final".into(),
+        },
+    )
+    .await?; // unchanged: no revision
+    mgr.delete(&info.resource_id).await?;
+    mgr.restore(&info.resource_id).await?;
+    mgr.permanently_delete(&info.resource_id).await?;
+
+    for line in store.log.lines() {
+        println!("{line}");
+    }
+    Ok(())
+}
