@@ -2,7 +2,7 @@
 //!
 //! `serde_json::to_value` writes a non-finite float (`NaN`, `±inf`) as `null`, so a write would
 //! succeed and every later typed read of that revision fail. [`to_json`] first walks the value
-//! with [`Check`], a serializer that writes nothing, keeps the JSON path of where it is, and
+//! with `Check`, a serializer that writes nothing, keeps the JSON path of where it is, and
 //! refuses what JSON cannot hold (non-finite floats, integers beyond 64 bits, map keys that
 //! are not strings, numbers or booleans), naming the field (`$.scores[2]`); then writes it
 //! with serde_json.
