@@ -55,6 +55,11 @@ pub use specstar_core::*;
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 #[doc(inline)]
 pub use specstar_http as http;
+/// The store conformance suite, for the tests of a store of your own: `store_suite!` expands to
+/// one test per scenario of the contract (see `examples/custom_store.rs`).
+#[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
+pub use specstar_conformance as conformance;
 pub use specstar_memory::MemoryStore;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
