@@ -7,7 +7,12 @@
 //! This one wraps another store and keeps an audit line for every revision appended, as a store
 //! that mirrors writes to a log, a message bus or a second database would. A store that keeps
 //! the data itself implements the same nine methods; the contract it must keep is written on the
-//! [`Store`] trait, and `specstar-conformance`'s `store_suite!` checks it, scenario by scenario.
+//! [`Store`] trait, and the conformance suite checks it, scenario by scenario: this file's tests
+//! run the whole suite against the store it defines.
+//!
+//! ```text
+//! cargo test --features conformance --example custom_store
+//! ```
 
 use std::sync::{Arc, Mutex};
 
@@ -140,4 +145,24 @@ async fn main() -> Result<()> {
         println!("{line}");
     }
     Ok(())
+}
+
+/// The conformance suite against [`AuditedStore`]: one test per scenario of the contract.
+#[cfg(all(test, feature = "conformance"))]
+mod conformance {
+    use std::sync::Arc;
+
+    use specstar::MemoryStore;
+    use specstar::conformance::TestStore;
+
+    use super::{AuditLog, AuditedStore};
+
+    async fn make_store() -> TestStore {
+        TestStore::ephemeral(Arc::new(AuditedStore {
+            inner: Arc::new(MemoryStore::new()),
+            log: AuditLog::default(),
+        }))
+    }
+
+    specstar::conformance::store_suite!(make_store);
 }

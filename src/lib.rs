@@ -1,56 +1,9 @@
-//! # specstar
+#![doc = include_str!("../README.md")]
 //!
-//! Declare a model once (a serde struct), register it with a schema version, and get a resource
-//! manager in which every change is a new revision: full history, any old revision readable, soft
-//! delete, restore, revert, optimistic concurrency, and who-and-when on every write. Data lives in
-//! one SQLite file by default ([`Spec::open`]), in PostgreSQL with the `postgres` feature
-//! (`Spec::connect(url)`, for several server processes sharing one database), or in memory
-//! ([`Spec::in_memory`]).
+//! # Deriving through specstar's re-exports
 //!
-//! ```
-//! use specstar::{Schema, Spec};
-//!
-//! #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-//! struct Issue { title: String, assignee: Option<String> }
-//!
-//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! let spec = Spec::in_memory();
-//! spec.add_model(Schema::<Issue>::new("v1").index("assignee")).await?;
-//! let mgr = spec.resource_manager::<Issue>()?;
-//!
-//! let info = mgr.create(Issue { title: "Search returns duplicates".into(), assignee: None }).await?;
-//! assert_eq!(info.revision_id.to_string(), format!("{}:1", info.resource_id));
-//! let fixed = Issue { title: "Search returns duplicates".into(), assignee: Some("bob".into()) };
-//! let second = mgr.update(&info.resource_id, fixed).await?;
-//! mgr.delete(&info.resource_id).await?;                       // a tombstone revision, :3
-//! let old = mgr.get_revision(&info.resource_id, &info.revision_id).await?; // still readable
-//! assert_eq!(old.data.assignee, None);
-//! mgr.restore(&info.resource_id).await?;                      // live again, :4
-//! assert_eq!(mgr.list_revisions(&info.resource_id).await?.len(), 4);
-//! # let _ = second;
-//! # Ok::<(), specstar::Error>(())
-//! # }).unwrap();
-//! ```
-//!
-//! The layers are crates of their own: [`specstar_core`] (ids, revisions, the store interface,
-//! the resource managers), `specstar-memory`, `specstar-sqlite` and `specstar-postgres` (the
-//! stores), [`http`] (the REST API, with the `http` feature), all re-exported here.
-//!
-//! # What to depend on
-//!
-//! A model derives serde 1's `Serialize` and `Deserialize` and schemars 1's `JsonSchema`:
-//!
-//! ```toml
-//! [dependencies]
-//! specstar = "0.1"
-//! serde = { version = "1", features = ["derive"] }
-//! schemars = "1"
-//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
-//! ```
-//!
-//! A derive of another major version (schemars 0.8) does not make a model, and the compiler
-//! says so. To be sure the versions match, derive through the re-exports instead of depending
-//! on serde and schemars yourself:
+//! To be sure the versions of serde and schemars match specstar's, derive through the
+//! re-exports instead of depending on them yourself:
 //!
 //! ```
 //! #[derive(specstar::Serialize, specstar::Deserialize, specstar::JsonSchema)]
@@ -75,30 +28,11 @@
 //! let schema = specstar::Schema::<NoSchema>::new("v1");
 //! ```
 //!
-//! A streamed search ([`ResourceManager::iter_all`]) is read with [`StreamExt`]'s `next`; the
-//! stream is boxed, so no `pin!` is needed:
+//! # The crates
 //!
-//! ```
-//! use specstar::{Query, Schema, Spec, StreamExt};
-//!
-//! #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-//! struct Issue { title: String }
-//!
-//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! let spec = Spec::in_memory();
-//! spec.add_model(Schema::<Issue>::new("v1")).await?;
-//! let mgr = spec.resource_manager::<Issue>()?;
-//! mgr.create(Issue { title: "a".into() }).await?;
-//!
-//! let mut all = mgr.iter_all(&Query::all());      // pages with a cursor, one page in memory
-//! let mut titles = Vec::new();
-//! while let Some(issue) = all.next().await {
-//!     titles.push(issue?.data.title);             // an error ends the stream
-//! }
-//! assert_eq!(titles, ["a"]);
-//! # Ok::<(), specstar::Error>(())
-//! # }).unwrap();
-//! ```
+//! The layers are crates of their own: [`specstar_core`] (ids, revisions, the store interface,
+//! the resource managers), `specstar-memory`, `specstar-sqlite` and `specstar-postgres` (the
+//! stores), [`http`] (the REST API, with the `http` feature), all re-exported here.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -121,6 +55,11 @@ pub use specstar_core::*;
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 #[doc(inline)]
 pub use specstar_http as http;
+/// The store conformance suite, for the tests of a store of your own: `store_suite!` expands to
+/// one test per scenario of the contract (see `examples/custom_store.rs`).
+#[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
+pub use specstar_conformance as conformance;
 pub use specstar_memory::MemoryStore;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]

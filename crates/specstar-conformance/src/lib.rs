@@ -5,6 +5,22 @@
 //! A store's test file calls [`store_suite!`] with an async function that makes a fresh, empty
 //! [`TestStore`]; the macro expands to one `#[tokio::test]` per scenario, so a failure names the
 //! scenario and the store.
+//!
+//! # For a store of your own
+//!
+//! The suite is how a store outside this repository proves that it keeps the contract: with the
+//! facade's `conformance` feature (`specstar = { version = "0.1", features = ["conformance"] }`
+//! in `[dev-dependencies]`, and `tokio` with `macros` and `rt-multi-thread`), a test file says
+//!
+//! ```ignore
+//! async fn make_store() -> specstar::conformance::TestStore {
+//!     specstar::conformance::TestStore::ephemeral(std::sync::Arc::new(MyStore::new()))
+//! }
+//! specstar::conformance::store_suite!(make_store);
+//! ```
+//!
+//! and gets one test per scenario. `examples/custom_store.rs` does exactly that for the store it
+//! defines (`cargo test --features conformance --example custom_store`).
 
 use std::any::Any;
 use std::future::Future;

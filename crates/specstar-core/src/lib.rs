@@ -12,6 +12,21 @@
 //! - the [`Store`] interface and the [`plan`](plan::plan)ner, which decides every write once for
 //!   all stores;
 //! - the resource managers: [`DynResourceManager`] over JSON, [`ResourceManager`] over your type.
+//!
+//! # Two audiences
+//!
+//! **Applications** use the values, the models, the query model ([`Query`], [`Filter`]), the
+//! resource managers and [`Error`]; the facade crate `specstar` re-exports them with a `Spec` to
+//! hold them together.
+//!
+//! **Store authors** implement [`Store`]. That layer is [`Store`] itself, the
+//! [planner](plan::plan) a store calls inside its atomic section, and the records that cross
+//! the trait: [`WriteRequest`] and [`Change`] in, [`Head`] for the planner, [`Fetched`],
+//! [`StoredRevision`], [`Written`] and [`RevisionPage`], [`ModelDescriptor`] at registration,
+//! and [`Query::matches_on`] / [`Query::is_after`], the definition a store's search must agree
+//! with. It may change in minor versions while the product is at 0.x, more freely than the
+//! application API: pin specstar's version when you write a store. Prove a store with the
+//! conformance suite (`specstar-conformance`, or the facade's `conformance` feature).
 
 pub mod context;
 pub mod domain;
