@@ -48,6 +48,11 @@ pub use schemars::JsonSchema;
 pub use serde;
 /// The serde derives and traits models need (the crate itself: [`serde`]).
 pub use serde::{Deserialize, Serialize};
+/// The store conformance suite, for the tests of a store of your own: `store_suite!` expands to
+/// one test per scenario of the contract (see `examples/custom_store.rs`).
+#[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
+pub use specstar_conformance as conformance;
 pub use specstar_core::*;
 /// The REST API on axum: the router, its [`HttpConfig`](specstar_http::HttpConfig), problems
 /// and user resolver.
@@ -55,11 +60,6 @@ pub use specstar_core::*;
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 #[doc(inline)]
 pub use specstar_http as http;
-/// The store conformance suite, for the tests of a store of your own: `store_suite!` expands to
-/// one test per scenario of the contract (see `examples/custom_store.rs`).
-#[cfg(feature = "conformance")]
-#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
-pub use specstar_conformance as conformance;
 pub use specstar_memory::MemoryStore;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]

@@ -29,6 +29,7 @@
 //! conformance suite (`specstar-conformance`, or the facade's `conformance` feature).
 
 pub mod context;
+pub mod diff;
 pub mod domain;
 pub mod error;
 pub mod hash;
