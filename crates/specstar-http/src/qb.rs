@@ -75,7 +75,19 @@ impl QbQuery {
     }
 }
 
-/// Parses a `qb` expression.
+/// Parses a `qb` expression: the reference's Query-Builder syntax in Python (fields
+/// `QB['f']` and `QB.created_time()`…, methods `.eq(v)`… and operators `==`…, `&`, `|`, `~`,
+/// `QB.all(…)`, `QB.any(…)`, `.sort(…)`, `.limit(n)`, `.offset(n)`), read as data and never
+/// run. The `qb` parameter of the search routes is read with it; an application's own routes
+/// can take the same expressions and search with [`QbQuery::into_query`].
+///
+/// ```
+/// let parsed = specstar_http::parse_qb("QB['status'].eq('open') & (QB['severity'] != 'low')")?;
+/// assert!(parsed.filter.is_some());
+/// let error = specstar_http::parse_qb("QB['status'].eq('open'").unwrap_err();
+/// assert_eq!(error.position, 22);
+/// # Ok::<(), specstar_http::QbError>(())
+/// ```
 ///
 /// # Errors
 /// A [`QbError`] with the byte offset of the first thing that is not in the subset.
