@@ -65,6 +65,7 @@ fn core_schemas() -> Map<String, Value> {
     generator.subschema_for::<RevisionInfo>();
     generator.subschema_for::<ResourceMeta>();
     let mut schemas: Map<String, Value> = generator.take_definitions(true).into_iter().collect();
+    crate::wire::describe_extra_keys(&mut schemas);
     schemas.insert("Problem".into(), json!({
         "type": "object",
         "description": "An error, as RFC 9457 problem details.",
@@ -405,6 +406,20 @@ mod tests {
             "/paths/~1blog-post~1data/get",
         ] {
             assert!(doc.pointer(path).is_some(), "{path}");
+        }
+    }
+
+    /// The records' schemas describe the reference's keys the wire adds to them.
+    #[test]
+    fn the_wire_keys_are_described() {
+        let doc = document(&[], "test", "0", "d");
+        for key in ["status", "updated_time", "updated_by"] {
+            let pointer = format!("/components/schemas/RevisionInfo/properties/{key}");
+            assert!(doc.pointer(&pointer).is_some(), "{pointer}");
+        }
+        for key in ["rev_status", "rev_created_time", "rev_updated_by"] {
+            let pointer = format!("/components/schemas/ResourceMeta/properties/{key}");
+            assert!(doc.pointer(&pointer).is_some(), "{pointer}");
         }
     }
 
