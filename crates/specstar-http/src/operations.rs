@@ -516,3 +516,6 @@ pub(crate) const OPERATIONS: &[Operation] = &[
         handler: |m| on(m, write::permanently),
     },
 ];
+
+#[cfg(test)]
+mod tests;
