@@ -169,6 +169,36 @@ async fn call(
     code(request.send().await.unwrap()).await
 }
 
+/// A served router and its document.
+struct Api {
+    base: String,
+    client: Client,
+    document: Value,
+    /// The document's (method, path template) pairs.
+    documented: BTreeSet<(String, String)>,
+}
+
+impl Api {
+    /// The URL of `path`, its templates filled with an id of no resource and revision 1.
+    fn url(&self, path: &str) -> String {
+        let path = path
+            .replace("{resource_id}", "issue:x")
+            .replace("{revision_id}", "1");
+        format!("{}{path}", self.base)
+    }
+
+    /// The documented path templates.
+    fn paths(&self) -> BTreeSet<&String> {
+        self.documented.iter().map(|(_, path)| path).collect()
+    }
+
+    /// Sends `method` to `path` (filled by [`Api::url`]) without a body.
+    async fn probe(&self, method: Method, path: &str) -> (u16, String) {
+        let request = self.client.request(method, self.url(path));
+        code(request.send().await.unwrap()).await
+    }
+}
+
 #[tokio::test]
 async fn the_document_and_the_router_agree() {
     let (base, registry, store) = serve().await;
@@ -182,8 +212,23 @@ async fn the_document_and_the_router_agree() {
         .await
         .unwrap();
     let documented = documented(&document);
+    let api = Api {
+        base,
+        client,
+        document,
+        documented,
+    };
+    let table = the_table_is_documented(&api);
+    the_router_serves_the_table(&registry, &store, &table);
+    every_documented_operation_is_served(&api).await;
+    other_methods_are_refused(&api).await;
+    nothing_beside_is_served(&api).await;
+    the_fixed_routes_are_outside(&api).await;
+}
 
-    // The table is what the router serves and what the document lists, for every model.
+/// The document lists the table's operations for every model, no more; answers the table's
+/// (method, path) pairs.
+fn the_table_is_documented(api: &Api) -> BTreeSet<(String, String)> {
     let table: BTreeSet<(String, String)> = ["issue", "team"]
         .into_iter()
         .flat_map(|model| {
@@ -194,23 +239,36 @@ async fn the_document_and_the_router_agree() {
         })
         .collect();
     assert_eq!(
-        documented, table,
+        api.documented, table,
         "the document lists the table's operations"
     );
+    table
+}
 
-    // The routes built for the models are the table's paths, no more.
+/// The routes built for the models are the table's paths, no more.
+fn the_router_serves_the_table(
+    registry: &Registry,
+    store: &Arc<dyn Store>,
+    table: &BTreeSet<(String, String)>,
+) {
     let mut routed = BTreeSet::new();
     for model in registry.all() {
-        let routes = crate::routes::model_routes(model, store.clone(), Arc::new(HttpConfig::new()));
-        routed.extend(routed_paths(&routes));
+        let config = Arc::new(HttpConfig::new());
+        routed.extend(routed_paths(&crate::routes::model_routes(
+            model,
+            store.clone(),
+            config,
+        )));
     }
     let table_paths: BTreeSet<String> = table.iter().map(|(_, path)| path.clone()).collect();
     assert_eq!(routed, table_paths, "the router serves the table's paths");
+}
 
-    // Every documented operation is served, and answers one of its documented statuses.
-    for (method, path) in &documented {
-        let operation = &document["paths"][path][method];
-        let (status, code) = call(&client, &base, method, path, operation).await;
+/// Every documented operation is served, and answers one of its documented statuses.
+async fn every_documented_operation_is_served(api: &Api) {
+    for (method, path) in &api.documented {
+        let operation = &api.document["paths"][path][method];
+        let (status, code) = call(&api.client, &api.base, method, path, operation).await;
         assert!(
             !matches!(code.as_str(), "route_not_found" | "method_not_allowed"),
             "{method} {path} is documented but not served: {status} {code}"
@@ -220,31 +278,29 @@ async fn the_document_and_the_router_agree() {
             "{method} {path} answered {status} {code}, which it does not document"
         );
     }
+}
 
-    // On a documented path, every method it does not document is refused.
-    let paths: BTreeSet<&String> = documented.iter().map(|(_, path)| path).collect();
-    for path in &paths {
-        let url = format!(
-            "{base}{}",
-            path.replace("{resource_id}", "issue:x")
-                .replace("{revision_id}", "1")
-        );
+/// On a documented path, every method it does not document is refused.
+async fn other_methods_are_refused(api: &Api) {
+    for path in api.paths() {
         for method in METHODS {
             let key = method.as_str().to_ascii_lowercase();
-            if documented.contains(&(key, (*path).clone())) {
+            if api.documented.contains(&(key, path.clone())) {
                 continue;
             }
-            let answer = code(client.request(method.clone(), &url).send().await.unwrap()).await;
             assert_eq!(
-                answer,
+                api.probe(method.clone(), path).await,
                 (405, "method_not_allowed".to_owned()),
                 "{method} {path} is served but not documented"
             );
         }
     }
+}
 
-    // Beside the documented paths nothing is served: not their undocumented prefixes, not one
-    // more segment after any of them, not the root.
+/// Beside the documented paths nothing is served: not their undocumented prefixes, not one
+/// more segment after any of them, not the root.
+async fn nothing_beside_is_served(api: &Api) {
+    let paths = api.paths();
     let mut beside: BTreeSet<String> = BTreeSet::from(["/".to_owned(), "/nothing".to_owned()]);
     for path in &paths {
         beside.insert(format!("{path}/x"));
@@ -255,28 +311,28 @@ async fn the_document_and_the_router_agree() {
         }
     }
     beside.retain(|probe| !paths.iter().any(|path| matches(path, probe)));
+    assert!(
+        beside.len() > paths.len(),
+        "paths beside every documented one"
+    );
     for path in beside {
-        let url = format!(
-            "{base}{}",
-            path.replace("{resource_id}", "issue:x")
-                .replace("{revision_id}", "1")
-        );
         for method in METHODS {
-            let answer = code(client.request(method.clone(), &url).send().await.unwrap()).await;
             assert_eq!(
-                answer,
+                api.probe(method.clone(), &path).await,
                 (404, "route_not_found".to_owned()),
                 "{method} {path} is served but not documented"
             );
         }
     }
+}
 
-    // The fixed routes are served, and are not in the document (see `FIXED`).
+/// The fixed routes are served, and are not in the document (see [`FIXED`]).
+async fn the_fixed_routes_are_outside(api: &Api) {
     for path in FIXED {
-        let response = client.get(format!("{base}{path}")).send().await.unwrap();
+        let response = api.client.get(api.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 200, "GET {path}");
         assert!(
-            document["paths"].get(*path).is_none(),
+            api.document["paths"].get(*path).is_none(),
             "{path} is documented"
         );
     }
