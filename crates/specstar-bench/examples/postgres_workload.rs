@@ -17,7 +17,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use specstar::{
     Direction, Field, Filter, MetaField, ModelDescriptor, Op, PostgresOptions, PostgresStore,
-    Query, ResourceManager, Schema, Store, Timestamp,
+    Query, ResourceId, ResourceManager, Schema, Store, Timestamp,
 };
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -116,7 +116,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     result
 }
 
-async fn run(pg: PostgresStore, n: usize) -> Result<(), Box<dyn std::error::Error>> {
+type Outcome<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+async fn run(pg: PostgresStore, n: usize) -> Outcome {
     let store: Arc<dyn Store> = Arc::new(pg.clone());
     let schema = Schema::<Issue>::new("v1")
         .index("status")
@@ -130,7 +132,20 @@ async fn run(pg: PostgresStore, n: usize) -> Result<(), Box<dyn std::error::Erro
     let order: Vec<usize> = (0..n).map(|i| (i * 7919) % n).collect();
     let total = Instant::now();
     println!("PostgreSQL store, N = {n}, one caller, in-process");
+    let ids = writes(&mgr, n).await?;
+    reads(&mgr, &ids, &order).await?;
+    search(&pg, &mgr, n).await?;
+    delete_restore(&mgr, &ids).await?;
+    println!(
+        "total {:.2} s, peak RSS {:.0} MB",
+        total.elapsed().as_secs_f64(),
+        peak_rss_mb()
+    );
+    concurrent(&mgr, &ids).await
+}
 
+/// The create and update phases; answers the ids created.
+async fn writes(mgr: &ResourceManager<Issue>, n: usize) -> Outcome<Vec<ResourceId>> {
     let started = Instant::now();
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
@@ -144,27 +159,35 @@ async fn run(pg: PostgresStore, n: usize) -> Result<(), Box<dyn std::error::Erro
         assert_eq!(info.number(), 2);
     }
     report("update", n, started);
+    Ok(ids)
+}
 
+/// The get, get revision 1 and history phases, in `order`.
+async fn reads(mgr: &ResourceManager<Issue>, ids: &[ResourceId], order: &[usize]) -> Outcome {
     let started = Instant::now();
-    for &i in &order {
+    for &i in order {
         let found = mgr.get(&ids[i]).await?;
         assert_eq!(found.data, item(i, true), "get returns the updated data");
     }
-    report("get", n, started);
+    report("get", order.len(), started);
 
     let started = Instant::now();
-    for &i in &order {
+    for &i in order {
         let found = mgr.get_revision(&ids[i], format!("{}:1", ids[i])).await?;
         assert_eq!(found.data, item(i, false), "revision 1 is the created data");
     }
-    report("get_rev1", n, started);
+    report("get_rev1", order.len(), started);
 
     let started = Instant::now();
-    for &i in &order {
+    for &i in order {
         assert_eq!(mgr.list_revisions(&ids[i]).await?.len(), 2, "two revisions");
     }
-    report("history", n, started);
+    report("history", order.len(), started);
+    Ok(())
+}
 
+/// The search phase: 1,000 searches for the newest 20 open, high issues, and a count.
+async fn search(pg: &PostgresStore, mgr: &ResourceManager<Issue>, n: usize) -> Outcome {
     let filter = Filter::And(vec![
         Filter::data("severity", Op::Eq, "high"),
         Filter::data("status", Op::Eq, "open"),
@@ -192,26 +215,27 @@ async fn run(pg: PostgresStore, n: usize) -> Result<(), Box<dyn std::error::Erro
     let count = mgr.count_matching(&Query::all().filter(filter)).await?;
     assert_eq!(count as usize, expected, "count matches the filter");
     report("search", 1_000, started);
+    Ok(())
+}
 
+/// The delete and restore phase, on every tenth resource.
+async fn delete_restore(mgr: &ResourceManager<Issue>, ids: &[ResourceId]) -> Outcome {
     let started = Instant::now();
-    let chosen: Vec<usize> = (0..n).filter(|i| i % 10 == 0).collect();
-    for &i in &chosen {
-        mgr.delete(&ids[i]).await?;
+    let chosen: Vec<&ResourceId> = ids.iter().step_by(10).collect();
+    for id in &chosen {
+        mgr.delete(id).await?;
     }
-    for &i in &chosen {
-        mgr.restore(&ids[i]).await?;
+    for id in &chosen {
+        mgr.restore(id).await?;
     }
     report("delete_restore", chosen.len() * 2, started);
+    Ok(())
+}
 
-    println!(
-        "total {:.2} s, peak RSS {:.0} MB",
-        total.elapsed().as_secs_f64(),
-        peak_rss_mb()
-    );
-
-    // Beyond the workload: a read and an update of every resource from 16 callers at once,
-    // to show the store under concurrency (commits pass the sequence counter's row one at a
-    // time, so with synchronous commits the flush time bounds the whole store's writes).
+/// Beyond the workload: a read and an update of every resource from 16 callers at once, to
+/// show the store under concurrency (commits pass the sequence counter's row one at a time,
+/// so with synchronous commits the flush time bounds the whole store's writes).
+async fn concurrent(mgr: &ResourceManager<Issue>, ids: &[ResourceId]) -> Outcome {
     let callers = 16;
     let started = Instant::now();
     let tasks: Vec<_> = (0..callers)
@@ -231,6 +255,6 @@ async fn run(pg: PostgresStore, n: usize) -> Result<(), Box<dyn std::error::Erro
     for task in tasks {
         task.await??;
     }
-    report("(extra) x16", n, started);
+    report("(extra) x16", ids.len(), started);
     Ok(())
 }

@@ -25,24 +25,31 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Beside the models' routes, `GET /openapi.json` serves the [`openapi`] document (OpenAPI 3.1,
-//! built from the models' JSON Schemas, its title, version and description from the
-//! [`HttpConfig`]) and `GET /docs` an interactive page for it whose assets are compiled into
-//! the binary, so it works offline. Every URL of the page is relative, so the router can be
-//! nested under a prefix: `Router::new().nest("/api", app)` serves `/api/docs`, which loads
-//! `/api/openapi.json`.
+//! Beside the models' routes, `GET /openapi.json` serves the OpenAPI 3.1 document
+//! ([`openapi_document`], built from the models' JSON Schemas, its title, version and
+//! description from the [`HttpConfig`]) and `GET /docs` an interactive page for it whose assets
+//! are compiled into the binary, so it works offline. Every URL of the page is relative, so the
+//! router can be nested under a prefix: `Router::new().nest("/api", app)` serves `/api/docs`,
+//! which loads `/api/openapi.json`.
 //!
 //! The router is not a snapshot: a model registered after it was made is served from the next
 //! request on, and appears in the document (both are rebuilt once per registration).
 //!
 //! A server failure (5xx) is logged through `tracing` at error level with the request id, the
-//! route and the error's cause chain ([`server_errors`]); install a subscriber to see it
+//! route and the error's cause chain; install a subscriber to see it
 //! (`tracing_subscriber::fmt().init()`; the quickstart does). The client's problem body only
 //! says "see its logs".
 //!
-//! The pieces: [`routes`] (the route table), [`handlers`], [`extract`] (bodies, queries and the
-//! acting user, each failing as a problem), [`etag`] (conditional requests), [`shape`] (the
-//! `returns` and `partial` forms), [`problem`] (errors) and [`config`].
+//! # The public surface
+//!
+//! What an application needs is at the crate root: [`router`] and the ways to [`serve`] it,
+//! its [`HttpConfig`] (with the [`UserResolver`] that names the acting user), [`Problem`] (the
+//! error shape, which a resolver answers with), [`openapi_document`] (to write the document
+//! without serving it, e.g. for a client generator) and [`parse_qb`] (the reference's `qb`
+//! syntax into a core query, for routes of an application's own that take the same
+//! expressions). The modules are private: handlers, extractors, the route table, the shapes on
+//! the wire and conditional requests are how the router works, not an interface, and may
+//! change without notice.
 //!
 //! The `{id}` in a path is the full resource id (`issue:0193…`); a bare key (`0193…`) is
 //! accepted as a shorthand for `issue:0193…`. A revision id in a path, in `revision_id=`,
@@ -50,20 +57,21 @@
 
 #![warn(missing_docs)]
 
-pub mod config;
+mod config;
 mod docs;
-pub mod etag;
-pub mod extract;
-pub mod handlers;
+mod etag;
+mod extract;
+mod handlers;
 mod live;
-pub mod openapi;
-pub mod problem;
-pub mod qb;
-pub mod routes;
-pub mod search;
-pub mod server_errors;
-pub mod shape;
-pub mod wire;
+mod openapi;
+mod operations;
+mod problem;
+mod qb;
+mod routes;
+mod search;
+mod server_errors;
+mod shape;
+mod wire;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -76,9 +84,14 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
+/// axum, the framework of the [`router`]: its `Router` to nest, merge and serve.
 pub use axum;
-pub use config::{DEFAULT_BODY_LIMIT, HttpConfig, UserResolver};
+pub use config::{
+    DEFAULT_API_DESCRIPTION, DEFAULT_BODY_LIMIT, DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE,
+    HttpConfig, UserResolver,
+};
 pub use problem::{PROBLEM_JSON, Problem};
+pub use qb::{QbError, QbQuery, parse as parse_qb};
 
 /// The router of every model registered in `registry`, over `store`, now and later.
 ///
@@ -87,8 +100,7 @@ pub use problem::{PROBLEM_JSON, Problem};
 /// response passes through, from the outside in: a request id (`x-request-id`, kept from the
 /// request or a new UUID, echoed on the response), tracing, gzip compression when the client
 /// accepts it, the problem shape for error answers made by layers, and the body limit of
-/// `config` (413 beyond it). Server failures are logged at error level
-/// ([`server_errors`]).
+/// `config` (413 beyond it). Server failures are logged at error level.
 ///
 /// The models are served by the router's fallback (axum's way to serve routes that change):
 /// add routes of your own beside them with `.merge` or `.nest`, but do not set a fallback on
@@ -124,6 +136,18 @@ pub fn router(registry: Arc<Registry>, store: Arc<dyn Store>, config: HttpConfig
                 .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// The OpenAPI 3.1 document of every model now in `registry`, as `GET /openapi.json` serves
+/// it, its `info` from `config`: to write it to a file (for a client generator, a review of
+/// API changes) without starting a server.
+pub fn openapi_document(registry: &Registry, config: &HttpConfig) -> serde_json::Value {
+    openapi::document(
+        &registry.all(),
+        config.api_title(),
+        config.api_version(),
+        config.api_description(),
+    )
 }
 
 /// The tracing span of one request: method, path and request id, so that every log line of a

@@ -11,6 +11,8 @@ use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 use specstar_core::{ModelDef, ResourceMeta, RevisionInfo};
 
+use crate::operations::{Answer, Body, OPERATIONS, Operation, Param};
+
 /// The OpenAPI document for `models`, its `info` from `title`, `version` and `description`.
 pub fn document(models: &[Arc<ModelDef>], title: &str, version: &str, description: &str) -> Value {
     let mut schemas = core_schemas();
@@ -20,9 +22,7 @@ pub fn document(models: &[Arc<ModelDef>], title: &str, version: &str, descriptio
         let component = component_name(model.name());
         add_model_schemas(&mut schemas, model, &component);
         tags.push(json!({ "name": model.name(), "description": format!("`{}` resources, schema version {}", model.name(), model.schema_version()) }));
-        for (path, item) in model_paths(model.name(), &component) {
-            paths.insert(path, item);
-        }
+        paths.extend(model_paths(model.name(), &component));
     }
     json!({
         "openapi": "3.1.0",
@@ -65,6 +65,7 @@ fn core_schemas() -> Map<String, Value> {
     generator.subschema_for::<RevisionInfo>();
     generator.subschema_for::<ResourceMeta>();
     let mut schemas: Map<String, Value> = generator.take_definitions(true).into_iter().collect();
+    crate::wire::describe_extra_keys(&mut schemas);
     schemas.insert("Problem".into(), json!({
         "type": "object",
         "description": "An error, as RFC 9457 problem details.",
@@ -159,12 +160,13 @@ fn json_content(schema: Value) -> Value {
     json!({ "application/json": { "schema": schema } })
 }
 
-fn errors(statuses: &[&str]) -> Map<String, Value> {
+/// References to the shared error responses of `statuses`.
+fn errors(statuses: &[u16]) -> Map<String, Value> {
     statuses
         .iter()
         .map(|s| {
             (
-                (*s).to_owned(),
+                s.to_string(),
                 json!({ "$ref": format!("#/components/responses/E{s}") }),
             )
         })
@@ -222,327 +224,113 @@ fn shared_parameters() -> Value {
     })
 }
 
-fn param(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/parameters/{name}") })
-}
-
-fn operation(
-    tag: &str,
-    id: String,
-    summary: &str,
-    parameters: Vec<Value>,
-    responses: Map<String, Value>,
-) -> Value {
-    json!({ "tags": [tag], "operationId": id, "summary": summary, "parameters": parameters, "responses": responses })
-}
-
-fn ok(status: &str, description: &str, schema: Value, etag: bool) -> (String, Value) {
-    let mut response = json!({ "description": description, "content": json_content(schema) });
-    if etag {
-        response["headers"] = json!({ "ETag": { "$ref": "#/components/headers/ETag" } });
+/// The paths of one model, from the table of operations: each path item holds the operations
+/// of its path, under their methods.
+fn model_paths(model: &str, component: &str) -> Map<String, Value> {
+    let mut paths = Map::new();
+    for operation in OPERATIONS {
+        let item = paths
+            .entry(format!("/{model}{}", operation.path))
+            .or_insert_with(|| json!({}));
+        item[operation.method.openapi_key()] = operation_object(operation, model, component);
     }
-    (status.to_owned(), response)
+    paths
 }
 
-fn responses(success: Vec<(String, Value)>, error_statuses: &[&str]) -> Map<String, Value> {
-    let mut map: Map<String, Value> = success.into_iter().collect();
-    map.extend(errors(error_statuses));
-    map
+/// The OpenAPI operation object of `operation` for `model`.
+fn operation_object(operation: &Operation, model: &str, component: &str) -> Value {
+    let parameters: Vec<Value> = operation
+        .parameters
+        .iter()
+        .flat_map(|group| group.iter())
+        .map(parameter)
+        .collect();
+    let mut responses: Map<String, Value> = operation
+        .answers
+        .iter()
+        .map(|answer| (answer.status.to_string(), response(answer, component)))
+        .collect();
+    responses.extend(errors(operation.errors));
+    let mut object = json!({
+        "tags": [model],
+        "operationId": format!("{}_{}", model.replace('-', "_"), operation.id),
+        "summary": operation.summary,
+        "parameters": parameters,
+        "responses": responses,
+    });
+    if let Some(body) = operation.body {
+        object["requestBody"] = request_body(body, component);
+    }
+    object
 }
 
-/// The paths of one model.
-fn model_paths(model: &str, component: &str) -> Vec<(String, Value)> {
-    let op = |suffix: &str| format!("{}_{suffix}", model.replace('-', "_"));
-    let base = format!("/{model}");
-    let one = format!("/{model}/{{resource_id}}");
-    let info = ok(
-        "200",
-        "The revision written (or the current one when nothing changed).",
-        schema_ref("RevisionInfo"),
-        true,
-    );
-    let meta = |d: &str| ok("200", d, schema_ref("ResourceMeta"), false);
-    let body = json!({ "required": true, "content": json_content(schema_ref(component)) });
-    let read_params = || {
-        vec![
-            param("resource_id"),
-            param("revision_id"),
-            param("include_deleted"),
-            param("partial"),
-            param("If-None-Match"),
-        ]
-    };
-    let not_modified = (
-        "304".to_owned(),
-        json!({ "description": "Not modified: the ETag in If-None-Match is current." }),
-    );
-    let read = |suffix: &str, summary: &str, schema: Value| {
-        operation(
-            model,
-            op(suffix),
-            summary,
-            read_params(),
-            responses(
-                vec![ok("200", summary, schema, true), not_modified.clone()],
-                &["400", "404", "410"],
-            ),
-        )
-    };
-    let mut get_one = read(
-        "get",
-        "Read the current revision, or any revision by `revision_id`",
-        json!({ "oneOf": [
-        schema_ref(&format!("{component}Resource")), schema_ref(component), schema_ref("RevisionInfo"), schema_ref("ResourceMeta") ] }),
-    );
-    get_one["parameters"]
-        .as_array_mut()
-        .expect("parameters are an array")
-        .insert(1, param("returns"));
-    let mut create = operation(
-        model,
-        op("create"),
-        "Create a resource: revision 1",
-        vec![],
-        responses(
-            vec![ok(
-                "201",
-                "The resource's first revision.",
-                schema_ref("RevisionInfo"),
-                true,
-            )],
-            &["400", "413", "415", "422", "500"],
-        ),
-    );
-    create["requestBody"] = body.clone();
-    let mut update = operation(
-        model,
-        op("update"),
-        "Replace the data: a new revision (or, with `If-None-Match: *`, create with this id)",
-        vec![
-            param("resource_id"),
-            param("expected_revision_id"),
-            param("If-Match"),
-            param("If-None-Match"),
-        ],
-        responses(
-            vec![
-                info.clone(),
-                ok(
-                    "201",
-                    "Created with this id (`If-None-Match: *`).",
-                    schema_ref("RevisionInfo"),
-                    true,
-                ),
-            ],
-            &["400", "404", "410", "412", "413", "415", "422", "500"],
-        ),
-    );
-    update["requestBody"] = body;
-    let mut patch = operation(
-        model,
-        op("patch"),
-        "Patch the data (RFC 6902 JSON Patch or RFC 7396 merge patch): a new revision",
-        vec![
-            param("resource_id"),
-            param("expected_revision_id"),
-            param("If-Match"),
-        ],
-        responses(
-            vec![info],
-            &["400", "404", "410", "412", "413", "415", "422", "500"],
-        ),
-    );
-    patch["requestBody"] = json!({ "required": true, "content": {
-        "application/json-patch+json": { "schema": schema_ref("JsonPatch") },
-        "application/merge-patch+json": { "schema": { "type": "object" } },
-        "application/json": { "schema": { "oneOf": [schema_ref("JsonPatch"), { "type": "object" }] } } } });
-    let delete = operation(
-        model,
-        op("delete"),
-        "Soft delete: a tombstone revision; every revision stays readable",
-        vec![
-            param("resource_id"),
-            param("expected_revision_id"),
-            param("If-Match"),
-        ],
-        responses(
-            vec![meta("The meta after the delete.")],
-            &["400", "404", "410", "412", "500"],
-        ),
-    );
-    let list = operation(
-        model,
-        op("revision_list"),
-        "The history, newest first, paged",
-        vec![
-            param("resource_id"),
-            json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "default": 10 } }),
-            json!({ "name": "offset", "in": "query", "schema": { "type": "integer", "minimum": 0, "default": 0 } }),
-            json!({ "name": "sort", "in": "query", "schema": { "enum": ["-created_time", "created_time"], "default": "-created_time" } }),
-        ],
-        responses(
-            vec![ok(
-                "200",
-                "A page of the history.",
-                schema_ref(&format!("{component}RevisionList")),
-                false,
-            )],
-            &["400", "404"],
-        ),
-    );
-    let restore = operation(
-        model,
-        op("restore"),
-        "Restore a deleted resource: a new revision with its last live data",
-        vec![
-            param("resource_id"),
-            param("expected_revision_id"),
-            param("If-Match"),
-        ],
-        responses(
-            vec![meta("The meta after the restore.")],
-            &["400", "404", "409", "412", "500"],
-        ),
-    );
-    let switch = operation(
-        model,
-        op("switch"),
-        "Revert: a new revision copying an old one's data",
-        vec![
-            param("resource_id"),
-            json!({ "name": "revision_id", "in": "path", "required": true,
-            "description": "The revision to copy: full id or bare number.", "schema": { "type": "string" } }),
-            param("expected_revision_id"),
-            param("If-Match"),
-        ],
-        responses(
-            vec![meta("The meta after the revert.")],
-            &["400", "404", "409", "410", "412", "500"],
-        ),
-    );
-    let purge = operation(
-        model,
-        op("permanently_delete"),
-        "Erase the resource and every revision of it",
-        vec![param("resource_id")],
-        responses(vec![meta("The meta as it was.")], &["400", "404", "500"]),
-    );
-    let filter_params = || {
-        [
-            "qb",
-            "conditions",
-            "is_deleted",
-            "created_time_start",
-            "created_time_end",
-            "updated_time_start",
-            "updated_time_end",
-            "created_bys",
-            "updated_bys",
-        ]
-        .into_iter()
-        .map(param)
-        .collect::<Vec<_>>()
-    };
-    let search = |suffix: &str, summary: &str, item: Value, returns: bool| {
-        let mut parameters = filter_params();
-        parameters.extend(
-            [
-                "sorts",
-                "limit",
-                "offset",
-                "cursor",
-                "partial",
-                "with_total",
-            ]
-            .map(param),
-        );
-        if returns {
-            parameters.push(param("returns"));
+/// A parameter: a reference to a shared one, or one written in place.
+fn parameter(param: &Param) -> Value {
+    match param {
+        Param::Shared(name) => json!({ "$ref": format!("#/components/parameters/{name}") }),
+        Param::Own(own) => {
+            let mut object = json!({ "name": own.name, "in": if own.in_path { "path" } else { "query" }, "schema": (own.schema)() });
+            if own.in_path {
+                object["required"] = Value::Bool(true);
+            }
+            if let Some(description) = own.description {
+                object["description"] = description.into();
+            }
+            object
         }
-        let mut page = ok(
-            "200",
-            summary,
-            json!({ "type": "array", "items": item }),
-            false,
-        );
-        page.1["headers"] = json!({
-            "X-Has-More": { "$ref": "#/components/headers/X-Has-More" },
-            "X-Next-Cursor": { "$ref": "#/components/headers/X-Next-Cursor" },
-            "X-Total-Count": { "$ref": "#/components/headers/X-Total-Count" }
-        });
-        operation(
-            model,
-            op(suffix),
-            summary,
-            parameters,
-            responses(vec![page], &["400", "500"]),
-        )
+    }
+}
+
+/// A successful response: its description, JSON body and headers.
+fn response(answer: &Answer, component: &str) -> Value {
+    let mut object = json!({ "description": answer.description });
+    if let Some(body) = answer.body {
+        object["content"] = json_content(body_schema(body, component));
+    }
+    if !answer.headers.is_empty() {
+        let headers: Map<String, Value> = answer
+            .headers
+            .iter()
+            .map(|header| {
+                let name = header.name();
+                (
+                    name.to_owned(),
+                    json!({ "$ref": format!("#/components/headers/{name}") }),
+                )
+            })
+            .collect();
+        object["headers"] = Value::Object(headers);
+    }
+    object
+}
+
+/// A required request body: the model's data as JSON, or a patch in either of its types.
+fn request_body(body: Body, component: &str) -> Value {
+    let content = match body {
+        Body::Patch => json!({
+            "application/json-patch+json": { "schema": schema_ref("JsonPatch") },
+            "application/merge-patch+json": { "schema": { "type": "object" } },
+            "application/json": { "schema": body_schema(Body::Patch, component) } }),
+        other => json_content(body_schema(other, component)),
     };
-    let search_list = search(
-        "search",
-        "Search: a page of matching resources, as `returns` asks",
-        json!({ "oneOf": [
-            schema_ref(&format!("{component}Resource")), schema_ref(component), schema_ref("RevisionInfo"), schema_ref("ResourceMeta") ] }),
-        true,
-    );
-    let count = operation(
-        model,
-        op("count"),
-        "Count the matching resources (`limit` and `offset` ignored)",
-        filter_params(),
-        responses(
-            vec![ok(
-                "200",
-                "How many resources match.",
-                json!({ "type": "integer", "minimum": 0 }),
-                false,
-            )],
-            &["400", "500"],
-        ),
-    );
-    vec![
-        (base.clone(), json!({ "post": create, "get": search_list })),
-        (
-            format!("{base}/data"),
-            json!({ "get": search("search_data", "Search: a page of the matching resources' data", schema_ref(component), false) }),
-        ),
-        (
-            format!("{base}/meta"),
-            json!({ "get": search("search_meta", "Search: a page of the matching resources' meta", schema_ref("ResourceMeta"), false) }),
-        ),
-        (
-            format!("{base}/full"),
-            json!({ "get": search("search_full", "Search: a page of the matching resources, whole", schema_ref(&format!("{component}Resource")), false) }),
-        ),
-        (format!("{base}/count"), json!({ "get": count })),
-        (
-            one.clone(),
-            json!({ "get": get_one, "put": update, "patch": patch, "delete": delete }),
-        ),
-        (
-            format!("{one}/data"),
-            json!({ "get": read("get_data", "Read the data only", schema_ref(component)) }),
-        ),
-        (
-            format!("{one}/meta"),
-            json!({ "get": read("get_meta", "Read the meta only", schema_ref("ResourceMeta")) }),
-        ),
-        (
-            format!("{one}/revision-info"),
-            json!({ "get": read("get_revision_info", "Read the revision info only", schema_ref("RevisionInfo")) }),
-        ),
-        (
-            format!("{one}/full"),
-            json!({ "get": read("get_full", "Read data, revision info and meta", schema_ref(&format!("{component}Resource"))) }),
-        ),
-        (format!("{one}/revision-list"), json!({ "get": list })),
-        (format!("{one}/restore"), json!({ "post": restore })),
-        (
-            format!("{one}/switch/{{revision_id}}"),
-            json!({ "post": switch }),
-        ),
-        (format!("{one}/permanently"), json!({ "delete": purge })),
-    ]
+    json!({ "required": true, "content": content })
+}
+
+/// The JSON Schema of a body of `component`'s model.
+fn body_schema(body: Body, component: &str) -> Value {
+    match body {
+        Body::Data => schema_ref(component),
+        Body::RevisionInfo => schema_ref("RevisionInfo"),
+        Body::Meta => schema_ref("ResourceMeta"),
+        Body::Resource => schema_ref(&format!("{component}Resource")),
+        Body::AnyPart => json!({ "oneOf": [
+            schema_ref(&format!("{component}Resource")), schema_ref(component),
+            schema_ref("RevisionInfo"), schema_ref("ResourceMeta") ] }),
+        Body::RevisionList => schema_ref(&format!("{component}RevisionList")),
+        Body::Count => json!({ "type": "integer", "minimum": 0 }),
+        Body::Page(item) => json!({ "type": "array", "items": body_schema(*item, component) }),
+        Body::Patch => json!({ "oneOf": [schema_ref("JsonPatch"), { "type": "object" }] }),
+    }
 }
 
 /// What the filter parameters say of the query limits and of values that can never match.
@@ -618,6 +406,20 @@ mod tests {
             "/paths/~1blog-post~1data/get",
         ] {
             assert!(doc.pointer(path).is_some(), "{path}");
+        }
+    }
+
+    /// The records' schemas describe the reference's keys the wire adds to them.
+    #[test]
+    fn the_wire_keys_are_described() {
+        let doc = document(&[], "test", "0", "d");
+        for key in ["status", "updated_time", "updated_by"] {
+            let pointer = format!("/components/schemas/RevisionInfo/properties/{key}");
+            assert!(doc.pointer(&pointer).is_some(), "{pointer}");
+        }
+        for key in ["rev_status", "rev_created_time", "rev_updated_by"] {
+            let pointer = format!("/components/schemas/ResourceMeta/properties/{key}");
+            assert!(doc.pointer(&pointer).is_some(), "{pointer}");
         }
     }
 

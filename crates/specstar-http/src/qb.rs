@@ -21,12 +21,15 @@
 //! sort-only expression (`QB.created_time().desc()`) is refused, as the reference does. Errors
 //! carry the byte offset where the parser stopped: `expected `)` at 17`.
 
+mod lex;
+mod methods;
+
 use std::fmt;
 
 use serde_json::{Number, Value};
-use specstar_core::{Direction, Field, Filter, Op, Query, Sort};
+use specstar_core::{Field, Filter, Op, Query, Sort};
 
-use crate::search::{field_of, meta_field};
+use self::lex::{Kind, Token, lex};
 
 /// How deeply expressions may nest before the parser gives up (it recurses).
 const MAX_DEPTH: usize = 64;
@@ -75,7 +78,19 @@ impl QbQuery {
     }
 }
 
-/// Parses a `qb` expression.
+/// Parses a `qb` expression: the reference's Query-Builder syntax in Python (fields
+/// `QB['f']` and `QB.created_time()`…, methods `.eq(v)`… and operators `==`…, `&`, `|`, `~`,
+/// `QB.all(…)`, `QB.any(…)`, `.sort(…)`, `.limit(n)`, `.offset(n)`), read as data and never
+/// run. The `qb` parameter of the search routes is read with it; an application's own routes
+/// can take the same expressions and search with [`QbQuery::into_query`].
+///
+/// ```
+/// let parsed = specstar_http::parse_qb("QB['status'].eq('open') & (QB['severity'] != 'low')")?;
+/// assert!(parsed.filter.is_some());
+/// let error = specstar_http::parse_qb("QB['status'].eq('open'").unwrap_err();
+/// assert_eq!(error.position, 22);
+/// # Ok::<(), specstar_http::QbError>(())
+/// ```
 ///
 /// # Errors
 /// A [`QbError`] with the byte offset of the first thing that is not in the subset.
@@ -116,136 +131,6 @@ fn error(position: usize, message: impl Into<String>) -> QbError {
         position,
         message: message.into(),
     }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-enum Kind {
-    Ident(String),
-    Str(String),
-    Num(Number),
-    Punct(&'static str),
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Ident(name) => write!(f, "`{name}`"),
-            Self::Str(_) => f.write_str("a string"),
-            Self::Num(_) => f.write_str("a number"),
-            Self::Punct(p) => write!(f, "`{p}`"),
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-struct Token {
-    kind: Kind,
-    pos: usize,
-}
-
-const PUNCTS: [&str; 17] = [
-    "==", "!=", ">=", "<=", ">", "<", "(", ")", "[", "]", ",", ".", "&", "|", "~", "-", "+",
-];
-
-fn lex(text: &str) -> Result<Vec<Token>, QbError> {
-    let bytes = text.as_bytes();
-    let mut tokens = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        let start = i;
-        if c.is_ascii_whitespace() {
-            i += 1;
-        } else if c.is_ascii_alphabetic() || c == b'_' {
-            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-                i += 1;
-            }
-            tokens.push(Token {
-                kind: Kind::Ident(text[start..i].to_owned()),
-                pos: start,
-            });
-        } else if c.is_ascii_digit()
-            || (c == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
-        {
-            let mut float = false;
-            while i < bytes.len() {
-                let b = bytes[i];
-                if b.is_ascii_digit() || b == b'_' {
-                    i += 1;
-                } else if b == b'.' && !float {
-                    float = true;
-                    i += 1;
-                } else if (b == b'e' || b == b'E')
-                    && bytes
-                        .get(i + 1)
-                        .is_some_and(|n| n.is_ascii_digit() || *n == b'-' || *n == b'+')
-                {
-                    float = true;
-                    i += 2;
-                } else {
-                    break;
-                }
-            }
-            let literal = text[start..i].replace('_', "");
-            let number = if float {
-                literal
-                    .parse::<f64>()
-                    .ok()
-                    .and_then(Number::from_f64)
-                    .ok_or_else(|| error(start, "not a number"))?
-            } else {
-                literal
-                    .parse::<i64>()
-                    .map(Number::from)
-                    .map_err(|_| error(start, "integer out of range"))?
-            };
-            tokens.push(Token {
-                kind: Kind::Num(number),
-                pos: start,
-            });
-        } else if c == b'\'' || c == b'"' {
-            let mut out = String::new();
-            i += 1;
-            loop {
-                let Some(ch) = text[i..].chars().next() else {
-                    return Err(error(start, "unterminated string"));
-                };
-                i += ch.len_utf8();
-                if ch as u32 == u32::from(c) {
-                    break;
-                }
-                if ch == '\\' {
-                    let Some(escaped) = text[i..].chars().next() else {
-                        return Err(error(start, "unterminated string"));
-                    };
-                    i += escaped.len_utf8();
-                    out.push(match escaped {
-                        'n' => '\n',
-                        't' => '\t',
-                        'r' => '\r',
-                        '0' => '\0',
-                        other => other,
-                    });
-                } else {
-                    out.push(ch);
-                }
-            }
-            tokens.push(Token {
-                kind: Kind::Str(out),
-                pos: start,
-            });
-        } else if let Some(p) = PUNCTS.iter().find(|p| text[i..].starts_with(**p)) {
-            i += p.len();
-            tokens.push(Token {
-                kind: Kind::Punct(p),
-                pos: start,
-            });
-        } else {
-            let ch = text[i..].chars().next().unwrap_or('?');
-            return Err(error(start, format!("unexpected character {ch:?}")));
-        }
-    }
-    Ok(tokens)
 }
 
 /// A value while parsing.
@@ -490,7 +375,7 @@ impl Parser {
                 let name = self.ident()?;
                 self.expect("(")?;
                 let args = self.arguments(")")?;
-                value = self.method(value, &name, args, pos)?;
+                value = methods::call(value, &name, args, pos)?;
             } else if matches!(value, Val::Builder) && self.eat("[") {
                 let name_pos = self.pos();
                 let name = match self.peek().cloned() {
@@ -564,168 +449,6 @@ impl Parser {
         self.depth -= 1;
         Ok(args)
     }
-
-    fn method(
-        &mut self,
-        target: Val,
-        name: &str,
-        args: Vec<(Val, usize)>,
-        pos: usize,
-    ) -> Result<Val, QbError> {
-        let count = |n: std::ops::RangeInclusive<usize>| {
-            if n.contains(&args.len()) {
-                Ok(())
-            } else if n.start() == n.end() {
-                Err(error(
-                    pos,
-                    format!(".{name}() takes {} argument(s)", n.start()),
-                ))
-            } else {
-                Err(error(
-                    pos,
-                    format!(".{name}() takes {} to {} arguments", n.start(), n.end()),
-                ))
-            }
-        };
-        match target {
-            Val::Builder => match name {
-                "all" | "any" => {
-                    let filters = args
-                        .into_iter()
-                        .map(|(v, p)| v.into_filter(p, &format!("QB.{name}()")))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    if name == "any" {
-                        Ok(Val::Cond(Filter::Or(filters)))
-                    } else if filters.is_empty() {
-                        Ok(Val::Query(QbQuery::default()))
-                    } else {
-                        Ok(Val::Cond(Filter::And(filters)))
-                    }
-                }
-                "created_time" | "updated_time" | "created_by" | "updated_by" | "resource_id"
-                | "is_deleted" => {
-                    count(0..=0)?;
-                    let field = meta_field(name).ok_or_else(|| error(pos, "unknown meta field"))?;
-                    Ok(Val::Field(Field::Meta(field)))
-                }
-                other => Err(error(pos, format!("unknown method QB.{other}()"))),
-            },
-            Val::Field(field) => {
-                let op = match name {
-                    "asc" | "desc" => {
-                        count(0..=0)?;
-                        let direction = if name == "asc" {
-                            Direction::Asc
-                        } else {
-                            Direction::Desc
-                        };
-                        return Ok(Val::Sort(Sort { field, direction }));
-                    }
-                    "is_null" | "exists" => {
-                        count(0..=1)?;
-                        let value = match args.into_iter().next() {
-                            None => Value::Bool(true),
-                            Some((Val::Lit(v @ Value::Bool(_)), _)) => v,
-                            Some((_, p)) => {
-                                return Err(error(p, format!(".{name}() takes True or False")));
-                            }
-                        };
-                        let op = if name == "is_null" {
-                            Op::IsNull
-                        } else {
-                            Op::Exists
-                        };
-                        return Ok(Val::Cond(Filter::cond(field, op, value)));
-                    }
-                    "eq" => Op::Eq,
-                    "ne" => Op::Ne,
-                    "gt" => Op::Gt,
-                    "gte" => Op::Gte,
-                    "lt" => Op::Lt,
-                    "lte" => Op::Lte,
-                    "in_" => Op::In,
-                    "not_in" => Op::NotIn,
-                    "contains" => Op::Contains,
-                    "starts_with" => Op::StartsWith,
-                    "ends_with" => Op::EndsWith,
-                    other => return Err(error(pos, format!("unknown field method .{other}()"))),
-                };
-                count(1..=1)?;
-                match args.into_iter().next() {
-                    Some((Val::Lit(value), _)) => Ok(Val::Cond(Filter::cond(field, op, value))),
-                    Some((other, p)) => Err(error(
-                        p,
-                        format!(".{name}() takes a literal, not {}", other.describe()),
-                    )),
-                    None => Err(error(pos, format!(".{name}() takes 1 argument(s)"))),
-                }
-            }
-            target @ (Val::Cond(_) | Val::Query(_)) => {
-                let mut query = target.into_query(pos, name)?;
-                match name {
-                    "sort" | "order_by" => {
-                        for (arg, p) in args {
-                            query.sorts.push(match arg {
-                                Val::Sort(sort) => sort,
-                                Val::Lit(Value::String(text)) => sort_of(&text, p)?,
-                                Val::Field(field) => Sort {
-                                    field,
-                                    direction: Direction::Asc,
-                                },
-                                other => {
-                                    return Err(error(
-                                        p,
-                                        format!(".sort() takes sorts, not {}", other.describe()),
-                                    ));
-                                }
-                            });
-                        }
-                    }
-                    "limit" | "offset" => {
-                        count(1..=1)?;
-                        let n = match args.first() {
-                            Some((Val::Lit(Value::Number(n)), _)) if n.as_u64().is_some() => {
-                                n.as_u64()
-                            }
-                            Some((_, p)) => {
-                                return Err(error(*p, format!(".{name}() takes a whole number")));
-                            }
-                            None => None,
-                        };
-                        if name == "limit" {
-                            query.limit = n;
-                        } else {
-                            query.offset = n;
-                        }
-                    }
-                    other => {
-                        return Err(error(pos, format!("unknown query method .{other}()")));
-                    }
-                }
-                Ok(Val::Query(query))
-            }
-            other => Err(error(
-                pos,
-                format!(".{name}() cannot be called on {}", other.describe()),
-            )),
-        }
-    }
-}
-
-/// `"-created_time"`, `"+x"`, `"x"`: a sort by name.
-fn sort_of(text: &str, pos: usize) -> Result<Sort, QbError> {
-    let (direction, name) = match text.as_bytes().first() {
-        Some(b'-') => (Direction::Desc, &text[1..]),
-        Some(b'+') => (Direction::Asc, &text[1..]),
-        _ => (Direction::Asc, text),
-    };
-    if name.is_empty() {
-        return Err(error(pos, "a sort names a field"));
-    }
-    Ok(Sort {
-        field: field_of(name),
-        direction,
-    })
 }
 
 fn cmp_op(punct: &str) -> Option<Op> {
@@ -764,7 +487,7 @@ fn negate(n: &Number, pos: usize) -> Result<Number, QbError> {
 mod tests {
     use super::*;
     use serde_json::json;
-    use specstar_core::MetaField;
+    use specstar_core::{Direction, MetaField};
 
     fn filter(text: &str) -> Filter {
         parse(text).unwrap().filter.unwrap()

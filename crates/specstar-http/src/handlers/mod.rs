@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use http::header::ETAG;
 use http::{HeaderValue, StatusCode};
 use serde_json::Value;
+use specstar_core::RevisionRef;
 
 /// A JSON answer with an `ETag` when one is known.
 pub(crate) fn json_with_etag(status: StatusCode, body: Value, etag: Option<&str>) -> Response {
@@ -22,4 +23,10 @@ pub(crate) fn json_with_etag(status: StatusCode, body: Value, etag: Option<&str>
         response.headers_mut().insert(ETAG, value);
     }
     response
+}
+
+/// A revision id the request named (an expected or a wanted revision), if any, as the core's
+/// managers take it.
+pub(crate) fn revision_ref(id: Option<&String>) -> Option<&dyn RevisionRef> {
+    id.map(|id| id as &dyn RevisionRef)
 }

@@ -4,9 +4,9 @@ use axum::response::{IntoResponse, Response};
 use http::header::ETAG;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::json;
-use specstar_core::{Found, RevisionPage, RevisionRef};
+use specstar_core::{Found, RevisionPage};
 
-use super::json_with_etag;
+use super::{json_with_etag, revision_ref};
 use crate::etag::if_none_match_hits;
 use crate::extract::{Manager, Params, PathParams};
 use crate::problem::Problem;
@@ -25,11 +25,7 @@ async fn find(mgr: &Manager, segment: &str, params: &Params) -> Result<Found, Pr
         .map(|text| Manager::full_revision_id(&id, text))
         .transpose()?;
     let found = mgr
-        .get(
-            &id,
-            revision.as_ref().map(|r| r as &dyn RevisionRef),
-            include_deleted,
-        )
+        .get(&id, revision_ref(revision.as_ref()), include_deleted)
         .await?;
     Ok(found)
 }

@@ -3,9 +3,9 @@
 
 use axum::response::Response;
 use http::{HeaderMap, StatusCode};
-use specstar_core::{RevisionRef, Written};
+use specstar_core::Written;
 
-use super::json_with_etag;
+use super::{json_with_etag, revision_ref};
 use crate::etag::{if_match_revision, if_none_match_any};
 use crate::extract::{JsonBody, Manager, Params, PatchBody, PathParams};
 use crate::problem::Problem;
@@ -39,10 +39,6 @@ fn expected(id: &str, headers: &HeaderMap, params: &Params) -> Result<Option<Str
     text.map(|t| Manager::full_revision_id(id, &t)).transpose()
 }
 
-fn as_ref(expected: &Option<String>) -> Option<&dyn RevisionRef> {
-    expected.as_ref().map(|e| e as &dyn RevisionRef)
-}
-
 /// `POST /m`: creates a resource with a new id; 201 with its revision info.
 pub async fn create(mgr: Manager, JsonBody(data): JsonBody) -> Result<Response, Problem> {
     let written = mgr.create(data).await?;
@@ -64,7 +60,9 @@ pub async fn put(
         return info_answer(StatusCode::CREATED, &written);
     }
     let expected = expected(&id, &headers, &params)?;
-    let written = mgr.update(&id, data, as_ref(&expected)).await?;
+    let written = mgr
+        .update(&id, data, revision_ref(expected.as_ref()))
+        .await?;
     info_answer(StatusCode::OK, &written)
 }
 
@@ -78,7 +76,9 @@ pub async fn patch(
 ) -> Result<Response, Problem> {
     let id = mgr.full_id(&segment);
     let expected = expected(&id, &headers, &params)?;
-    let written = mgr.patch(&id, &patch, as_ref(&expected)).await?;
+    let written = mgr
+        .patch(&id, &patch, revision_ref(expected.as_ref()))
+        .await?;
     info_answer(StatusCode::OK, &written)
 }
 
@@ -91,7 +91,7 @@ pub async fn delete(
 ) -> Result<Response, Problem> {
     let id = mgr.full_id(&segment);
     let expected = expected(&id, &headers, &params)?;
-    let written = mgr.delete(&id, as_ref(&expected)).await?;
+    let written = mgr.delete(&id, revision_ref(expected.as_ref())).await?;
     meta_answer(&written)
 }
 
@@ -106,7 +106,7 @@ pub async fn restore(
 ) -> Result<Response, Problem> {
     let id = mgr.full_id(&segment);
     let expected = expected(&id, &headers, &params)?;
-    let written = mgr.restore_if(&id, as_ref(&expected)).await?;
+    let written = mgr.restore_if(&id, revision_ref(expected.as_ref())).await?;
     meta_answer(&written)
 }
 
@@ -123,7 +123,9 @@ pub async fn switch(
     let id = mgr.full_id(&segment);
     let revision = Manager::full_revision_id(&id, &revision)?;
     let expected = expected(&id, &headers, &params)?;
-    let written = mgr.revert_if(&id, &revision, as_ref(&expected)).await?;
+    let written = mgr
+        .revert_if(&id, &revision, revision_ref(expected.as_ref()))
+        .await?;
     meta_answer(&written)
 }
 
