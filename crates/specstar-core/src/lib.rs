@@ -31,7 +31,7 @@ pub mod store;
 pub mod time;
 
 pub use context::{ANONYMOUS, WriteContext};
-pub use error::{Error, FieldError, FieldErrors, Result};
+pub use error::{Error, ErrorCode, FieldError, FieldErrors, Result};
 pub use hash::DataHash;
 pub use id::{ResourceId, RevisionId, RevisionRef};
 pub use limits::{
