@@ -394,6 +394,48 @@ mod tests {
     }
 
     #[test]
+    fn a_core_code_the_http_layer_uses_is_answered_as_the_core_error() {
+        let from_core = Problem::from(Error::MalformedId {
+            id: "x".into(),
+            reason: "no colon",
+        });
+        let from_http = Problem::malformed_id("x");
+        assert_eq!(
+            (from_http.status, from_http.code, from_http.title),
+            (from_core.status, from_core.code, from_core.title)
+        );
+        let from_core = Problem::from(Error::InvalidQuery {
+            reason: "limit 0".into(),
+        });
+        let from_http = Problem::invalid_query("limit must be at least 1");
+        assert_eq!(
+            (from_http.status, from_http.code, from_http.title),
+            (from_core.status, from_core.code, from_core.title)
+        );
+    }
+
+    #[test]
+    fn a_bare_status_gets_its_code_and_keeps_its_number() {
+        let cases = [
+            (StatusCode::NOT_FOUND, "route_not_found"),
+            (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            (StatusCode::REQUEST_TIMEOUT, "bad_request"),
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+            (StatusCode::SERVICE_UNAVAILABLE, "internal_error"),
+        ];
+        for (status, code) in cases {
+            let problem = Problem::from_status(status);
+            assert_eq!((problem.status, problem.code), (status, code));
+        }
+        assert_eq!(
+            Problem::from_status(StatusCode::PAYLOAD_TOO_LARGE).title,
+            Problem::payload_too_large(Some(10)).title
+        );
+    }
+
+    #[test]
     fn a_server_error_keeps_its_cause_chain_out_of_the_body() {
         let io = std::io::Error::other("disk on fire");
         let problem = Problem::from(Error::store(io));
