@@ -107,7 +107,10 @@ impl Serialize for Problem {
 }
 
 impl Problem {
-    /// A problem with `status`, a stable `code`, a `title` and a human `detail`.
+    /// A problem with `status`, a stable `code`, a `title` and a human `detail`: for codes of
+    /// an application's own (a user resolver's `unauthorized`). The library's codes are made
+    /// by [`of`](Self::of), [`From<Error>`](#impl-From%3CError%3E-for-Problem) and the named
+    /// constructors, which take their status and title from one table.
     pub fn new(
         status: StatusCode,
         code: &'static str,
