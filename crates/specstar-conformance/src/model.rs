@@ -2,6 +2,9 @@
 //! no cleverness, for the property test to compare stores against.
 
 use specstar_core::Action;
+use specstar_core::ErrorCode::{
+    self, AlreadyExists, PreconditionFailed, ResourceDeleted, ResourceNotFound, RevisionNotFound,
+};
 
 use crate::fixtures::Issue;
 
@@ -31,6 +34,72 @@ impl ModelResource {
         self.revisions.push((data, action, deleted));
         Outcome::Revision(self.number())
     }
+
+    /// A write of new data: refused on a deleted resource, nothing appended when unchanged.
+    fn put(&mut self, data: Issue, action: Action) -> Outcome {
+        if self.deleted() {
+            Outcome::Error(ResourceDeleted)
+        } else if self.current().0 == data {
+            Outcome::Revision(self.number())
+        } else {
+            self.append(data, action, false)
+        }
+    }
+
+    /// Applies `op`, an operation on this existing resource other than a create or a purge.
+    fn apply(&mut self, op: &Op) -> Outcome {
+        match op {
+            Op::Create(..) | Op::Purge(_) => unreachable!("the model applies them to its slots"),
+            Op::Update(_, data) => self.put(data.clone(), Action::Update),
+            Op::UpdateIf(_, _, _) if self.deleted() => Outcome::Error(ResourceDeleted),
+            Op::UpdateIf(_, _, true) => Outcome::Error(PreconditionFailed),
+            Op::UpdateIf(_, data, false) => self.put(data.clone(), Action::Update),
+            Op::PatchTitle(_, title) => {
+                let mut data = self.current().0.clone();
+                data.title = title.clone();
+                self.put(data, Action::Patch)
+            }
+            Op::Delete(_) if self.deleted() => Outcome::Error(ResourceDeleted),
+            Op::Delete(_) => {
+                let data = self.current().0.clone();
+                self.append(data, Action::Delete, true)
+            }
+            Op::Restore(_) if self.deleted() => {
+                let data = self.current().0.clone();
+                self.append(data, Action::Restore, false)
+            }
+            Op::Restore(_) => Outcome::Revision(self.number()),
+            Op::Revert(_, n) if *n > self.number() => Outcome::Error(RevisionNotFound),
+            Op::Revert(_, n) => {
+                let data = self.revisions[(*n - 1) as usize].0.clone();
+                self.put(data, Action::Revert)
+            }
+            Op::Get(_) | Op::GetRevision(..) | Op::History(_) => self.read(op),
+        }
+    }
+
+    /// Answers a read of this resource.
+    fn read(&self, op: &Op) -> Outcome {
+        match op {
+            Op::Get(_) if self.deleted() => Outcome::Error(ResourceDeleted),
+            Op::Get(_) => {
+                let (data, _, deleted) = self.current().clone();
+                Outcome::Data(self.number(), data, deleted)
+            }
+            Op::GetRevision(_, n) => match self.revisions.get((*n - 1) as usize) {
+                Some((data, _, deleted)) => Outcome::Data(*n, data.clone(), *deleted),
+                None => Outcome::Error(RevisionNotFound),
+            },
+            Op::History(_) => Outcome::History(
+                self.revisions
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, action, deleted))| (i as u64 + 1, *action, *deleted))
+                    .collect(),
+            ),
+            _ => unreachable!("only reads are read"),
+        }
+    }
 }
 
 /// What an operation answered, reduced to what the contract fixes.
@@ -44,23 +113,9 @@ pub enum Outcome {
     History(Vec<(u64, Action, bool)>),
     /// A permanent delete: the revision count the resource had.
     Purged(u64),
-    /// An error, by kind.
-    Error(ErrorKind),
-}
-
-/// The kinds of error the operations can give.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// [`specstar_core::Error::ResourceNotFound`].
-    NotFound,
-    /// [`specstar_core::Error::RevisionNotFound`].
-    RevisionNotFound,
-    /// [`specstar_core::Error::Deleted`].
-    Deleted,
-    /// [`specstar_core::Error::AlreadyExists`].
-    AlreadyExists,
-    /// [`specstar_core::Error::Conflict`].
-    Conflict,
+    /// An error, by its code (only the codes of the contract's refusals: not found, deleted,
+    /// already exists, precondition failed).
+    Error(ErrorCode),
 }
 
 /// An operation on the resource in `slot`.
@@ -90,6 +145,25 @@ pub enum Op {
     History(usize),
 }
 
+impl Op {
+    /// The slot the operation is on.
+    pub fn slot(&self) -> usize {
+        match self {
+            Op::Create(s, _)
+            | Op::Update(s, _)
+            | Op::UpdateIf(s, _, _)
+            | Op::PatchTitle(s, _)
+            | Op::Delete(s)
+            | Op::Restore(s)
+            | Op::Revert(s, _)
+            | Op::Purge(s)
+            | Op::Get(s)
+            | Op::GetRevision(s, _)
+            | Op::History(s) => *s,
+        }
+    }
+}
+
 /// The model: one optional resource per slot.
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -112,108 +186,27 @@ impl Model {
 
     /// Applies `op` and returns what the contract says it answers.
     pub fn apply(&mut self, op: &Op) -> Outcome {
-        use ErrorKind::*;
-        let slot = match op {
-            Op::Create(s, _)
-            | Op::Update(s, _)
-            | Op::UpdateIf(s, _, _)
-            | Op::PatchTitle(s, _)
-            | Op::Delete(s)
-            | Op::Restore(s)
-            | Op::Revert(s, _)
-            | Op::Purge(s)
-            | Op::Get(s)
-            | Op::GetRevision(s, _)
-            | Op::History(s) => *s,
-        };
-        if let Op::Create(_, data) = op {
-            if self.slots[slot].is_some() {
-                return Outcome::Error(AlreadyExists);
-            }
-            let mut resource = ModelResource::default();
-            let outcome = resource.append(data.clone(), Action::Create, false);
-            self.slots[slot] = Some(resource);
-            return outcome;
-        }
-        if let Op::Purge(_) = op {
-            return match self.slots[slot].take() {
-                Some(resource) => Outcome::Purged(resource.number()),
-                None => Outcome::Error(NotFound),
-            };
-        }
-        let Some(resource) = self.slots[slot].as_mut() else {
-            return Outcome::Error(NotFound);
-        };
-        let put = |resource: &mut ModelResource, data: Issue, action| {
-            if resource.deleted() {
-                Outcome::Error(Deleted)
-            } else if resource.current().0 == data {
-                Outcome::Revision(resource.number())
-            } else {
-                resource.append(data, action, false)
-            }
-        };
+        let slot = op.slot();
         match op {
-            Op::Create(..) | Op::Purge(_) => unreachable!("handled above"),
-            Op::Update(_, data) => put(resource, data.clone(), Action::Update),
-            Op::UpdateIf(_, data, stale) => {
-                if resource.deleted() {
-                    Outcome::Error(Deleted)
-                } else if *stale {
-                    Outcome::Error(Conflict)
-                } else {
-                    put(resource, data.clone(), Action::Update)
-                }
-            }
-            Op::PatchTitle(_, title) => {
-                let mut data = resource.current().0.clone();
-                data.title = title.clone();
-                put(resource, data, Action::Patch)
-            }
-            Op::Delete(_) => {
-                if resource.deleted() {
-                    Outcome::Error(Deleted)
-                } else {
-                    let data = resource.current().0.clone();
-                    resource.append(data, Action::Delete, true)
-                }
-            }
-            Op::Restore(_) => {
-                if resource.deleted() {
-                    let data = resource.current().0.clone();
-                    resource.append(data, Action::Restore, false)
-                } else {
-                    Outcome::Revision(resource.number())
-                }
-            }
-            Op::Revert(_, n) => {
-                if *n > resource.number() {
-                    Outcome::Error(RevisionNotFound)
-                } else {
-                    let data = resource.revisions[(*n - 1) as usize].0.clone();
-                    put(resource, data, Action::Revert)
-                }
-            }
-            Op::Get(_) => {
-                if resource.deleted() {
-                    Outcome::Error(Deleted)
-                } else {
-                    let (data, _, deleted) = resource.current().clone();
-                    Outcome::Data(resource.number(), data, deleted)
-                }
-            }
-            Op::GetRevision(_, n) => match resource.revisions.get((*n - 1) as usize) {
-                Some((data, _, deleted)) => Outcome::Data(*n, data.clone(), *deleted),
-                None => Outcome::Error(RevisionNotFound),
+            Op::Create(_, data) => self.create(slot, data),
+            Op::Purge(_) => match self.slots[slot].take() {
+                Some(resource) => Outcome::Purged(resource.number()),
+                None => Outcome::Error(ResourceNotFound),
             },
-            Op::History(_) => Outcome::History(
-                resource
-                    .revisions
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (_, action, deleted))| (i as u64 + 1, *action, *deleted))
-                    .collect(),
-            ),
+            _ => match self.slots[slot].as_mut() {
+                Some(resource) => resource.apply(op),
+                None => Outcome::Error(ResourceNotFound),
+            },
         }
+    }
+
+    fn create(&mut self, slot: usize, data: &Issue) -> Outcome {
+        if self.slots[slot].is_some() {
+            return Outcome::Error(AlreadyExists);
+        }
+        let mut resource = ModelResource::default();
+        let outcome = resource.append(data.clone(), Action::Create, false);
+        self.slots[slot] = Some(resource);
+        outcome
     }
 }

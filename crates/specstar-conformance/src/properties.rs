@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::json;
-use specstar_core::{DataPatch, Error, ResourceManager, Store};
+use specstar_core::{DataPatch, Error, ErrorCode, ResourceManager, Store};
 
 use crate::fixtures::{Issue, Severity, issue, issues};
-use crate::model::{ErrorKind, Model, Op, Outcome};
+use crate::model::{Model, Op, Outcome};
 
 const SLOTS: usize = 3;
 
@@ -56,15 +56,15 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn kind(error: Error) -> Result<ErrorKind, TestCaseError> {
-    Ok(match error {
-        Error::ResourceNotFound { .. } => ErrorKind::NotFound,
-        Error::RevisionNotFound { .. } => ErrorKind::RevisionNotFound,
-        Error::Deleted { .. } => ErrorKind::Deleted,
-        Error::AlreadyExists { .. } => ErrorKind::AlreadyExists,
-        Error::Conflict { .. } => ErrorKind::Conflict,
-        other => return Err(TestCaseError::fail(format!("unexpected error: {other}"))),
-    })
+/// The code of an error the contract gives for an operation of the model; any other error
+/// fails the case with its message.
+fn kind(error: Error) -> Result<ErrorCode, TestCaseError> {
+    use ErrorCode::*;
+    match error.code() {
+        code @ (ResourceNotFound | RevisionNotFound | ResourceDeleted | AlreadyExists
+        | PreconditionFailed) => Ok(code),
+        _ => Err(TestCaseError::fail(format!("unexpected error: {error}"))),
+    }
 }
 
 /// Runs `op` against the store through `mgr`, on the slot ids of this case.

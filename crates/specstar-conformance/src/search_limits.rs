@@ -11,7 +11,7 @@ use specstar_core::{
 };
 
 use crate::TestStore;
-use crate::fixtures::{Issue, Status, issue, issues, task, tasks};
+use crate::fixtures::{Issue, Status, Task, issue, issues, task, tasks};
 
 fn keys(metas: &[ResourceMeta]) -> Vec<String> {
     metas
@@ -226,8 +226,26 @@ pub async fn search_takes_the_most_conditions(t: TestStore) {
         .sort(Field::Data("points".into()), Direction::Desc)
         .limit(2);
     assert_eq!(keys(&mgr.search(&sorted).await.unwrap()), ["b", "c"]);
+    the_most_sorts_run_and_continue_by_a_cursor(&mgr).await;
 
-    // The most sorts, continued by a cursor.
+    let reason = refusal(&mgr, eqs(max + 1)).await;
+    assert!(
+        reason.contains(&format!("at most {max} conditions")),
+        "{reason}"
+    );
+    let mut values: Vec<usize> = (0..MAX_QUERY_VALUES).collect();
+    values.push(0);
+    refusal(&mgr, Filter::data("points", Op::In, json!(values))).await;
+    let split = Filter::And(vec![by_in, Filter::data("points", Op::NotIn, json!([1]))]);
+    refusal(&mgr, split).await;
+    let reason = refusal(&mgr, deep(two, MAX_QUERY_DEPTH + 1, max)).await;
+    assert!(reason.contains("nest"), "{reason}");
+    refusal(&mgr, nots.negate()).await;
+}
+
+/// The most sorts, on the tasks of `search_takes_the_most_conditions`, continued by a cursor;
+/// one sort more is refused.
+async fn the_most_sorts_run_and_continue_by_a_cursor(mgr: &ResourceManager<Task>) {
     let sort_fields = [
         Field::Data("points".into()),
         Field::Data("name".into()),
@@ -255,20 +273,6 @@ pub async fn search_takes_the_most_conditions(t: TestStore) {
         "{} sorts are refused",
         MAX_QUERY_SORTS + 1
     );
-
-    let reason = refusal(&mgr, eqs(max + 1)).await;
-    assert!(
-        reason.contains(&format!("at most {max} conditions")),
-        "{reason}"
-    );
-    let mut values: Vec<usize> = (0..MAX_QUERY_VALUES).collect();
-    values.push(0);
-    refusal(&mgr, Filter::data("points", Op::In, json!(values))).await;
-    let split = Filter::And(vec![by_in, Filter::data("points", Op::NotIn, json!([1]))]);
-    refusal(&mgr, split).await;
-    let reason = refusal(&mgr, deep(two, MAX_QUERY_DEPTH + 1, max)).await;
-    assert!(reason.contains("nest"), "{reason}");
-    refusal(&mgr, nots.negate()).await;
 }
 
 /// Tasks whose names hold U+0000 (and U+0001 and U+0002, which an escape might confuse with
@@ -353,14 +357,7 @@ pub async fn search_finds_nul_in_indexed_strings(t: TestStore) {
         json!(["a\0", "a\u{1}\u{1}"]),
     ));
     for filter in filters {
-        let query = Query::all().filter(filter.clone());
-        let expected: Vec<ResourceMeta> =
-            heads.iter().filter(|m| query.matches(m)).cloned().collect();
-        assert_eq!(
-            find(&mgr, filter.clone()).await,
-            keys(&query.page(expected)),
-            "{filter:?}"
-        );
+        answers_as_defined(&mgr, &heads, filter).await;
     }
     // Meta text (users, ids, versions) tested against text with U+0000, which PostgreSQL
     // cannot even bind: what the definition says, there too.
@@ -375,23 +372,32 @@ pub async fn search_finds_nul_in_indexed_strings(t: TestStore) {
             Op::Contains,
         ] {
             for field in [MetaField::CreatedBy, MetaField::ResourceId] {
-                let filter = Filter::meta(field, op, text);
-                let query = Query::all().filter(filter.clone());
-                let expected: Vec<ResourceMeta> =
-                    heads.iter().filter(|m| query.matches(m)).cloned().collect();
-                assert_eq!(
-                    find(&mgr, filter.clone()).await,
-                    keys(&query.page(expected)),
-                    "{filter:?}"
-                );
+                answers_as_defined(&mgr, &heads, Filter::meta(field, op, text)).await;
             }
         }
         let listed = Filter::meta(MetaField::CreatedBy, Op::In, json!([text, ANONYMOUS]));
         assert_eq!(find(&mgr, listed).await.len(), NUL_NAMES.len());
     }
+    names_with_nul_sort_and_page(&mgr, &heads).await;
+}
+
+/// `filter` finds, among the tasks whose heads are `heads`, what the core's definition says.
+async fn answers_as_defined(mgr: &ResourceManager<Task>, heads: &[ResourceMeta], filter: Filter) {
+    let query = Query::all().filter(filter.clone());
+    let expected: Vec<ResourceMeta> = heads.iter().filter(|m| query.matches(m)).cloned().collect();
+    assert_eq!(
+        find(mgr, filter.clone()).await,
+        keys(&query.page(expected)),
+        "{filter:?}"
+    );
+}
+
+/// The tasks of `NUL_NAMES` sort by name as the definition says, both ways, and a cursor at a
+/// name with U+0000 continues the order.
+async fn names_with_nul_sort_and_page(mgr: &ResourceManager<Task>, heads: &[ResourceMeta]) {
     for direction in [Direction::Asc, Direction::Desc] {
         let query = Query::all().sort(Field::Data("name".into()), direction);
-        let expected = keys(&query.page(heads.clone()));
+        let expected = keys(&query.page(heads.to_vec()));
         assert_eq!(keys(&mgr.search(&query).await.unwrap()), expected);
         let first = mgr.search(&query.clone().limit(4)).await.unwrap();
         let after = query

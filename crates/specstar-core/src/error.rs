@@ -1,10 +1,15 @@
 //! The errors of the core: one enum, each variant carrying the ids involved, so that callers
-//! (and the HTTP layer, which maps each variant to a status in one place) can act on them.
+//! can act on them, and each of a stable kind, its [`ErrorCode`] (which the HTTP layer maps to
+//! a status in one table).
 
 use std::fmt;
 use std::sync::Arc;
 
 use crate::id::{ResourceId, RevisionId};
+
+mod code;
+
+pub use code::ErrorCode;
 
 /// A result with the core's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -12,7 +17,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything that can go wrong in the core, a store or a resource manager.
 ///
 /// Each variant says what to do; match on the ones a caller can act on (the enum is
-/// `non_exhaustive`, so keep a catch-all arm):
+/// `non_exhaustive`, so keep a catch-all arm), or on its [`code`](Error::code), the stable
+/// kind of error that an exhaustive match can cover:
 ///
 /// ```
 /// # use std::sync::Arc;
@@ -215,6 +221,30 @@ impl Error {
     pub fn store(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self::Store(error.into())
     }
+
+    /// The kind of this error, as a stable code: what programs match on when they do not need
+    /// the ids a variant carries (the HTTP layer answers each code with its own status).
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::MalformedId { .. } => ErrorCode::MalformedId,
+            Self::ForeignModel { .. } => ErrorCode::ForeignModel,
+            Self::ForeignRevision { .. } => ErrorCode::ForeignRevision,
+            Self::ResourceNotFound { .. } => ErrorCode::ResourceNotFound,
+            Self::RevisionNotFound { .. } => ErrorCode::RevisionNotFound,
+            Self::Deleted { .. } => ErrorCode::ResourceDeleted,
+            Self::AlreadyExists { .. } => ErrorCode::AlreadyExists,
+            Self::Conflict { .. } => ErrorCode::PreconditionFailed,
+            Self::Validation { .. } => ErrorCode::ValidationFailed,
+            Self::Patch { .. } => ErrorCode::PatchFailed,
+            Self::UnknownModel { .. } => ErrorCode::UnknownModel,
+            Self::DuplicateModel { .. } | Self::InvalidSchema { .. } => ErrorCode::InternalError,
+            Self::UnindexedField { .. } => ErrorCode::UnindexedField,
+            Self::InvalidQuery { .. } => ErrorCode::InvalidQuery,
+            Self::DoesNotFitModel { .. } => ErrorCode::RevisionDoesNotFitModel,
+            Self::Corrupt { .. } => ErrorCode::CorruptData,
+            Self::Store(_) => ErrorCode::StoreError,
+        }
+    }
 }
 
 /// The type to name in an unknown model's hint: the last segment of a Rust type path
@@ -277,5 +307,160 @@ impl fmt::Display for FieldErrors {
             write!(f, "at {}: {}", e.path, e.reason)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    /// One error of each variant, with the code it must have.
+    fn one_of_each() -> Vec<(Error, ErrorCode)> {
+        let rid = ResourceId::with_key("issue", "a").unwrap();
+        let errors = || {
+            FieldErrors(vec![FieldError {
+                path: "$.title".into(),
+                reason: "missing".into(),
+            }])
+        };
+        let text = |s: &str| s.to_owned();
+        vec![
+            (
+                Error::MalformedId {
+                    id: text("x"),
+                    reason: "no colon",
+                },
+                ErrorCode::MalformedId,
+            ),
+            (
+                Error::ForeignModel {
+                    id: text("team:x"),
+                    expected: text("issue"),
+                    found: text("team"),
+                },
+                ErrorCode::ForeignModel,
+            ),
+            (
+                Error::ForeignRevision {
+                    revision_id: text("issue:b:1"),
+                    resource_id: rid.clone(),
+                },
+                ErrorCode::ForeignRevision,
+            ),
+            (
+                Error::ResourceNotFound {
+                    resource_id: rid.clone(),
+                },
+                ErrorCode::ResourceNotFound,
+            ),
+            (
+                Error::RevisionNotFound {
+                    revision_id: rid.revision(9),
+                },
+                ErrorCode::RevisionNotFound,
+            ),
+            (
+                Error::Deleted {
+                    resource_id: rid.clone(),
+                },
+                ErrorCode::ResourceDeleted,
+            ),
+            (
+                Error::AlreadyExists {
+                    resource_id: rid.clone(),
+                    current_revision_id: rid.revision(1),
+                },
+                ErrorCode::AlreadyExists,
+            ),
+            (
+                Error::Conflict {
+                    expected: rid.revision(1),
+                    actual: rid.revision(2),
+                },
+                ErrorCode::PreconditionFailed,
+            ),
+            (
+                Error::Validation {
+                    model: text("issue"),
+                    errors: errors(),
+                },
+                ErrorCode::ValidationFailed,
+            ),
+            (
+                Error::Patch {
+                    resource_id: rid.clone(),
+                    reason: text("test failed"),
+                },
+                ErrorCode::PatchFailed,
+            ),
+            (
+                Error::UnknownModel {
+                    model: text("team"),
+                },
+                ErrorCode::UnknownModel,
+            ),
+            (
+                Error::DuplicateModel {
+                    model: text("issue"),
+                    registered_as: None,
+                },
+                ErrorCode::InternalError,
+            ),
+            (
+                Error::InvalidSchema {
+                    model: text("issue"),
+                    reason: text("two indexes"),
+                },
+                ErrorCode::InternalError,
+            ),
+            (
+                Error::UnindexedField {
+                    model: text("issue"),
+                    field: text("body"),
+                    indexed: vec![],
+                },
+                ErrorCode::UnindexedField,
+            ),
+            (
+                Error::InvalidQuery {
+                    reason: text("limit 0"),
+                },
+                ErrorCode::InvalidQuery,
+            ),
+            (
+                Error::DoesNotFitModel {
+                    model: text("issue"),
+                    revision_id: rid.revision(1),
+                    stored_schema_version: "v1".into(),
+                    current_schema_version: "v2".into(),
+                    errors: errors(),
+                },
+                ErrorCode::RevisionDoesNotFitModel,
+            ),
+            (
+                Error::Corrupt {
+                    what: text("issue:a:1"),
+                    reason: text("eof"),
+                },
+                ErrorCode::CorruptData,
+            ),
+            (Error::store("disk on fire"), ErrorCode::StoreError),
+        ]
+    }
+
+    #[test]
+    fn each_variant_has_its_code() {
+        for (error, code) in one_of_each() {
+            assert_eq!(error.code(), code, "{error}");
+        }
+    }
+
+    #[test]
+    fn every_code_is_the_code_of_some_error() {
+        let given: HashSet<_> = one_of_each().iter().map(|(e, _)| e.code()).collect();
+        let all: HashSet<_> = ErrorCode::ALL.into_iter().collect();
+        assert_eq!(given, all);
     }
 }

@@ -47,13 +47,15 @@ pub mod store;
 pub mod time;
 
 pub use context::{ANONYMOUS, WriteContext};
-pub use error::{Error, FieldError, FieldErrors, Result};
+pub use error::{Error, ErrorCode, FieldError, FieldErrors, Result};
 pub use hash::DataHash;
 pub use id::{ResourceId, RevisionId, RevisionRef};
 pub use limits::{
     MAX_QUERY_CONDITIONS, MAX_QUERY_DEPTH, MAX_QUERY_NESTING, MAX_QUERY_SORTS, MAX_QUERY_VALUES,
 };
-pub use manager::{DataPatch, DynResourceManager, Found, ITER_BATCH, Resource, ResourceManager};
+pub use manager::{
+    DataPatch, DynResource, DynResourceManager, ITER_BATCH, Resource, ResourceManager,
+};
 pub use meta::{IndexedValues, ResourceMeta};
 pub use query::{Condition, Cursor, Direction, Field, Filter, MetaField, Op, Query, Sort};
 pub use registry::Registry;

@@ -4,10 +4,13 @@
 //! whether to append (and exactly what) or to leave the resource unchanged, or which error to
 //! return. Stores only carry plans out.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 use crate::error::{Error, Result};
-use crate::meta::ResourceMeta;
+use crate::hash::DataHash;
+use crate::meta::{IndexedValues, ResourceMeta};
 use crate::revision::{Action, RevisionInfo};
 use crate::store::{Change, Head, WriteRequest};
 
@@ -51,123 +54,145 @@ pub enum PlannedData {
 /// [`Error::AlreadyExists`], [`Error::ResourceNotFound`], [`Error::Deleted`] and
 /// [`Error::Conflict`], as the contract says.
 pub fn plan(head: Option<&Head>, request: &WriteRequest) -> Result<Plan> {
-    let resource_id = &request.resource_id;
     let Some(head) = head else {
-        return match &request.change {
-            Change::Create(data) => Ok(Plan::Append(Appended {
-                info: new_info(request, 1, None, data.hash, Action::Create, false),
-                data: PlannedData::New(data.bytes.clone()),
-                meta: ResourceMeta {
-                    resource_id: resource_id.clone(),
-                    current_revision_id: resource_id.revision(1),
-                    total_revision_count: 1,
-                    schema_version: request.schema_version.clone(),
-                    created_time: request.time,
-                    created_by: request.user.clone(),
-                    updated_time: request.time,
-                    updated_by: request.user.clone(),
-                    is_deleted: false,
-                    indexed_data: data.indexed.clone(),
-                },
-            })),
-            _ => Err(Error::ResourceNotFound {
-                resource_id: resource_id.clone(),
-            }),
-        };
+        return plan_first(request);
     };
-    let meta = &head.meta;
-    if matches!(request.change, Change::Create(_)) {
-        return Err(Error::AlreadyExists {
+    check_preconditions(&head.meta, request)?;
+    Ok(match next_revision(head, request) {
+        Some(next) => Plan::Append(append(head, request, next)),
+        None => Plan::Unchanged,
+    })
+}
+
+/// A write to a resource that does not exist: a create appends revision 1, anything else is
+/// refused as not found.
+fn plan_first(request: &WriteRequest) -> Result<Plan> {
+    let resource_id = &request.resource_id;
+    let Change::Create(data) = &request.change else {
+        return Err(Error::ResourceNotFound {
             resource_id: resource_id.clone(),
-            current_revision_id: meta.current_revision_id.clone(),
         });
-    }
-    let deleted = || Error::Deleted {
-        resource_id: resource_id.clone(),
     };
+    Ok(Plan::Append(Appended {
+        info: new_info(request, 1, None, data.hash, Action::Create, false),
+        data: PlannedData::New(data.bytes.clone()),
+        meta: ResourceMeta {
+            resource_id: resource_id.clone(),
+            current_revision_id: resource_id.revision(1),
+            total_revision_count: 1,
+            schema_version: request.schema_version.clone(),
+            created_time: request.time,
+            created_by: request.user.clone(),
+            updated_time: request.time,
+            updated_by: request.user.clone(),
+            is_deleted: false,
+            indexed_data: data.indexed.clone(),
+        },
+    }))
+}
+
+/// Refuses a write to an existing resource that cannot be made: a create of a taken id, an
+/// update or a delete of a deleted resource, and any write expecting another current revision.
+fn check_preconditions(meta: &ResourceMeta, request: &WriteRequest) -> Result<()> {
+    let resource_id = &request.resource_id;
     match &request.change {
-        Change::Put { .. } | Change::Delete if meta.is_deleted => return Err(deleted()),
+        Change::Create(_) => {
+            return Err(Error::AlreadyExists {
+                resource_id: resource_id.clone(),
+                current_revision_id: meta.current_revision_id.clone(),
+            });
+        }
+        Change::Put { .. } | Change::Delete if meta.is_deleted => {
+            return Err(Error::Deleted {
+                resource_id: resource_id.clone(),
+            });
+        }
         _ => {}
     }
-    let current = meta.current_revision_id.number();
-    if let Some(expected) = request.expected
-        && expected != current
-    {
-        return Err(Error::Conflict {
+    match request.expected {
+        Some(expected) if expected != meta.current_revision_id.number() => Err(Error::Conflict {
             expected: resource_id.revision(expected),
             actual: meta.current_revision_id.clone(),
-        });
+        }),
+        _ => Ok(()),
     }
-    let (data_hash, bytes, action, is_deleted, schema_version, indexed) = match &request.change {
-        Change::Create(_) => unreachable!("handled above"),
-        Change::Put { data, action } => {
-            if data.hash == head.data_hash {
-                return Ok(Plan::Unchanged);
-            }
-            let bytes = PlannedData::New(data.bytes.clone());
-            let version = request.schema_version.clone();
-            (
-                data.hash,
-                bytes,
-                *action,
-                false,
-                version,
-                data.indexed.clone(),
-            )
-        }
-        Change::Delete => (
-            head.data_hash,
-            PlannedData::CopyOfCurrent,
-            Action::Delete,
-            true,
-            meta.schema_version.clone(),
-            meta.indexed_data.clone(),
-        ),
-        Change::Restore => {
-            if !meta.is_deleted {
-                return Ok(Plan::Unchanged);
-            }
-            (
-                head.data_hash,
-                PlannedData::CopyOfCurrent,
-                Action::Restore,
-                false,
-                meta.schema_version.clone(),
-                meta.indexed_data.clone(),
-            )
-        }
+}
+
+/// What the next revision of an existing resource holds.
+struct Next {
+    data_hash: DataHash,
+    data: PlannedData,
+    action: Action,
+    is_deleted: bool,
+    schema_version: Arc<str>,
+    indexed: IndexedValues,
+}
+
+/// The revision a write appends to an existing resource, or `None` when it changes nothing
+/// (the data is already current, or a live resource is restored).
+fn next_revision(head: &Head, request: &WriteRequest) -> Option<Next> {
+    let meta = &head.meta;
+    // A tombstone and a restore carry the current data, schema version and indexed values.
+    let copy = |action, is_deleted| Next {
+        data_hash: head.data_hash,
+        data: PlannedData::CopyOfCurrent,
+        action,
+        is_deleted,
+        schema_version: meta.schema_version.clone(),
+        indexed: meta.indexed_data.clone(),
     };
+    match &request.change {
+        // Refused by `check_preconditions`; nothing to append should it come this far.
+        Change::Create(_) => None,
+        Change::Put { data, .. } if data.hash == head.data_hash => None,
+        Change::Put { data, action } => Some(Next {
+            data_hash: data.hash,
+            data: PlannedData::New(data.bytes.clone()),
+            action: *action,
+            is_deleted: false,
+            schema_version: request.schema_version.clone(),
+            indexed: data.indexed.clone(),
+        }),
+        Change::Delete => Some(copy(Action::Delete, true)),
+        Change::Restore if !meta.is_deleted => None,
+        Change::Restore => Some(copy(Action::Restore, false)),
+    }
+}
+
+/// The revision `next` as appended after the current one, and the head that goes with it.
+fn append(head: &Head, request: &WriteRequest, next: Next) -> Appended {
+    let meta = &head.meta;
     let number = meta.total_revision_count + 1;
     let mut info = new_info(
         request,
         number,
         Some(meta.current_revision_id.clone()),
-        data_hash,
-        action,
-        is_deleted,
+        next.data_hash,
+        next.action,
+        next.is_deleted,
     );
-    info.schema_version = schema_version.clone();
-    Ok(Plan::Append(Appended {
-        data: bytes,
+    info.schema_version = next.schema_version.clone();
+    Appended {
+        data: next.data,
         meta: ResourceMeta {
             current_revision_id: info.revision_id.clone(),
             total_revision_count: number,
-            schema_version,
+            schema_version: next.schema_version,
             updated_time: request.time,
             updated_by: request.user.clone(),
-            is_deleted,
-            indexed_data: indexed,
+            is_deleted: next.is_deleted,
+            indexed_data: next.indexed,
             ..meta.clone()
         },
         info,
-    }))
+    }
 }
 
 fn new_info(
     request: &WriteRequest,
     number: u64,
     parent: Option<crate::id::RevisionId>,
-    data_hash: crate::hash::DataHash,
+    data_hash: DataHash,
     action: Action,
     deleted: bool,
 ) -> RevisionInfo {

@@ -777,10 +777,12 @@ impl Condition {
         let present = value.as_ref().filter(|v| !v.is_null());
         if shape != FieldShape::Scalar && !matches!(self.op, Op::IsNull | Op::Exists) {
             let elements = present.and_then(Value::as_array).map(Vec::as_slice);
-            let any = |test: &dyn Fn(&Value) -> bool| elements.unwrap_or_default().iter().any(test);
+            let any = |holds_for: &dyn Fn(&Value) -> bool| {
+                elements.unwrap_or_default().iter().any(holds_for)
+            };
             return match self.op {
-                Op::Eq | Op::Contains => any(&|e| test(Some(e), Op::Eq, &self.value)),
-                Op::Ne => !any(&|e| test(Some(e), Op::Eq, &self.value)),
+                Op::Eq | Op::Contains => any(&|e| holds(Some(e), Op::Eq, &self.value)),
+                Op::Ne => !any(&|e| holds(Some(e), Op::Eq, &self.value)),
                 Op::In => any(&|e| in_list(Some(e), &self.value)),
                 Op::NotIn => !any(&|e| in_list(Some(e), &self.value)),
                 // Refused by `Query::check_shapes`: nothing is defined to match.
@@ -790,10 +792,10 @@ impl Condition {
         match self.op {
             Op::IsNull => present.is_none() == (self.value == Value::Bool(true)),
             Op::Exists => present.is_some() == (self.value == Value::Bool(true)),
-            Op::Ne => !test(present, Op::Eq, &self.value),
+            Op::Ne => !holds(present, Op::Eq, &self.value),
             Op::In => in_list(present, &self.value),
             Op::NotIn => !in_list(present, &self.value),
-            op => test(present, op, &self.value),
+            op => holds(present, op, &self.value),
         }
     }
 }
@@ -840,13 +842,14 @@ impl Field {
     }
 }
 
+/// Whether `value` equals an element of `list` (`in`, `not_in`).
 fn in_list(value: Option<&Value>, list: &Value) -> bool {
     list.as_array()
-        .is_some_and(|l| l.iter().any(|x| test(value, Op::Eq, x)))
+        .is_some_and(|l| l.iter().any(|x| holds(value, Op::Eq, x)))
 }
 
 /// Whether `value op operand` holds for a comparison or string operator.
-fn test(value: Option<&Value>, op: Op, operand: &Value) -> bool {
+fn holds(value: Option<&Value>, op: Op, operand: &Value) -> bool {
     let Some(value) = value else { return false };
     match (value, operand) {
         (Value::Bool(a), Value::Bool(b)) => op == Op::Eq && a == b,

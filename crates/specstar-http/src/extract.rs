@@ -99,14 +99,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathPar
         Path::<T>::from_request_parts(parts, state)
             .await
             .map(|Path(value)| Self(value))
-            .map_err(|rejection| {
-                Problem::new(
-                    http::StatusCode::BAD_REQUEST,
-                    "malformed_id",
-                    "Malformed id",
-                    rejection.body_text(),
-                )
-            })
+            .map_err(|rejection| Problem::malformed_id(rejection.body_text()))
     }
 }
 
@@ -138,15 +131,10 @@ impl Manager {
         if text.contains(':') {
             return Ok(text.to_owned());
         }
-        Err(Problem::new(
-            http::StatusCode::BAD_REQUEST,
-            "malformed_id",
-            "Malformed id",
-            format!(
-                "malformed revision id {text:?}: expected a revision number from 1 (`3`) or a \
+        Err(Problem::malformed_id(format!(
+            "malformed revision id {text:?}: expected a revision number from 1 (`3`) or a \
                  full revision id (`{full_id}:3`)"
-            ),
-        ))
+        )))
     }
 }
 
@@ -264,21 +252,11 @@ impl FromRequest<ModelState> for PatchBody {
         if json_patch {
             serde_json::from_value(value)
                 .map(|p| Self(DataPatch::Json(p)))
-                .map_err(|e| {
-                    Problem::new(
-                        http::StatusCode::BAD_REQUEST,
-                        "invalid_patch",
-                        "Invalid patch document",
-                        format!("not an RFC 6902 JSON Patch: {e}"),
-                    )
-                })
+                .map_err(|e| Problem::invalid_patch(format!("not an RFC 6902 JSON Patch: {e}")))
         } else if value.is_object() {
             Ok(Self(DataPatch::Merge(value)))
         } else {
-            Err(Problem::new(
-                http::StatusCode::BAD_REQUEST,
-                "invalid_patch",
-                "Invalid patch document",
+            Err(Problem::invalid_patch(
                 "a merge patch is a JSON object; a JSON Patch is an array of operations",
             ))
         }

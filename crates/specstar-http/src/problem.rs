@@ -12,15 +12,20 @@
 //!
 //! `detail` is a human string (the member the reference's clients read); `code` is stable and
 //! meant for programs; `errors` lists field errors on validation; a 412 adds
-//! `expected_revision_id` and `actual_revision_id`. Each core [`Error`] variant is given its
-//! status in exactly one place, [`Problem::from`]`(Error)`.
+//! `expected_revision_id` and `actual_revision_id`. Each core [`Error`] has a stable
+//! [`ErrorCode`], and each code is given its status and title in exactly one table
+//! (`problem/codes.rs`), which [`Problem::from`]`(Error)` reads.
 
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use specstar_core::{Error, FieldError};
+use specstar_core::{Error, ErrorCode, FieldError};
+
+use codes::HttpCode;
+
+mod codes;
 
 /// The content type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -102,7 +107,10 @@ impl Serialize for Problem {
 }
 
 impl Problem {
-    /// A problem with `status`, a stable `code`, a `title` and a human `detail`.
+    /// A problem with `status`, a stable `code`, a `title` and a human `detail`: for codes of
+    /// an application's own (a user resolver's `unauthorized`). The library's codes are made
+    /// by [`of`](Self::of), [`From<Error>`](#impl-From%3CError%3E-for-Problem) and the named
+    /// constructors, which take their status and title from one table.
     pub fn new(
         status: StatusCode,
         code: &'static str,
@@ -120,34 +128,42 @@ impl Problem {
         }
     }
 
+    /// The problem of a core error's `code` (its status and title from the one table), for a
+    /// request the HTTP layer refuses as the core would, e.g. a path that is not an id.
+    pub fn of(code: ErrorCode, detail: impl Into<String>) -> Self {
+        let (status, title) = codes::core(code);
+        Self::new(status, code.as_str(), title, detail)
+    }
+
+    /// A problem of one of the HTTP layer's own codes.
+    fn http(code: HttpCode, detail: impl Into<String>) -> Self {
+        let (status, title) = code.status();
+        Self::new(status, code.as_str(), title, detail)
+    }
+
     /// 400 `invalid_query`: a query parameter or header value that cannot be used.
     pub fn invalid_query(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            "Invalid query parameter",
-            detail,
-        )
+        Self::of(ErrorCode::InvalidQuery, detail)
+    }
+
+    /// 400 `malformed_id`: a path or parameter that is not an id of the form expected.
+    pub fn malformed_id(detail: impl Into<String>) -> Self {
+        Self::of(ErrorCode::MalformedId, detail)
     }
 
     /// 400 `invalid_json`: a body that is not JSON, or not the JSON expected.
     pub fn invalid_json(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            "Invalid JSON body",
-            detail,
-        )
+        Self::http(HttpCode::InvalidJson, detail)
+    }
+
+    /// 400 `invalid_patch`: a PATCH body that is neither a JSON Patch nor a merge patch.
+    pub fn invalid_patch(detail: impl Into<String>) -> Self {
+        Self::http(HttpCode::InvalidPatch, detail)
     }
 
     /// 415 `unsupported_media_type`: a body of a content type the route does not take.
     pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "Unsupported media type",
-            detail,
-        )
+        Self::http(HttpCode::UnsupportedMediaType, detail)
     }
 
     /// 413 `payload_too_large`: a body over the configured limit.
@@ -156,35 +172,40 @@ impl Problem {
             Some(limit) => format!("the request body is larger than the limit of {limit} bytes"),
             None => "the request body is larger than the limit".to_owned(),
         };
-        Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "Payload too large",
-            detail,
-        )
+        Self::http(HttpCode::PayloadTooLarge, detail)
     }
 
     /// The problem for a bare error status that some layer produced without a body of ours
     /// (an unknown route, a wrong method, a body refused by the size limit…).
     pub fn from_status(status: StatusCode) -> Self {
-        let (code, detail) = match status {
-            StatusCode::NOT_FOUND => ("route_not_found", "no route matches this path"),
-            StatusCode::METHOD_NOT_ALLOWED => {
-                ("method_not_allowed", "this route does not take this method")
-            }
-            StatusCode::PAYLOAD_TOO_LARGE => (
-                "payload_too_large",
+        let known = match status {
+            StatusCode::NOT_FOUND => Some((HttpCode::RouteNotFound, "no route matches this path")),
+            StatusCode::METHOD_NOT_ALLOWED => Some((
+                HttpCode::MethodNotAllowed,
+                "this route does not take this method",
+            )),
+            StatusCode::PAYLOAD_TOO_LARGE => Some((
+                HttpCode::PayloadTooLarge,
                 "the request body is larger than the limit",
-            ),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-                "unsupported_media_type",
+            )),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Some((
+                HttpCode::UnsupportedMediaType,
                 "the body's content type is not accepted here",
-            ),
-            s if s.is_server_error() => ("internal_error", "the server failed; see its logs"),
-            _ => ("bad_request", "the request cannot be served"),
+            )),
+            _ => None,
         };
+        if let Some((code, detail)) = known {
+            return Self::http(code, detail);
+        }
+        // Any other status keeps its number, so its title is the status's own.
         let title = status.canonical_reason().unwrap_or("Error");
-        Self::new(status, code, title, detail)
+        if status.is_server_error() {
+            let code = ErrorCode::InternalError.as_str();
+            Self::new(status, code, title, "the server failed; see its logs")
+        } else {
+            let code = HttpCode::BadRequest.as_str();
+            Self::new(status, code, title, "the request cannot be served")
+        }
     }
 
     /// The same problem with an extension member.
@@ -205,152 +226,64 @@ impl Problem {
         self.cause.as_deref().map(|c| c.0.as_str())
     }
 
-    /// 500 for a failure that is the server's: told to the client without internals, its
-    /// cause chain kept for the router's log.
-    fn internal(code: &'static str, error: &Error) -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            code,
-            "Internal server error",
-            "the server failed to complete the request; see its logs",
-        )
-        .with_cause(error)
+    /// The same problem told without internals, its cause chain kept for the router's log:
+    /// for a failure that is the server's, whose message is not the client's business.
+    fn hiding(mut self, error: &Error) -> Self {
+        self.detail = "the server failed to complete the request; see its logs".to_owned();
+        self.with_cause(error)
+    }
+
+    /// The same problem with the members a core error carries besides its message: the
+    /// revisions of a 412, the field errors of a 422, the revision and versions of a 409.
+    fn with_members_of(mut self, error: Error) -> Self {
+        match error {
+            Error::AlreadyExists {
+                resource_id,
+                current_revision_id,
+            } => {
+                // `If-None-Match: *` expected no revision at all; the reference's 412s carry
+                // both members, so its clients find them here too.
+                self.with("resource_id", resource_id.to_string())
+                    .with("expected_revision_id", "*")
+                    .with("actual_revision_id", current_revision_id.to_string())
+            }
+            Error::Conflict { expected, actual } => self
+                .with("expected_revision_id", expected.to_string())
+                .with("actual_revision_id", actual.to_string()),
+            Error::Validation { errors, .. } => {
+                self.errors = errors.0;
+                self
+            }
+            Error::DoesNotFitModel {
+                revision_id,
+                stored_schema_version,
+                current_schema_version,
+                errors,
+                ..
+            } => {
+                self.errors = errors.0;
+                self.with("revision_id", revision_id.to_string())
+                    .with("stored_schema_version", stored_schema_version.to_string())
+                    .with("current_schema_version", current_schema_version.to_string())
+            }
+            // The other errors say all they have in their message. (`Error` is non-exhaustive
+            // outside the core, so this arm cannot go; a new variant's status is still forced
+            // by the exhaustive table of codes.)
+            _ => self,
+        }
     }
 }
 
 impl From<Error> for Problem {
-    /// The one place where a core error gets its HTTP status.
+    /// The one place where a core error becomes a problem: its code's status and title (from
+    /// the exhaustive table in `problem/codes.rs`), its message as the detail, and the members
+    /// it carries; a server failure is told without internals and logged with its causes.
     fn from(error: Error) -> Self {
-        let detail = error.to_string();
-        match error {
-            Error::MalformedId { .. } => Self::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_id",
-                "Malformed id",
-                detail,
-            ),
-            Error::ForeignModel { .. } => Self::new(
-                StatusCode::BAD_REQUEST,
-                "foreign_model",
-                "Id of another model",
-                detail,
-            ),
-            Error::ForeignRevision { .. } => Self::new(
-                StatusCode::BAD_REQUEST,
-                "foreign_revision",
-                "Revision of another resource",
-                detail,
-            ),
-            Error::ResourceNotFound { .. } => Self::new(
-                StatusCode::NOT_FOUND,
-                "resource_not_found",
-                "Resource not found",
-                detail,
-            ),
-            Error::RevisionNotFound { .. } => Self::new(
-                StatusCode::NOT_FOUND,
-                "revision_not_found",
-                "Revision not found",
-                detail,
-            ),
-            Error::UnknownModel { .. } => Self::new(
-                StatusCode::NOT_FOUND,
-                "unknown_model",
-                "Unknown model",
-                detail,
-            ),
-            Error::Deleted { .. } => Self::new(
-                StatusCode::GONE,
-                "resource_deleted",
-                "Resource deleted",
-                detail,
-            ),
-            Error::AlreadyExists {
-                ref resource_id,
-                ref current_revision_id,
-            } => {
-                let (id, current) = (resource_id.to_string(), current_revision_id.to_string());
-                // `If-None-Match: *` expected no revision at all; the reference's 412s carry
-                // both members, so its clients find them here too.
-                Self::new(
-                    StatusCode::PRECONDITION_FAILED,
-                    "already_exists",
-                    "Resource already exists",
-                    detail,
-                )
-                .with("resource_id", id)
-                .with("expected_revision_id", "*")
-                .with("actual_revision_id", current)
-            }
-            Error::Conflict {
-                ref expected,
-                ref actual,
-            } => {
-                let (expected, actual) = (expected.to_string(), actual.to_string());
-                Self::new(
-                    StatusCode::PRECONDITION_FAILED,
-                    "precondition_failed",
-                    "Precondition failed",
-                    detail,
-                )
-                .with("expected_revision_id", expected)
-                .with("actual_revision_id", actual)
-            }
-            Error::Validation { errors, .. } => {
-                let mut problem = Self::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation_failed",
-                    "Validation failed",
-                    detail,
-                );
-                problem.errors = errors.0;
-                problem
-            }
-            Error::DoesNotFitModel {
-                errors,
-                ref revision_id,
-                ref stored_schema_version,
-                ref current_schema_version,
-                ..
-            } => {
-                let revision_id = revision_id.to_string();
-                let (stored, current) = (
-                    stored_schema_version.to_string(),
-                    current_schema_version.to_string(),
-                );
-                let mut problem = Self::new(
-                    StatusCode::CONFLICT,
-                    "revision_does_not_fit_model",
-                    "Revision does not fit the model",
-                    detail,
-                )
-                .with("revision_id", revision_id)
-                .with("stored_schema_version", stored)
-                .with("current_schema_version", current);
-                problem.errors = errors.0;
-                problem
-            }
-            Error::Patch { .. } => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "patch_failed",
-                "Patch cannot be applied",
-                detail,
-            ),
-            Error::UnindexedField { .. } => Self::new(
-                StatusCode::BAD_REQUEST,
-                "unindexed_field",
-                "Field is not indexed",
-                detail,
-            ),
-            Error::InvalidQuery { .. } => Self::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_query",
-                "Invalid query",
-                detail,
-            ),
-            ref e @ Error::Corrupt { .. } => Self::internal("corrupt_data", e),
-            ref e @ Error::Store(_) => Self::internal("store_error", e),
-            ref e => Self::internal("internal_error", e),
+        let problem = Self::of(error.code(), error.to_string());
+        if problem.status.is_server_error() {
+            problem.hiding(&error)
+        } else {
+            problem.with_members_of(error)
         }
     }
 }
@@ -461,6 +394,48 @@ mod tests {
             assert_eq!(problem.status.as_u16(), status);
             assert_eq!(problem.code, code);
         }
+    }
+
+    #[test]
+    fn a_core_code_the_http_layer_uses_is_answered_as_the_core_error() {
+        let from_core = Problem::from(Error::MalformedId {
+            id: "x".into(),
+            reason: "no colon",
+        });
+        let from_http = Problem::malformed_id("x");
+        assert_eq!(
+            (from_http.status, from_http.code, from_http.title),
+            (from_core.status, from_core.code, from_core.title)
+        );
+        let from_core = Problem::from(Error::InvalidQuery {
+            reason: "limit 0".into(),
+        });
+        let from_http = Problem::invalid_query("limit must be at least 1");
+        assert_eq!(
+            (from_http.status, from_http.code, from_http.title),
+            (from_core.status, from_core.code, from_core.title)
+        );
+    }
+
+    #[test]
+    fn a_bare_status_gets_its_code_and_keeps_its_number() {
+        let cases = [
+            (StatusCode::NOT_FOUND, "route_not_found"),
+            (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            (StatusCode::REQUEST_TIMEOUT, "bad_request"),
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+            (StatusCode::SERVICE_UNAVAILABLE, "internal_error"),
+        ];
+        for (status, code) in cases {
+            let problem = Problem::from_status(status);
+            assert_eq!((problem.status, problem.code), (status, code));
+        }
+        assert_eq!(
+            Problem::from_status(StatusCode::PAYLOAD_TOO_LARGE).title,
+            Problem::payload_too_large(Some(10)).title
+        );
     }
 
     #[test]

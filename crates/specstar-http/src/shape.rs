@@ -5,7 +5,7 @@
 //! the same JSON here.
 
 use serde_json::{Map, Value};
-use specstar_core::Found;
+use specstar_core::DynResource;
 
 use crate::problem::Problem;
 
@@ -89,7 +89,7 @@ impl Returns {
     ///
     /// # Errors
     /// A 500 problem when the stored data cannot be decoded.
-    pub fn render(&self, found: &Found, partial: &[&str]) -> Result<Value, Problem> {
+    pub fn render(&self, found: &DynResource, partial: &[&str]) -> Result<Value, Problem> {
         let part = |p: Part| -> Result<Value, Problem> {
             Ok(match p {
                 Part::Data => select(found.data_value()?, partial),

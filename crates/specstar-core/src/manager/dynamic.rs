@@ -81,9 +81,12 @@ pub enum DataPatch {
     Merge(Value),
 }
 
-/// A revision read with its data (canonical JSON bytes) and the resource's head.
+/// One revision of a resource with its data as canonical JSON bytes, and the resource's head:
+/// what the untyped manager reads, as [`Resource<T>`](crate::Resource) is what the typed one
+/// reads. (A store's [`Fetched`](crate::Fetched) is the same read before the manager checked
+/// that the revision exists and, for the current one, that the resource is not deleted.)
 #[derive(Clone, Debug)]
-pub struct Found {
+pub struct DynResource {
     /// The data: canonical JSON.
     pub data: Bytes,
     /// The revision's info.
@@ -92,7 +95,7 @@ pub struct Found {
     pub meta: ResourceMeta,
 }
 
-impl Found {
+impl DynResource {
     /// The data as a JSON value.
     ///
     /// # Errors
@@ -427,7 +430,7 @@ impl DynResourceManager {
         resource_id: &ResourceId,
         number: Option<u64>,
         include_deleted: bool,
-    ) -> Result<Found> {
+    ) -> Result<DynResource> {
         let fetched =
             self.store
                 .read(resource_id, number)
@@ -444,7 +447,7 @@ impl DynResourceManager {
         let revision = fetched.revision.ok_or_else(|| Error::RevisionNotFound {
             revision_id: resource_id.revision(asked),
         })?;
-        Ok(Found {
+        Ok(DynResource {
             data: revision.data,
             info: revision.info,
             meta: fetched.meta,
@@ -462,7 +465,7 @@ impl DynResourceManager {
         id: &str,
         revision_id: Option<&dyn RevisionRef>,
         include_deleted: bool,
-    ) -> Result<Found> {
+    ) -> Result<DynResource> {
         let resource_id = self.resource_id(id)?;
         let number = revision_id
             .map(|r| r.revision_of(&resource_id).map(|r| r.number()))
@@ -527,7 +530,7 @@ impl DynResourceManager {
     ///
     /// # Errors
     /// As [`search`](Self::search).
-    pub async fn search_resources(&self, query: &Query) -> Result<Vec<Found>> {
+    pub async fn search_resources(&self, query: &Query) -> Result<Vec<DynResource>> {
         let metas = self.search(query).await?;
         let mut found = Vec::with_capacity(metas.len());
         for meta in metas {

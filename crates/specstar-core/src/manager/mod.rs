@@ -7,5 +7,5 @@
 mod dynamic;
 mod typed;
 
-pub use dynamic::{DataPatch, DynResourceManager, Found, ITER_BATCH};
+pub use dynamic::{DataPatch, DynResource, DynResourceManager, ITER_BATCH};
 pub use typed::{Resource, ResourceManager};

@@ -15,7 +15,7 @@ use crate::schema::{EncodedData, Model, ModelDef};
 use crate::store::{RevisionPage, Store};
 use crate::time::Clock;
 
-use super::dynamic::{DataPatch, DynResourceManager, Found};
+use super::dynamic::{DataPatch, DynResource, DynResourceManager};
 
 /// One revision of a resource with its data decoded into the model's type.
 #[derive(Clone, Debug)]
@@ -165,8 +165,8 @@ impl<T: Model> ResourceManager<T> {
     /// A revision read, with its data decoded into `T`. Data that no longer fits (the model
     /// changed since it was written) is [`Error::DoesNotFitModel`] naming the revision and
     /// every field that does not fit.
-    fn typed(model: &ModelDef, found: Found) -> Result<Resource<T>> {
-        let value = found.data_value()?;
+    fn typed(model: &ModelDef, resource: DynResource) -> Result<Resource<T>> {
+        let value = resource.data_value()?;
         let data = match serde_path_to_error::deserialize::<_, T>(&value) {
             Ok(data) => data,
             Err(e) => {
@@ -177,18 +177,18 @@ impl<T: Model> ResourceManager<T> {
                         reason: e.inner().to_string(),
                     }]),
                 };
-                return Err(model.does_not_fit(&found.info, errors));
+                return Err(model.does_not_fit(&resource.info, errors));
             }
         };
         Ok(Resource {
             data,
-            info: found.info,
-            meta: found.meta,
+            info: resource.info,
+            meta: resource.meta,
         })
     }
 
-    fn decode(&self, found: Found) -> Result<Resource<T>> {
-        Self::typed(self.model(), found)
+    fn decode(&self, resource: DynResource) -> Result<Resource<T>> {
+        Self::typed(self.model(), resource)
     }
 
     /// Creates a resource with a generated id; returns its revision 1.
@@ -550,7 +550,7 @@ impl<T: Model> ResourceManager<T> {
             .search_resources(query)
             .await?
             .into_iter()
-            .map(|found| self.decode(found))
+            .map(|resource| self.decode(resource))
             .collect()
     }
 
@@ -634,7 +634,7 @@ impl<T: Model> ResourceManager<T> {
                         Err(e) => return Some(Err(e)),
                     };
                     match inner.read(&meta.resource_id, None, true).await {
-                        Ok(found) => Some(Self::typed(inner.model(), found)),
+                        Ok(resource) => Some(Self::typed(inner.model(), resource)),
                         Err(Error::ResourceNotFound { .. }) => None,
                         Err(e) => Some(Err(e)),
                     }

@@ -4,7 +4,7 @@ use axum::response::{IntoResponse, Response};
 use http::header::ETAG;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::json;
-use specstar_core::{Found, RevisionPage};
+use specstar_core::{DynResource, RevisionPage};
 
 use super::{json_with_etag, revision_ref};
 use crate::etag::if_none_match_hits;
@@ -17,7 +17,7 @@ use crate::wire;
 pub const DEFAULT_REVISION_LIMIT: u64 = 10;
 
 /// Reads the revision the query names (`revision_id`, `include_deleted`).
-async fn find(mgr: &Manager, segment: &str, params: &Params) -> Result<Found, Problem> {
+async fn find(mgr: &Manager, segment: &str, params: &Params) -> Result<DynResource, Problem> {
     let id = mgr.full_id(segment);
     let include_deleted = params.flag("include_deleted", false)?;
     let revision = params
