@@ -31,6 +31,7 @@ use specstar_core::Store;
 
 pub mod arrays;
 pub mod fixtures;
+pub mod history;
 pub mod integrity;
 pub mod model;
 pub mod properties;
@@ -116,6 +117,9 @@ macro_rules! store_suite {
             count_by_model,
             random_operation_sequences_match_the_model,
         );
+        $crate::store_suite!(@history $mode $make;
+            diff_between_any_two_revisions,
+        );
         $crate::store_suite!(@integrity $mode $make;
             typed_writes_round_trip,
             non_finite_floats_are_refused,
@@ -169,6 +173,14 @@ macro_rules! store_suite {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $name() {
                 $crate::store_suite!(@run $mode $make, $crate::search_limits::$name);
+            }
+        )*
+    };
+    (@history $mode:ident $make:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                $crate::store_suite!(@run $mode $make, $crate::history::$name);
             }
         )*
     };

@@ -22,6 +22,7 @@ use serde_json::{Map, Value};
 use similar::{Algorithm, DiffOp};
 
 use crate::hash::canonical_json;
+use crate::id::{ResourceId, RevisionId};
 
 /// How long the alignment of one array may search for the shortest edit: past it, the diff is
 /// still correct, only possibly longer (Myers' algorithm gives up on minimality, not on truth).
@@ -44,6 +45,22 @@ pub struct LeafChange {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValueDiff {
     /// Applied to the first document, gives exactly the second.
+    pub patch: Patch,
+    /// One entry per changed leaf, in patch order.
+    pub changes: Vec<LeafChange>,
+}
+
+/// What changed in a resource's data between two of its revisions (in either order; a
+/// tombstone compares by the data it carries).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Diff {
+    /// The resource compared.
+    pub resource_id: ResourceId,
+    /// The revision compared from.
+    pub from_revision_id: RevisionId,
+    /// The revision compared to.
+    pub to_revision_id: RevisionId,
+    /// An RFC 6902 JSON Patch that turns `from`'s data into `to`'s.
     pub patch: Patch,
     /// One entry per changed leaf, in patch order.
     pub changes: Vec<LeafChange>,

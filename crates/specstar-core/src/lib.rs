@@ -47,6 +47,7 @@ pub mod store;
 pub mod time;
 
 pub use context::{ANONYMOUS, WriteContext};
+pub use diff::{Diff, LeafChange};
 pub use error::{Error, ErrorCode, FieldError, FieldErrors, Result};
 pub use hash::DataHash;
 pub use id::{ResourceId, RevisionId, RevisionRef};

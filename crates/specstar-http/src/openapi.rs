@@ -85,6 +85,22 @@ fn core_schemas() -> Map<String, Value> {
             "current_schema_version": { "type": "string", "description": "On 409: the model's schema version now." }
         }
     }));
+    schemas.insert("Diff".into(), json!({
+        "type": "object",
+        "description": "What changed between two revisions of a resource.",
+        "required": ["resource_id", "from_revision_id", "to_revision_id", "patch", "changes"],
+        "properties": {
+            "resource_id": { "type": "string" },
+            "from_revision_id": { "type": "string" },
+            "to_revision_id": { "type": "string" },
+            "patch": { "$ref": "#/components/schemas/JsonPatch" },
+            "changes": { "type": "array", "description": "One entry per changed leaf, in patch order.",
+                "items": { "type": "object", "required": ["path"], "properties": {
+                    "path": { "type": "string", "description": "A JSON pointer." },
+                    "from": { "description": "The value before; absent for an added value." },
+                    "to": { "description": "The value after; absent for a removed value." } } } }
+        }
+    }));
     schemas.insert(
         "JsonPatch".into(),
         json!({
@@ -328,6 +344,7 @@ fn body_schema(body: Body, component: &str) -> Value {
             schema_ref("RevisionInfo"), schema_ref("ResourceMeta") ] }),
         Body::RevisionList => schema_ref(&format!("{component}RevisionList")),
         Body::Count => json!({ "type": "integer", "minimum": 0 }),
+        Body::Diff => schema_ref("Diff"),
         Body::Page(item) => json!({ "type": "array", "items": body_schema(*item, component) }),
         Body::Patch => json!({ "oneOf": [schema_ref("JsonPatch"), { "type": "object" }] }),
     }

@@ -16,7 +16,7 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use serde_json::{Value, json};
 
 use crate::handlers::read::DEFAULT_REVISION_LIMIT;
-use crate::handlers::{read, search, write};
+use crate::handlers::{history, read, search, write};
 use crate::routes::ModelState;
 
 /// The method of an operation.
@@ -95,6 +95,9 @@ pub(crate) enum Body {
     Page(&'static Body),
     /// A JSON Patch or a merge patch, by content type (request bodies only).
     Patch,
+    /// What changed between two revisions: `{resource_id, from_revision_id, to_revision_id,
+    /// patch, changes}`.
+    Diff,
 }
 
 /// A response header the document describes once (`components/headers`).
@@ -186,6 +189,26 @@ const PAGE: &[Param] = &[
     Param::Shared("cursor"),
     Param::Shared("partial"),
     Param::Shared("with_total"),
+];
+
+/// The two revisions a diff compares.
+const DIFF: &[Param] = &[
+    Param::Own(OwnParam {
+        name: "from",
+        in_path: false,
+        description: Some(
+            "The revision compared from: a number (`2`) or a full revision id; by default `to`'s parent.",
+        ),
+        schema: || json!({ "type": "string" }),
+    }),
+    Param::Own(OwnParam {
+        name: "to",
+        in_path: false,
+        description: Some(
+            "The revision compared to: a number or a full revision id; by default the current revision.",
+        ),
+        schema: || json!({ "type": "string" }),
+    }),
 ];
 
 /// The history's paging, which differs from a search's (its own default, a `sort` by time).
@@ -481,6 +504,22 @@ pub(crate) const OPERATIONS: &[Operation] = &[
         }],
         errors: &[400, 404],
         handler: |m| on(m, read::revision_list),
+    },
+    Operation {
+        method: Method::Get,
+        path: "/{resource_id}/diff",
+        id: "diff",
+        summary: "What changed between two revisions: a JSON Patch and the changed leaves",
+        parameters: &[&[RESOURCE_ID], DIFF],
+        body: None,
+        answers: &[Answer {
+            status: 200,
+            description: "A JSON Patch from `from`'s data to `to`'s, and one change per changed leaf.",
+            body: Some(Body::Diff),
+            headers: &[],
+        }],
+        errors: &[400, 404],
+        handler: |m| on(m, history::diff),
     },
     Operation {
         method: Method::Post,

@@ -8,6 +8,7 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 use serde_json::Value;
 
 use crate::context::WriteContext;
+use crate::diff::{Diff, ValueDiff, diff_values};
 use crate::error::{Error, Result};
 use crate::id::{ResourceId, RevisionId, RevisionRef};
 use crate::meta::ResourceMeta;
@@ -471,6 +472,33 @@ impl DynResourceManager {
             .map(|r| r.revision_of(&resource_id).map(|r| r.number()))
             .transpose()?;
         self.read(&resource_id, number, include_deleted).await
+    }
+
+    /// What changed between two revisions of a resource, in either order, whether or not it is
+    /// deleted (a tombstone compares by the data it carries): a JSON Patch from `from`'s data to
+    /// `to`'s, and one change per changed leaf.
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`], [`Error::RevisionNotFound`], id errors.
+    pub async fn diff(
+        &self,
+        id: &str,
+        from: &dyn RevisionRef,
+        to: &dyn RevisionRef,
+    ) -> Result<Diff> {
+        let resource_id = self.resource_id(id)?;
+        let from = from.revision_of(&resource_id)?;
+        let to = to.revision_of(&resource_id)?;
+        let old = self.read(&resource_id, Some(from.number()), true).await?;
+        let new = self.read(&resource_id, Some(to.number()), true).await?;
+        let ValueDiff { patch, changes } = diff_values(&old.data_value()?, &new.data_value()?);
+        Ok(Diff {
+            resource_id,
+            from_revision_id: from,
+            to_revision_id: to,
+            patch,
+            changes,
+        })
     }
 
     /// The resource's head, deleted or not.

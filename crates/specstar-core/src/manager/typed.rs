@@ -6,6 +6,7 @@ use std::sync::Arc;
 use futures_util::stream::{BoxStream, StreamExt};
 
 use crate::context::WriteContext;
+use crate::diff::Diff;
 use crate::error::{Error, Result};
 use crate::id::RevisionRef;
 use crate::meta::ResourceMeta;
@@ -430,6 +431,29 @@ impl<T: Model> ResourceManager<T> {
                 .get(id.as_ref(), Some(&revision_id), true)
                 .await?,
         )
+    }
+
+    /// What changed between two revisions (`mgr.diff(&id, 1, 3)`, or revision ids), in either
+    /// order: see [`DynResourceManager::diff`].
+    ///
+    /// ```
+    /// # async fn demo(mgr: specstar_core::ResourceManager<serde_json::Value>, id: specstar_core::ResourceId) -> specstar_core::Result<()> {
+    /// let diff = mgr.diff(&id, 1, 2).await?;
+    /// for change in &diff.changes {
+    ///     println!("{}: {:?} -> {:?}", change.path, change.from, change.to);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`], [`Error::RevisionNotFound`], id and store errors.
+    pub async fn diff(
+        &self,
+        id: impl AsRef<str>,
+        from: impl RevisionRef,
+        to: impl RevisionRef,
+    ) -> Result<Diff> {
+        self.inner.diff(id.as_ref(), &from, &to).await
     }
 
     /// The resource's head, deleted or not.

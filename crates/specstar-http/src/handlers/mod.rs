@@ -6,6 +6,7 @@
 //!
 //! [`DynResourceManager`]: specstar_core::DynResourceManager
 
+pub mod history;
 pub mod read;
 pub mod search;
 pub mod write;

@@ -1,0 +1,40 @@
+//! History beyond one revision: what changed between two revisions.
+
+use axum::response::Response;
+use http::StatusCode;
+
+use super::json_with_etag;
+use crate::extract::{Manager, Params, PathParams};
+use crate::problem::Problem;
+use crate::shape;
+
+/// `GET /{model}/{id}/diff?from=&to=`: a JSON Patch from `from`'s data to `to`'s and the
+/// changed leaves. `to` is the current revision unless given, `from` its parent unless given;
+/// either takes a revision number or a full revision id, as `switch` does.
+pub async fn diff(
+    mgr: Manager,
+    PathParams(segment): PathParams<String>,
+    params: Params,
+) -> Result<Response, Problem> {
+    let id = mgr.full_id(&segment);
+    let to = match params.get("to") {
+        Some(text) => Manager::full_revision_id(&id, text)?,
+        None => mgr.get_meta(&id).await?.current_revision_id.to_string(),
+    };
+    let from = match params.get("from") {
+        Some(text) => Manager::full_revision_id(&id, text)?,
+        None => {
+            let to_info = mgr.get(&id, Some(&to), true).await?.info;
+            let parent = to_info.parent_revision_id.ok_or_else(|| {
+                Problem::invalid_query(format!(
+                    "revision {} is the first: it has no parent to compare with; name `from`",
+                    to_info.revision_id
+                ))
+            })?;
+            parent.to_string()
+        }
+    };
+    let diff = mgr.diff(&id, &from, &to).await?;
+    let body = shape::to_value(&diff)?;
+    Ok(json_with_etag(StatusCode::OK, body, None))
+}
