@@ -179,6 +179,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     println!("latest issue: {}", json(&latest_issue.data));
     println!("old issue: {}", json(&old_issue.data));
+    // What changed between the two revisions: one change per changed field.
+    let diff = mgr
+        .diff(
+            &info.resource_id,
+            &info.revision_id,
+            &info_updated.revision_id,
+        )
+        .await?;
+    for change in &diff.changes {
+        let value =
+            |v: &Option<serde_json::Value>| v.as_ref().map_or("(absent)".into(), |v| v.to_string());
+        println!(
+            "changed {}: {} -> {}",
+            change.path,
+            value(&change.from),
+            value(&change.to)
+        );
+    }
 
     // 4. List revision history.
     for rev in mgr.list_revisions(&info.resource_id).await? {
