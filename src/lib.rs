@@ -157,6 +157,7 @@ impl Spec {
     }
 
     /// The same spec whose resource managers act with `context` (user and clock) by default.
+    #[must_use]
     pub fn with_context(mut self, context: WriteContext) -> Self {
         self.context = context;
         self

@@ -149,17 +149,17 @@ impl Op {
     /// The slot the operation is on.
     pub fn slot(&self) -> usize {
         match self {
-            Op::Create(s, _)
-            | Op::Update(s, _)
-            | Op::UpdateIf(s, _, _)
-            | Op::PatchTitle(s, _)
-            | Op::Delete(s)
-            | Op::Restore(s)
-            | Op::Revert(s, _)
-            | Op::Purge(s)
-            | Op::Get(s)
-            | Op::GetRevision(s, _)
-            | Op::History(s) => *s,
+            Self::Create(s, _)
+            | Self::Update(s, _)
+            | Self::UpdateIf(s, _, _)
+            | Self::PatchTitle(s, _)
+            | Self::Delete(s)
+            | Self::Restore(s)
+            | Self::Revert(s, _)
+            | Self::Purge(s)
+            | Self::Get(s)
+            | Self::GetRevision(s, _)
+            | Self::History(s) => *s,
         }
     }
 }

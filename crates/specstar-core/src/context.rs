@@ -27,6 +27,7 @@ impl WriteContext {
     }
 
     /// The same context acting as `user`.
+    #[must_use]
     pub fn as_user(&self, user: impl Into<Arc<str>>) -> Self {
         Self {
             user: user.into(),
@@ -35,6 +36,7 @@ impl WriteContext {
     }
 
     /// The same context reading time from `clock`.
+    #[must_use]
     pub fn with_clock(&self, clock: impl Clock) -> Self {
         Self {
             user: self.user.clone(),

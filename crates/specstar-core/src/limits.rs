@@ -56,6 +56,7 @@ impl Filter {
     /// The same filter with an `and` inside an `and` (an `or` inside an `or`) folded into it,
     /// a one-filter `and` / `or` replaced by the filter and a double negation removed. It
     /// matches exactly what the filter matches ([`Filter::matches`] is two-valued).
+    #[must_use]
     pub fn flattened(self) -> Self {
         match self {
             Self::And(all) => fold(all, true),

@@ -239,11 +239,11 @@ impl<'de> Deserialize<'de> for Cursor {
 #[serde(rename_all = "snake_case")]
 pub enum Filter {
     /// Every filter holds (true when empty).
-    And(Vec<Filter>),
+    And(Vec<Self>),
     /// At least one filter holds (false when empty).
-    Or(Vec<Filter>),
+    Or(Vec<Self>),
     /// The filter does not hold.
-    Not(Box<Filter>),
+    Not(Box<Self>),
     /// One condition.
     #[serde(untagged)]
     Condition(Condition),
@@ -356,6 +356,7 @@ impl Query {
     }
 
     /// Keeps the resources that also match `filter` (and-ed with any filter there is).
+    #[must_use]
     pub fn filter(mut self, filter: Filter) -> Self {
         self.filter = Some(match self.filter.take() {
             None => filter,
@@ -369,30 +370,35 @@ impl Query {
     }
 
     /// Adds a sort after the ones there are.
+    #[must_use]
     pub fn sort(mut self, field: Field, direction: Direction) -> Self {
         self.sorts.push(Sort { field, direction });
         self
     }
 
     /// Skips `offset` matches.
+    #[must_use]
     pub fn offset(mut self, offset: u64) -> Self {
         self.offset = offset;
         self
     }
 
     /// Returns `limit` matches at most.
+    #[must_use]
     pub fn limit(mut self, limit: u64) -> Self {
         self.limit = Some(limit);
         self
     }
 
     /// Searches deleted resources too.
+    #[must_use]
     pub fn include_deleted(mut self) -> Self {
         self.include_deleted = true;
         self
     }
 
     /// Continues after a position: keeps the rows strictly after `cursor` in the order.
+    #[must_use]
     pub fn after(mut self, cursor: Cursor) -> Self {
         self.after = Some(cursor);
         self
@@ -636,6 +642,7 @@ impl Filter {
     }
 
     /// The negation of this filter.
+    #[must_use]
     pub fn negate(self) -> Self {
         Self::Not(Box::new(self))
     }
@@ -1036,11 +1043,11 @@ impl SortKey {
     /// The sort key of a value (`None` for an absent one).
     pub fn of(value: Option<Value>) -> Self {
         match value {
-            None | Some(Value::Null) => SortKey::Null,
-            Some(Value::Bool(b)) => SortKey::Number(Value::from(u8::from(b))),
-            Some(n @ Value::Number(_)) => SortKey::Number(n),
-            Some(Value::String(s)) => SortKey::Text(s),
-            Some(other) => SortKey::Text(other.to_string()),
+            None | Some(Value::Null) => Self::Null,
+            Some(Value::Bool(b)) => Self::Number(Value::from(u8::from(b))),
+            Some(n @ Value::Number(_)) => Self::Number(n),
+            Some(Value::String(s)) => Self::Text(s),
+            Some(other) => Self::Text(other.to_string()),
         }
     }
 }

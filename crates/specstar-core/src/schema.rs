@@ -85,6 +85,7 @@ impl<T> Schema<T> {
 
 impl<T: Model> Schema<T> {
     /// Names the model (the prefix of its ids and its URL path) instead of the type's name.
+    #[must_use]
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
@@ -92,6 +93,7 @@ impl<T: Model> Schema<T> {
 
     /// Declares an indexed field, by name or dotted path (`"assignee"`, `"owner.team"`): its
     /// value is stored with the resource's head, ready to search.
+    #[must_use]
     pub fn index(mut self, field: impl Into<String>) -> Self {
         self.indexed.push(field.into());
         self
@@ -99,6 +101,7 @@ impl<T: Model> Schema<T> {
 
     /// Drops fields the model does not have instead of refusing the data (the reference's
     /// default, which it warns is unsafe).
+    #[must_use]
     pub fn allow_unknown_fields(mut self) -> Self {
         self.allow_unknown_fields = true;
         self

@@ -40,6 +40,7 @@ impl Timestamp {
     }
 
     /// The same instant without its sub-microsecond part.
+    #[must_use]
     pub fn truncated(self) -> Self {
         Self::from_micros(self.as_micros()).expect("truncating keeps an instant in range")
     }

@@ -66,6 +66,7 @@ impl HttpConfig {
     ///     .with_api_description("Issues of the tracker, every change a revision.");
     /// assert_eq!(config.api_title(), "Issue tracker");
     /// ```
+    #[must_use]
     pub fn with_api_info(mut self, title: impl Into<String>, version: impl Into<String>) -> Self {
         self.api_title = title.into();
         self.api_version = version.into();
@@ -74,12 +75,14 @@ impl HttpConfig {
 
     /// The same config with `description` as the OpenAPI document's `info.description`
     /// (CommonMark, shown at the top of `/docs`).
+    #[must_use]
     pub fn with_api_description(mut self, description: impl Into<String>) -> Self {
         self.api_description = description.into();
         self
     }
 
     /// The same config refusing bodies over `bytes` bytes with 413.
+    #[must_use]
     pub fn with_body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
         self
@@ -88,6 +91,7 @@ impl HttpConfig {
     /// The same config paging searches by `default` when `limit` is not given and refusing a
     /// `limit` over `max` with 400 (`max` is raised to `default` when smaller; both are at
     /// least 1).
+    #[must_use]
     pub fn with_page_sizes(mut self, default: u64, max: u64) -> Self {
         self.default_page_size = default.max(1);
         self.max_page_size = max.max(self.default_page_size);
@@ -110,6 +114,7 @@ impl HttpConfig {
     /// }));
     /// # let _ = config;
     /// ```
+    #[must_use]
     pub fn with_user_resolver(mut self, resolver: UserResolver) -> Self {
         self.user_resolver = resolver;
         self

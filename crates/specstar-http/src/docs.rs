@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse};
 
 /// The routes of `/docs`, `/docs/` and their assets; the page is titled `title`.
-pub fn routes(title: &str) -> Router {
+pub(crate) fn routes(title: &str) -> Router {
     let title = escape_html(title);
     let assets = swagger_ui_dist::generate_routes(swagger_ui_dist::ApiDefinition {
         uri_prefix: "/docs",

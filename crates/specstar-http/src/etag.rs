@@ -45,7 +45,7 @@ fn header_text<'h>(
 ///
 /// # Errors
 /// 400 `invalid_query` when the header is not text or lists several tags.
-pub fn if_match_revision(headers: &HeaderMap) -> Result<Option<String>, Problem> {
+pub(crate) fn if_match_revision(headers: &HeaderMap) -> Result<Option<String>, Problem> {
     let Some(value) = header_text(headers, &IF_MATCH)? else {
         return Ok(None);
     };
@@ -63,7 +63,7 @@ pub fn if_match_revision(headers: &HeaderMap) -> Result<Option<String>, Problem>
 ///
 /// # Errors
 /// 400 `invalid_query` when the header is not text.
-pub fn if_none_match_any(headers: &HeaderMap) -> Result<bool, Problem> {
+pub(crate) fn if_none_match_any(headers: &HeaderMap) -> Result<bool, Problem> {
     Ok(header_text(headers, &IF_NONE_MATCH)?.is_some_and(|v| v.trim() == "*"))
 }
 
@@ -71,7 +71,7 @@ pub fn if_none_match_any(headers: &HeaderMap) -> Result<bool, Problem> {
 /// comparison: the client's copy is current, answer 304.
 ///
 /// [`RevisionInfo::etag`]: specstar_core::RevisionInfo::etag
-pub fn if_none_match_hits(headers: &HeaderMap, etag: &str) -> bool {
+pub(crate) fn if_none_match_hits(headers: &HeaderMap, etag: &str) -> bool {
     let current = etag.trim_matches('"');
     let Some(Ok(value)) = headers.get(IF_NONE_MATCH).map(|v| v.to_str()) else {
         return false;

@@ -22,11 +22,11 @@ use crate::routes::ModelState;
 
 /// The query string as ordered key/value pairs; keys may repeat.
 #[derive(Clone, Debug, Default)]
-pub struct Params(Vec<(String, String)>);
+pub(crate) struct Params(Vec<(String, String)>);
 
 impl Params {
     /// Parses a query string (`a=1&b=x%20y`).
-    pub fn parse(query: &str) -> Self {
+    pub(crate) fn parse(query: &str) -> Self {
         Self(
             form_urlencoded::parse(query.as_bytes())
                 .into_owned()
@@ -35,7 +35,7 @@ impl Params {
     }
 
     /// The first value of `name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == name)
@@ -43,7 +43,7 @@ impl Params {
     }
 
     /// Every value of `name` and of `name[]`, in order.
-    pub fn all(&self, name: &str) -> Vec<&str> {
+    pub(crate) fn all(&self, name: &str) -> Vec<&str> {
         self.0
             .iter()
             .filter(|(k, _)| k == name || k.strip_suffix("[]") == Some(name))
@@ -55,7 +55,7 @@ impl Params {
     ///
     /// # Errors
     /// 400 `invalid_query` for another value.
-    pub fn flag(&self, name: &str, default: bool) -> Result<bool, Problem> {
+    pub(crate) fn flag(&self, name: &str, default: bool) -> Result<bool, Problem> {
         match self.get(name) {
             None => Ok(default),
             Some("true" | "1" | "yes") => Ok(true),
@@ -70,7 +70,7 @@ impl Params {
     ///
     /// # Errors
     /// 400 `invalid_query` for another value.
-    pub fn number(&self, name: &str, default: u64) -> Result<u64, Problem> {
+    pub(crate) fn number(&self, name: &str, default: u64) -> Result<u64, Problem> {
         match self.get(name) {
             None => Ok(default),
             Some(text) => text.parse().map_err(|_| {
@@ -90,7 +90,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 
 /// Path parameters, refused as 400 `malformed_id` when they cannot be decoded.
 #[derive(Clone, Debug)]
-pub struct PathParams<T>(pub T);
+pub(crate) struct PathParams<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathParams<T> {
     type Rejection = Problem;
@@ -106,12 +106,12 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathPar
 /// The model's resource manager, acting as the user the configured
 /// [`UserResolver`](crate::UserResolver) derives from the request.
 #[derive(Clone, Debug)]
-pub struct Manager(pub DynResourceManager);
+pub(crate) struct Manager(pub DynResourceManager);
 
 impl Manager {
     /// The full resource id for a path segment: the segment itself when it has a colon
     /// (`issue:0193…`), else `{model}:{segment}`, the bare-key shorthand.
-    pub fn full_id(&self, segment: &str) -> String {
+    pub(crate) fn full_id(&self, segment: &str) -> String {
         if segment.contains(':') {
             segment.to_owned()
         } else {
@@ -124,7 +124,7 @@ impl Manager {
     ///
     /// # Errors
     /// 400 `malformed_id` naming both accepted forms, for text that is neither (`0`, `03`, `x`).
-    pub fn full_revision_id(full_id: &str, text: &str) -> Result<String, Problem> {
+    pub(crate) fn full_revision_id(full_id: &str, text: &str) -> Result<String, Problem> {
         if let Some(n) = specstar_core::id::parse_revision_number(text) {
             return Ok(format!("{full_id}:{n}"));
         }
@@ -211,7 +211,7 @@ async fn read_json(req: Request, state: &ModelState) -> Result<Value, Problem> {
 
 /// A JSON body (data for a create or an update).
 #[derive(Clone, Debug)]
-pub struct JsonBody(pub Value);
+pub(crate) struct JsonBody(pub Value);
 
 impl FromRequest<ModelState> for JsonBody {
     type Rejection = Problem;
@@ -235,7 +235,7 @@ impl FromRequest<ModelState> for JsonBody {
 /// A PATCH body: RFC 6902 JSON Patch for an array or `application/json-patch+json`, RFC 7396
 /// merge patch for an object or `application/merge-patch+json`.
 #[derive(Clone, Debug)]
-pub struct PatchBody(pub DataPatch);
+pub(crate) struct PatchBody(pub DataPatch);
 
 impl FromRequest<ModelState> for PatchBody {
     type Rejection = Problem;

@@ -14,7 +14,12 @@ use specstar_core::{ModelDef, ResourceMeta, RevisionInfo};
 use crate::operations::{Answer, Body, OPERATIONS, Operation, Param};
 
 /// The OpenAPI document for `models`, its `info` from `title`, `version` and `description`.
-pub fn document(models: &[Arc<ModelDef>], title: &str, version: &str, description: &str) -> Value {
+pub(crate) fn document(
+    models: &[Arc<ModelDef>],
+    title: &str,
+    version: &str,
+    description: &str,
+) -> Value {
     let mut schemas = core_schemas();
     let mut paths = Map::new();
     let mut tags = Vec::new();

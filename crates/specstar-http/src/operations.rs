@@ -92,7 +92,7 @@ pub(crate) enum Body {
     /// A count: a non-negative integer.
     Count,
     /// A search page: an array of the inner body.
-    Page(&'static Body),
+    Page(&'static Self),
     /// A JSON Patch or a merge patch, by content type (request bodies only).
     Patch,
     /// What changed between two revisions: `{resource_id, from_revision_id, to_revision_id,

@@ -56,11 +56,11 @@ pub struct Problem {
 /// The cause of a server failure, carried from a [`Problem`] to the router's log through the
 /// response's extensions (see [`crate::server_errors`]).
 #[derive(Clone, Debug, PartialEq)]
-pub struct ServerErrorCause(pub String);
+pub(crate) struct ServerErrorCause(pub String);
 
 /// `error` and each of its sources, outermost first, joined by `: caused by: `; a source whose
 /// message its parent already ends with (`store error: {0}`) is not repeated.
-pub fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut chain = error.to_string();
     let mut last = chain.clone();
     let mut source = error.source();
@@ -209,6 +209,7 @@ impl Problem {
     }
 
     /// The same problem with an extension member.
+    #[must_use]
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.extensions.insert(key.to_owned(), value.into());
         self
@@ -216,6 +217,7 @@ impl Problem {
 
     /// The same problem carrying `cause` (an error and its sources) for the server's log: the
     /// router logs it at error level with the request id and route; the client never sees it.
+    #[must_use]
     pub fn with_cause(mut self, cause: &(dyn std::error::Error + 'static)) -> Self {
         self.cause = Some(Box::new(ServerErrorCause(cause_chain(cause))));
         self
@@ -309,7 +311,7 @@ impl IntoResponse for Problem {
 /// Middleware (`axum::middleware::map_response`) that puts every error answer made without a
 /// [`Problem`] — axum's 404 and 405, tower-http's 413 on a too-long `Content-Length` — into the
 /// problem shape, so that clients meet one error shape whatever produced it.
-pub async fn normalize(response: Response) -> Response {
+pub(crate) async fn normalize(response: Response) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;

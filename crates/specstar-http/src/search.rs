@@ -30,7 +30,7 @@ use crate::problem::Problem;
 /// A search as the parameters ask for it: the query to run (its limit the page size, not the
 /// one extra row fetched to tell whether there are more).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Search {
+pub(crate) struct Search {
     /// The filter, sorts, offset, deleted rule; `limit` is the page size.
     pub query: Query,
 }
@@ -54,17 +54,17 @@ fn bad(parameter: &str, detail: impl std::fmt::Display) -> Problem {
 }
 
 /// The meta field named `name`, if it names one.
-pub fn meta_field(name: &str) -> Option<MetaField> {
+pub(crate) fn meta_field(name: &str) -> Option<MetaField> {
     MetaField::ALL.into_iter().find(|m| m.name() == name)
 }
 
 /// The field a `field_path` names: a meta field by its name, else an indexed data field.
-pub fn field_of(path: &str) -> Field {
+pub(crate) fn field_of(path: &str) -> Field {
     meta_field(path).map_or_else(|| Field::Data(path.to_owned()), Field::Meta)
 }
 
 /// The operator named `name` (`eq`, `not_in`, …).
-pub fn op_of(name: &str) -> Option<Op> {
+pub(crate) fn op_of(name: &str) -> Option<Op> {
     serde_json::from_value(Value::String(name.to_owned())).ok()
 }
 
@@ -121,7 +121,7 @@ fn condition(item: &Value, at: &str) -> Result<Filter, String> {
 ///
 /// # Errors
 /// A message for a value that is not that.
-pub fn parse_conditions(text: &str) -> Result<Vec<Filter>, String> {
+pub(crate) fn parse_conditions(text: &str) -> Result<Vec<Filter>, String> {
     let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
     let items = match value {
         Value::Array(items) => items,
@@ -148,7 +148,7 @@ fn direction(text: &str) -> Option<Direction> {
 ///
 /// # Errors
 /// A message for a value that is not that.
-pub fn parse_sorts(text: &str) -> Result<Vec<Sort>, String> {
+pub(crate) fn parse_sorts(text: &str) -> Result<Vec<Sort>, String> {
     let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
     let Value::Array(items) = value else {
         return Err("expected a JSON array of sorts".to_owned());
@@ -195,7 +195,11 @@ pub fn parse_sorts(text: &str) -> Result<Vec<Sort>, String> {
 ///
 /// # Errors
 /// 400 `invalid_query` naming the parameter that cannot be used.
-pub fn from_params(params: &Params, config: &HttpConfig, paged: bool) -> Result<Search, Problem> {
+pub(crate) fn from_params(
+    params: &Params,
+    config: &HttpConfig,
+    paged: bool,
+) -> Result<Search, Problem> {
     let mut query = Query::all();
     let mut qb_page = (None, None);
     if let Some(text) = params.get("qb") {

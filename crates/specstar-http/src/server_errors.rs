@@ -17,7 +17,7 @@ use crate::problem::ServerErrorCause;
 ///
 /// On the way in it keeps only cheap clones (a header value, the route's shared string); text
 /// is made only when the answer is a failure.
-pub async fn log(request: Request, next: Next) -> Response {
+pub(crate) async fn log(request: Request, next: Next) -> Response {
     let request_id = request.headers().get("x-request-id").cloned();
     let route = request.extensions().get::<MatchedPath>().cloned();
     let method = request.method().clone();

@@ -11,7 +11,7 @@ use crate::problem::Problem;
 
 /// One part of a read resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Part {
+pub(crate) enum Part {
     /// The data.
     Data,
     /// The revision info.
@@ -41,7 +41,7 @@ impl Part {
 
 /// What a read answers with.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Returns {
+pub(crate) enum Returns {
     /// An envelope object with these keys (all three by default).
     Envelope(Vec<Part>),
     /// One part, bare.
@@ -50,7 +50,7 @@ pub enum Returns {
 
 impl Returns {
     /// The whole envelope.
-    pub fn full() -> Self {
+    pub(crate) fn full() -> Self {
         Self::Envelope(vec![Part::Data, Part::RevisionInfo, Part::Meta])
     }
 
@@ -59,7 +59,7 @@ impl Returns {
     ///
     /// # Errors
     /// 400 `invalid_query` for another value.
-    pub fn parse(text: Option<&str>) -> Result<Self, Problem> {
+    pub(crate) fn parse(text: Option<&str>) -> Result<Self, Problem> {
         let Some(text) = text else {
             return Ok(Self::full());
         };
@@ -89,7 +89,7 @@ impl Returns {
     ///
     /// # Errors
     /// A 500 problem when the stored data cannot be decoded.
-    pub fn render(&self, found: &DynResource, partial: &[&str]) -> Result<Value, Problem> {
+    pub(crate) fn render(&self, found: &DynResource, partial: &[&str]) -> Result<Value, Problem> {
         let part = |p: Part| -> Result<Value, Problem> {
             Ok(match p {
                 Part::Data => select(found.data_value()?, partial),
@@ -114,7 +114,7 @@ impl Returns {
 ///
 /// # Errors
 /// A 500 problem; serializing the core's plain records does not fail in practice.
-pub fn to_value(value: &impl serde::Serialize) -> Result<Value, Problem> {
+pub(crate) fn to_value(value: &impl serde::Serialize) -> Result<Value, Problem> {
     serde_json::to_value(value).map_err(|e| {
         tracing::error!(error = %e, "cannot serialize a response");
         Problem::from_status(http::StatusCode::INTERNAL_SERVER_ERROR)
@@ -123,7 +123,7 @@ pub fn to_value(value: &impl serde::Serialize) -> Result<Value, Problem> {
 
 /// The fields of `data` named by slash paths (`/title`, `/owner/name`, or `title`), kept at
 /// their place; paths that are absent are left out. No paths: the whole data.
-pub fn select(data: Value, paths: &[&str]) -> Value {
+pub(crate) fn select(data: Value, paths: &[&str]) -> Value {
     if paths.is_empty() {
         return data;
     }

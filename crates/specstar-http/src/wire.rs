@@ -14,13 +14,13 @@ use crate::problem::Problem;
 use crate::shape::to_value;
 
 /// The status every revision has: revisions are immutable, never drafts.
-pub const STABLE: &str = "stable";
+pub(crate) const STABLE: &str = "stable";
 
 /// A revision info with the reference's `status`, `updated_time` and `updated_by`.
 ///
 /// # Errors
 /// A 500 problem if the record cannot be written as JSON (it always can).
-pub fn revision_info(info: &RevisionInfo) -> Result<Value, Problem> {
+pub(crate) fn revision_info(info: &RevisionInfo) -> Result<Value, Problem> {
     let mut value = to_value(info)?;
     if let Some(object) = value.as_object_mut() {
         object.insert("status".into(), json!(STABLE));
@@ -34,7 +34,7 @@ pub fn revision_info(info: &RevisionInfo) -> Result<Value, Problem> {
 ///
 /// # Errors
 /// A 500 problem if the record cannot be written as JSON (it always can).
-pub fn meta(meta: &ResourceMeta) -> Result<Value, Problem> {
+pub(crate) fn meta(meta: &ResourceMeta) -> Result<Value, Problem> {
     let mut value = to_value(meta)?;
     if let Some(object) = value.as_object_mut() {
         object.insert("rev_status".into(), json!(STABLE));
@@ -48,7 +48,7 @@ pub fn meta(meta: &ResourceMeta) -> Result<Value, Problem> {
 
 /// Adds the keys [`revision_info`] and [`meta`] send to the JSON Schemas of the two records,
 /// so that the OpenAPI document describes what is sent.
-pub fn describe_extra_keys(schemas: &mut Map<String, Value>) {
+pub(crate) fn describe_extra_keys(schemas: &mut Map<String, Value>) {
     let time = json!({ "type": "string", "format": "date-time" });
     let text = json!({ "type": "string" });
     let status =

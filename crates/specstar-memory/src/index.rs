@@ -34,7 +34,7 @@ pub(crate) struct ModelIndex {
 impl ModelIndex {
     /// Declares the indexed fields and, when they changed, builds every field's tree anew from
     /// the indexed values of the heads there are, given by `existing`.
-    pub fn register<'a>(
+    pub(crate) fn register<'a>(
         &mut self,
         defs: &[IndexedField],
         existing: impl Fn(&ResourceId) -> Option<&'a IndexedValues>,
@@ -65,7 +65,7 @@ impl ModelIndex {
 
     /// Moves a resource's entries from its old values (`None` when new) to its new ones
     /// (`None` when purged).
-    pub fn update(
+    pub(crate) fn update(
         &mut self,
         id: &ResourceId,
         old: Option<&IndexedValues>,
@@ -100,7 +100,7 @@ impl ModelIndex {
     /// The resources that may match `filter`, in id order, borrowed from the indexes: a
     /// superset of the matches, or `None` when the indexes cannot narrow it (every resource of
     /// the model may match). A conjunction intersects its members' lists by a merge.
-    pub fn candidates(&self, filter: &Filter) -> Option<Vec<&ResourceId>> {
+    pub(crate) fn candidates(&self, filter: &Filter) -> Option<Vec<&ResourceId>> {
         match filter {
             Filter::And(all) => {
                 let mut lists: Vec<Vec<&ResourceId>> =

@@ -68,7 +68,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order: for tables and tests that must cover them all.
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [Self; 17] = [
         Self::MalformedId,
         Self::ForeignModel,
         Self::ForeignRevision,

@@ -150,6 +150,7 @@ impl DynResourceManager {
     }
 
     /// The same manager with another user and clock.
+    #[must_use]
     pub fn with_context(&self, context: WriteContext) -> Self {
         Self {
             context,

@@ -136,11 +136,13 @@ impl<T: Model> ResourceManager<T> {
     }
 
     /// The same manager acting as `user`.
+    #[must_use]
     pub fn as_user(&self, user: impl Into<Arc<str>>) -> Self {
         Self::from_dyn(self.inner.with_context(self.inner.context().as_user(user)))
     }
 
     /// The same manager reading time from `clock`.
+    #[must_use]
     pub fn with_clock(&self, clock: impl Clock) -> Self {
         Self::from_dyn(
             self.inner
@@ -149,6 +151,7 @@ impl<T: Model> ResourceManager<T> {
     }
 
     /// The same manager with another user and clock.
+    #[must_use]
     pub fn with_context(&self, context: WriteContext) -> Self {
         Self::from_dyn(self.inner.with_context(context))
     }

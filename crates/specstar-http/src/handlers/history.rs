@@ -11,7 +11,7 @@ use crate::shape;
 /// `GET /{model}/{id}/diff?from=&to=`: a JSON Patch from `from`'s data to `to`'s and the
 /// changed leaves. `to` is the current revision unless given, `from` its parent unless given;
 /// either takes a revision number or a full revision id, as `switch` does.
-pub async fn diff(
+pub(crate) async fn diff(
     mgr: Manager,
     PathParams(segment): PathParams<String>,
     params: Params,

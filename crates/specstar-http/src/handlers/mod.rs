@@ -6,10 +6,10 @@
 //!
 //! [`DynResourceManager`]: specstar_core::DynResourceManager
 
-pub mod history;
-pub mod read;
-pub mod search;
-pub mod write;
+pub(crate) mod history;
+pub(crate) mod read;
+pub(crate) mod search;
+pub(crate) mod write;
 
 use axum::response::{IntoResponse, Response};
 use http::header::ETAG;

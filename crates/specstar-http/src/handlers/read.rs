@@ -14,7 +14,7 @@ use crate::shape::{Part, Returns};
 use crate::wire;
 
 /// The history page size when `limit` is not given (the reference's).
-pub const DEFAULT_REVISION_LIMIT: u64 = 10;
+pub(crate) const DEFAULT_REVISION_LIMIT: u64 = 10;
 
 /// Reads the revision the query names (`revision_id`, `include_deleted`).
 async fn find(mgr: &Manager, segment: &str, params: &Params) -> Result<DynResource, Problem> {
@@ -53,7 +53,7 @@ async fn answer(
 }
 
 /// `GET /m/{id}`: the envelope, or what `returns` asks.
-pub async fn get(
+pub(crate) async fn get(
     mgr: Manager,
     PathParams(id): PathParams<String>,
     params: Params,
@@ -64,7 +64,7 @@ pub async fn get(
 }
 
 /// `GET /m/{id}/data`: the data, bare.
-pub async fn data(
+pub(crate) async fn data(
     mgr: Manager,
     PathParams(id): PathParams<String>,
     params: Params,
@@ -74,7 +74,7 @@ pub async fn data(
 }
 
 /// `GET /m/{id}/meta`: the resource meta, bare.
-pub async fn meta(
+pub(crate) async fn meta(
     mgr: Manager,
     PathParams(id): PathParams<String>,
     params: Params,
@@ -84,7 +84,7 @@ pub async fn meta(
 }
 
 /// `GET /m/{id}/revision-info`: the revision info, bare.
-pub async fn revision_info(
+pub(crate) async fn revision_info(
     mgr: Manager,
     PathParams(id): PathParams<String>,
     params: Params,
@@ -101,7 +101,7 @@ pub async fn revision_info(
 }
 
 /// `GET /m/{id}/full`: the whole envelope.
-pub async fn full(
+pub(crate) async fn full(
     mgr: Manager,
     PathParams(id): PathParams<String>,
     params: Params,
@@ -114,7 +114,7 @@ pub async fn full(
 /// history (deletes and restores included), newest first unless `sort=created_time`.
 ///
 /// The meta and the page are two reads: a write landing between them may show in one only.
-pub async fn revision_list(
+pub(crate) async fn revision_list(
     mgr: Manager,
     PathParams(segment): PathParams<String>,
     params: Params,

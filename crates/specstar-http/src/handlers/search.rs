@@ -18,11 +18,11 @@ use crate::shape::{Part, Returns};
 use crate::wire;
 
 /// `X-Has-More`: whether a page has more matches after it.
-pub const X_HAS_MORE: HeaderName = HeaderName::from_static("x-has-more");
+pub(crate) const X_HAS_MORE: HeaderName = HeaderName::from_static("x-has-more");
 /// `X-Next-Cursor`: the `cursor` that continues after this page, when more matches follow.
-pub const X_NEXT_CURSOR: HeaderName = HeaderName::from_static("x-next-cursor");
+pub(crate) const X_NEXT_CURSOR: HeaderName = HeaderName::from_static("x-next-cursor");
 /// `X-Total-Count`: how many resources match (with `with_total=true`).
-pub const X_TOTAL_COUNT: HeaderName = HeaderName::from_static("x-total-count");
+pub(crate) const X_TOTAL_COUNT: HeaderName = HeaderName::from_static("x-total-count");
 
 /// Runs the search and answers the page as a JSON array in `returns` shape.
 async fn page(
@@ -86,7 +86,7 @@ async fn page(
 }
 
 /// `GET /m`: a page of envelopes, or of what `returns` asks.
-pub async fn list(
+pub(crate) async fn list(
     mgr: Manager,
     State(state): State<ModelState>,
     params: Params,
@@ -96,7 +96,7 @@ pub async fn list(
 }
 
 /// `GET /m/data`: a page of bare data.
-pub async fn list_data(
+pub(crate) async fn list_data(
     mgr: Manager,
     State(state): State<ModelState>,
     params: Params,
@@ -105,7 +105,7 @@ pub async fn list_data(
 }
 
 /// `GET /m/meta`: a page of bare resource metas.
-pub async fn list_meta(
+pub(crate) async fn list_meta(
     mgr: Manager,
     State(state): State<ModelState>,
     params: Params,
@@ -114,7 +114,7 @@ pub async fn list_meta(
 }
 
 /// `GET /m/full`: a page of whole envelopes.
-pub async fn list_full(
+pub(crate) async fn list_full(
     mgr: Manager,
     State(state): State<ModelState>,
     params: Params,
@@ -123,7 +123,7 @@ pub async fn list_full(
 }
 
 /// `GET /m/count`: how many resources match, a JSON integer (`limit` and `offset` ignored).
-pub async fn count(
+pub(crate) async fn count(
     mgr: Manager,
     State(state): State<ModelState>,
     params: Params,

@@ -40,14 +40,14 @@ fn expected(id: &str, headers: &HeaderMap, params: &Params) -> Result<Option<Str
 }
 
 /// `POST /m`: creates a resource with a new id; 201 with its revision info.
-pub async fn create(mgr: Manager, JsonBody(data): JsonBody) -> Result<Response, Problem> {
+pub(crate) async fn create(mgr: Manager, JsonBody(data): JsonBody) -> Result<Response, Problem> {
     let written = mgr.create(data).await?;
     info_answer(StatusCode::CREATED, &written)
 }
 
 /// `PUT /m/{id}`: replaces the data (404 for an unknown id: PUT is not an upsert), or, with
 /// `If-None-Match: *`, creates the resource with this id (412 when it exists).
-pub async fn put(
+pub(crate) async fn put(
     mgr: Manager,
     PathParams(segment): PathParams<String>,
     params: Params,
@@ -67,7 +67,7 @@ pub async fn put(
 }
 
 /// `PATCH /m/{id}`: applies a JSON Patch or a merge patch to the current data.
-pub async fn patch(
+pub(crate) async fn patch(
     mgr: Manager,
     PathParams(segment): PathParams<String>,
     params: Params,
@@ -83,7 +83,7 @@ pub async fn patch(
 }
 
 /// `DELETE /m/{id}`: soft delete (a tombstone revision); answers the meta.
-pub async fn delete(
+pub(crate) async fn delete(
     mgr: Manager,
     PathParams(segment): PathParams<String>,
     params: Params,
@@ -98,7 +98,7 @@ pub async fn delete(
 /// `POST /m/{id}/restore`: makes a deleted resource live again; answers the meta. `If-Match` /
 /// `?expected_revision_id=` as on other writes (412 on mismatch); 409 when the data to restore
 /// no longer fits the model.
-pub async fn restore(
+pub(crate) async fn restore(
     mgr: Manager,
     PathParams(segment): PathParams<String>,
     params: Params,
@@ -114,7 +114,7 @@ pub async fn restore(
 /// revision (history only moves forward); answers the meta. `If-Match` /
 /// `?expected_revision_id=` as on other writes; 409 when that revision's data no longer fits
 /// the model.
-pub async fn switch(
+pub(crate) async fn switch(
     mgr: Manager,
     PathParams((segment, revision)): PathParams<(String, String)>,
     params: Params,
@@ -131,7 +131,7 @@ pub async fn switch(
 
 /// `DELETE /m/{id}/permanently`: erases the resource and its revisions; answers the meta as it
 /// was.
-pub async fn permanently(
+pub(crate) async fn permanently(
     mgr: Manager,
     PathParams(segment): PathParams<String>,
 ) -> Result<Response, Problem> {

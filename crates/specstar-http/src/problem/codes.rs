@@ -57,7 +57,7 @@ pub(crate) enum HttpCode {
 impl HttpCode {
     /// Every HTTP code, for the tests that cover them all.
     #[cfg(test)]
-    pub(crate) const ALL: [HttpCode; 7] = [
+    pub(crate) const ALL: [Self; 7] = [
         Self::InvalidJson,
         Self::InvalidPatch,
         Self::PayloadTooLarge,

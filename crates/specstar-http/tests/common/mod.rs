@@ -9,7 +9,7 @@ use specstar_core::{ModelDescriptor, Registry, Store};
 use specstar_http::{HttpConfig, Problem};
 
 /// A running server and a client pointed at it.
-pub struct Server {
+pub(crate) struct Server {
     pub base: String,
     pub client: Client,
 }
@@ -33,12 +33,12 @@ fn user_from_header() -> HttpConfig {
 
 impl Server {
     /// Starts a server on an ephemeral port with the `Issue` model in a memory store.
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         Self::start_with(user_from_header()).await
     }
 
     /// Starts a server with `config`.
-    pub async fn start_with(config: HttpConfig) -> Self {
+    pub(crate) async fn start_with(config: HttpConfig) -> Self {
         let store: Arc<dyn Store> = Arc::new(specstar_memory::MemoryStore::new());
         let registry = Arc::new(Registry::new());
         let model = registry
@@ -66,16 +66,16 @@ impl Server {
         }
     }
 
-    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+    pub(crate) fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.client.request(method, format!("{}{path}", self.base))
     }
 
-    pub fn get(&self, path: &str) -> RequestBuilder {
+    pub(crate) fn get(&self, path: &str) -> RequestBuilder {
         self.request(Method::GET, path)
     }
 
     /// Creates an issue and answers its revision info.
-    pub async fn create(&self, body: Value) -> Value {
+    pub(crate) async fn create(&self, body: Value) -> Value {
         let response = self
             .request(Method::POST, "/issue")
             .json(&body)
@@ -89,7 +89,7 @@ impl Server {
 
 /// The response's ETag header.
 #[allow(dead_code, reason = "not every test file reads ETags")]
-pub fn etag(response: &Response) -> String {
+pub(crate) fn etag(response: &Response) -> String {
     response
         .headers()
         .get("etag")
@@ -100,7 +100,7 @@ pub fn etag(response: &Response) -> String {
 }
 
 /// Checks a problem answer: status, content type, shape and code; answers the body.
-pub async fn problem(response: Response, status: u16, code: &str) -> Value {
+pub(crate) async fn problem(response: Response, status: u16, code: &str) -> Value {
     assert_eq!(response.status(), status, "status of a {code} problem");
     let content_type = response.headers()["content-type"]
         .to_str()
