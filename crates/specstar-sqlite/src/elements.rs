@@ -19,22 +19,11 @@
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
-use specstar_core::{Error, FieldShape, IndexedValues, ModelDescriptor, Op, Result};
+use specstar_core::{Error, IndexedValues, Op, Result};
+use specstar_sql::Dialect;
 
 use crate::search::Sql;
 use crate::slots::{self, Kind};
-
-/// The array fields of a model, sorted: what `models.element_fields` records.
-pub(crate) fn paths(model: &ModelDescriptor) -> Vec<String> {
-    let mut paths: Vec<String> = model
-        .indexed_fields
-        .iter()
-        .filter(|f| f.is_array())
-        .map(|f| f.path().to_owned())
-        .collect();
-    paths.sort();
-    paths
-}
 
 /// The array fields a model was registered with (none for an unknown model).
 pub(crate) fn fields(conn: &Connection, model: &str) -> Result<Vec<String>> {
@@ -44,19 +33,9 @@ pub(crate) fn fields(conn: &Connection, model: &str) -> Result<Vec<String>> {
         .map_err(Error::store)?;
     match text {
         None => Ok(Vec::new()),
-        Some(text) => serde_json::from_str(&text).map_err(|e| Error::Corrupt {
-            what: format!("model {model:?}"),
-            reason: format!("column element_fields: {e}"),
-        }),
-    }
-}
-
-/// The shape of a data field given the model's array fields (what the store knows of it).
-pub(crate) fn shape(fields: &[String], path: &str) -> FieldShape {
-    if fields.iter().any(|f| f == path) {
-        FieldShape::Array
-    } else {
-        FieldShape::Scalar
+        Some(text) => {
+            specstar_sql::model::field_list(model, "element_fields", serde_json::from_str(&text))
+        }
     }
 }
 
@@ -180,8 +159,8 @@ pub(crate) fn condition_sql(
     Ok(match op {
         Op::Eq | Op::Contains => any(sql, std::slice::from_ref(value)),
         Op::In => any(sql, list()),
-        Op::Ne => format!("NOT coalesce({}, 0)", any(sql, std::slice::from_ref(value))),
-        Op::NotIn => format!("NOT coalesce({}, 0)", any(sql, list())),
+        Op::Ne => Sql::negate(&any(sql, std::slice::from_ref(value))),
+        Op::NotIn => Sql::negate(&any(sql, list())),
         other => {
             return Err(Error::InvalidQuery {
                 reason: format!("{other} is not defined on data field {path:?}, an array"),
@@ -194,7 +173,7 @@ pub(crate) fn condition_sql(
 mod tests {
     use std::sync::Arc;
 
-    use specstar_core::{FieldShape, Filter, IndexedField, Query};
+    use specstar_core::{FieldShape, Filter, IndexedField, ModelDescriptor, Query};
 
     use super::*;
 
