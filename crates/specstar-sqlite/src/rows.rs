@@ -1,5 +1,6 @@
-//! Rows in and out: the queries that read heads and revisions, and their decoding into the
-//! core's types. Shared by the read pool and the writer (which reads the head it plans from).
+//! Rows in and out: the queries that read heads and revisions, decoded into the core's types
+//! by [`specstar_sql::rows`]. Shared by the read pool and the writer (which reads the head it
+//! plans from).
 //!
 //! A row that does not decode (a bad hash, a time out of range, an unknown action) is
 //! [`Error::Corrupt`], naming the record and the column; SQLite's own failures are
