@@ -6,7 +6,7 @@
 //! [`Error::Corrupt`], naming the record and the column; SQLite's own failures are
 //! [`Error::Store`].
 
-use rusqlite::types::{FromSqlResult, ValueRef};
+use rusqlite::types::{FromSqlResult, Type, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row};
 use specstar_core::{
     Error, Fetched, Head, IndexedValues, ResourceId, Result, RevisionInfo, RevisionPage,
@@ -174,7 +174,18 @@ impl<'a> SqliteRow<'a, '_> {
         read: impl FnOnce(&ValueRef<'a>) -> FromSqlResult<T>,
     ) -> std::result::Result<T, String> {
         let value = self.0.get_ref(idx).map_err(|e| e.to_string())?;
-        read(&value).map_err(|_| format!("expected {expected}, found {}", value.data_type()))
+        read(&value).map_err(|_| format!("expected {expected}, found {}", kind(value.data_type())))
+    }
+}
+
+/// A SQLite type, as a message names it.
+fn kind(ty: Type) -> &'static str {
+    match ty {
+        Type::Null => "null",
+        Type::Integer => "an integer",
+        Type::Real => "a real",
+        Type::Text => "text",
+        Type::Blob => "a blob",
     }
 }
 
@@ -207,5 +218,29 @@ impl SqlRow for SqliteRow<'_, '_> {
     /// `heads.indexed_data` is JSON text.
     fn indexed(&self, idx: usize) -> std::result::Result<IndexedValues, String> {
         serde_json::from_str(self.text(idx)?).map_err(|e| format!("not a json object: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_column_of_another_type_says_what_was_expected_and_found() {
+        let conn = Connection::open_in_memory().expect("an in-memory database");
+        let id = ResourceId::parse("issue:a").expect("an id");
+        let decoded = conn
+            .query_row("SELECT 'three' AS current_number", [], |row| {
+                Ok(decode_head(&id, &SqliteRow(row), 0))
+            })
+            .expect("a row");
+        let Err(Error::Corrupt { what, reason }) = decoded else {
+            panic!("text decodes as a revision number");
+        };
+        assert_eq!(what, "head of issue:a");
+        assert_eq!(
+            reason,
+            "column current_number: expected an integer, found text"
+        );
     }
 }
