@@ -16,8 +16,8 @@
 //! registration that changes the fields (or which of them are arrays) rebuilds the model's
 //! rows with its other indexed values ([`backfill`](crate::backfill)).
 
+use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
 use specstar_core::{Error, IndexedValues, Op, Result};
 use specstar_sql::Dialect;
@@ -27,16 +27,8 @@ use crate::slots::{self, Kind};
 
 /// The array fields a model was registered with (none for an unknown model).
 pub(crate) fn fields(conn: &Connection, model: &str) -> Result<Vec<String>> {
-    let text: Option<String> = conn
-        .prepare_cached("SELECT element_fields FROM models WHERE name = ?1")
-        .and_then(|mut stmt| stmt.query_row([model], |row| row.get(0)).optional())
-        .map_err(Error::store)?;
-    match text {
-        None => Ok(Vec::new()),
-        Some(text) => {
-            specstar_sql::model::field_list(model, "element_fields", serde_json::from_str(&text))
-        }
-    }
+    const SQL: &str = "SELECT element_fields FROM models WHERE name = ?1";
+    crate::search::model_list(conn, model, SQL, "element_fields")
 }
 
 /// Brings a head's element rows to its new indexed values (`old` being the values they
@@ -124,17 +116,7 @@ pub(crate) fn condition_sql(
     value: &Value,
 ) -> Result<String> {
     let any = |sql: &mut Sql, values: &[Value]| -> String {
-        let mut groups: Vec<(Kind, Vec<String>)> = Vec::new();
-        for value in values {
-            let Some(kind) = Kind::of_operand(value) else {
-                continue;
-            };
-            let param = sql.bind_json(value);
-            match groups.iter_mut().find(|(k, _)| *k == kind) {
-                Some((_, params)) => params.push(param),
-                None => groups.push((kind, vec![param])),
-            }
-        }
+        let groups = sql.bind_by_kind(values);
         if groups.is_empty() {
             return "0".into();
         }

@@ -39,15 +39,24 @@ use crate::stats::Stats;
 
 /// The indexed fields a model was registered with (none for an unknown model).
 pub(crate) fn indexed_fields(conn: &Connection, model: &str) -> Result<Vec<String>> {
+    const SQL: &str = "SELECT indexed_fields FROM models WHERE name = ?1";
+    model_list(conn, model, SQL, "indexed_fields")
+}
+
+/// The list of paths in `column` of a model's row, read by `sql` (none for an unknown model).
+pub(crate) fn model_list(
+    conn: &Connection,
+    model: &str,
+    sql: &str,
+    column: &str,
+) -> Result<Vec<String>> {
     let text: Option<String> = conn
-        .prepare_cached("SELECT indexed_fields FROM models WHERE name = ?1")
+        .prepare_cached(sql)
         .and_then(|mut stmt| stmt.query_row([model], |row| row.get(0)).optional())
         .map_err(Error::store)?;
     match text {
         None => Ok(Vec::new()),
-        Some(text) => {
-            specstar_sql::model::field_list(model, "indexed_fields", serde_json::from_str(&text))
-        }
+        Some(text) => specstar_sql::model::field_list(model, column, serde_json::from_str(&text)),
     }
 }
 
@@ -73,6 +82,23 @@ impl Sql {
     /// Binds a JSON value as a slot stores it.
     pub(crate) fn bind_json(&mut self, value: &Value) -> String {
         self.bind(slots::encode(value).0)
+    }
+
+    /// Binds each value that can equal a stored one (a scalar), grouped by its kind, in the
+    /// order the kinds first appear: what an `IN` list per kind is written from.
+    pub(crate) fn bind_by_kind(&mut self, values: &[Value]) -> Vec<(Kind, Vec<String>)> {
+        let mut groups: Vec<(Kind, Vec<String>)> = Vec::new();
+        for value in values {
+            let Some(kind) = Kind::of_operand(value) else {
+                continue;
+            };
+            let param = self.bind_json(value);
+            match groups.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, params)) => params.push(param),
+                None => groups.push((kind, vec![param])),
+            }
+        }
+        groups
     }
 
     /// The slot of an indexed data field.
@@ -312,17 +338,7 @@ fn condition_sql(
 /// The SQL of `expr in values` on a slot: `(v IN (…) AND k = kind)` for each kind of value
 /// there, so that a list of one kind is one index lookup per value.
 fn in_sql(sql: &mut Sql, expr: &str, kind: &str, values: &[Value]) -> String {
-    let mut groups: Vec<(Kind, Vec<String>)> = Vec::new();
-    for value in values {
-        let Some(k) = Kind::of_operand(value) else {
-            continue;
-        };
-        let param = sql.bind_json(value);
-        match groups.iter_mut().find(|(g, _)| *g == k) {
-            Some((_, params)) => params.push(param),
-            None => groups.push((k, vec![param])),
-        }
-    }
+    let groups = sql.bind_by_kind(values);
     if groups.is_empty() {
         return "0".into();
     }

@@ -1,5 +1,6 @@
 //! Filters in SQL: the conditions of a filter on indexed data fields (`jsonb`) and on meta
-//! columns (the walk around them is [`specstar_sql::filter`]'s), following [`Condition::matches`](specstar_core::Condition::matches).
+//! columns, following [`Condition::matches`](specstar_core::Condition::matches); the walk
+//! around them is [`specstar_sql::filter`]'s.
 
 use serde_json::Value;
 use specstar_core::limits::balanced;
