@@ -2,16 +2,12 @@
 //! statement) and costs one round trip, and a caller dropping it half-way leaves nothing
 //! behind on the connection.
 
-use bytes::Bytes;
 use deadpool_postgres::Client;
-use specstar_core::{
-    Error, Fetched, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, StoredRevision,
-};
+use specstar_core::{Error, Fetched, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage};
+use specstar_sql::rows::{HEAD_LEN, decode_head, decode_id, decode_info, decode_revision, fetched};
+use specstar_sql::{head_columns, int, revision_columns};
 
-use crate::rows::{
-    self, HEAD_LEN, REVISION_LEN, decode_head, decode_info, head_columns, revision_columns,
-    to_sql_int,
-};
+use crate::rows::{PgRow, to_sql_int};
 
 /// Reads a resource's head.
 pub(crate) async fn meta(client: &Client, id: &ResourceId) -> Result<Option<ResourceMeta>> {
@@ -25,7 +21,7 @@ pub(crate) async fn meta(client: &Client, id: &ResourceId) -> Result<Option<Reso
         .query_opt(&stmt, &[&id.as_str()])
         .await
         .map_err(Error::store)?;
-    row.map(|row| decode_head(id, &row, 0).map(|head| head.meta))
+    row.map(|row| decode_head(id, &PgRow(&row), 0).map(|head| head.meta))
         .transpose()
 }
 
@@ -54,34 +50,13 @@ pub(crate) async fn fetch(
     else {
         return Ok(None);
     };
-    let head = decode_head(id, &row, 0)?;
+    let head = decode_head(id, &PgRow(&row), 0)?;
     let found: Option<i64> = row.try_get(HEAD_LEN).map_err(Error::store)?;
     let revision = match found {
         None => None,
-        Some(_) => {
-            let info = decode_info(id, &row, HEAD_LEN)?;
-            let data: Vec<u8> =
-                rows::Columns::new(&row, || format!("revision {}", info.revision_id))
-                    .get(HEAD_LEN + REVISION_LEN)?;
-            Some(StoredRevision {
-                info,
-                data: Bytes::from(data),
-            })
-        }
+        Some(_) => Some(decode_revision(id, &PgRow(&row), HEAD_LEN)?),
     };
-    if number.is_none() && revision.is_none() {
-        return Err(Error::Corrupt {
-            what: format!("resource {id}"),
-            reason: format!(
-                "its current revision {} is missing",
-                head.meta.current_revision_id
-            ),
-        });
-    }
-    Ok(Some(Fetched {
-        meta: head.meta,
-        revision,
-    }))
+    fetched(id, head.meta, number, revision).map(Some)
 }
 
 /// Reads the info of revision `number` of a resource.
@@ -100,7 +75,7 @@ pub(crate) async fn info(
         .query_opt(&stmt, &[&id.as_str(), &to_sql_int(number)?])
         .await
         .map_err(Error::store)?;
-    row.map(|row| decode_info(id, &row, 0)).transpose()
+    row.map(|row| decode_info(id, &PgRow(&row), 0)).transpose()
 }
 
 /// Reads a page of a resource's history, with the head's count, in one statement.
@@ -124,8 +99,8 @@ pub(crate) async fn page(
          WHERE h.resource_id = $1 ORDER BY r.number DESC"
     );
     let sql = if page.newest_first { DESC } else { ASC };
-    let offset = i64::try_from(page.offset).unwrap_or(i64::MAX);
-    let limit: Option<i64> = page.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
+    let offset = int::saturating(page.offset);
+    let limit: Option<i64> = page.limit.map(int::saturating);
     let stmt = client.prepare_cached(sql).await.map_err(Error::store)?;
     let found = client
         .query(&stmt, &[&id.as_str(), &offset, &limit])
@@ -135,12 +110,12 @@ pub(crate) async fn page(
         return Ok(None);
     };
     let count: i64 = first.try_get(0).map_err(Error::store)?;
-    let count = u64::try_from(count).unwrap_or(0);
+    let count = int::count(count);
     let mut infos = Vec::with_capacity(found.len());
     for row in &found {
         let number: Option<i64> = row.try_get(1).map_err(Error::store)?;
         if number.is_some() {
-            infos.push(decode_info(id, row, 1)?);
+            infos.push(decode_info(id, &PgRow(row), 1)?);
         }
     }
     let expected: Vec<u64> = page.numbers(count).collect();
@@ -170,7 +145,7 @@ pub(crate) async fn count(client: &Client, model: &str, include_deleted: bool) -
         .await
         .and_then(|row| row.try_get(0))
         .map_err(Error::store)?;
-    Ok(u64::try_from(count).unwrap_or(0))
+    Ok(int::count(count))
 }
 
 /// The revisions of every resource whose sequence number is past `after`, in sequence order,
@@ -184,7 +159,7 @@ pub(crate) async fn since(client: &Client, after: u64, limit: u32) -> Result<Vec
         " FROM revisions r WHERE r.sequence > $1 ORDER BY r.sequence LIMIT $2"
     );
     let stmt = client.prepare_cached(SQL).await.map_err(Error::store)?;
-    let after = i64::try_from(after).unwrap_or(i64::MAX);
+    let after = int::saturating(after);
     let found = client
         .query(&stmt, &[&after, &i64::from(limit)])
         .await
@@ -192,8 +167,9 @@ pub(crate) async fn since(client: &Client, after: u64, limit: u32) -> Result<Vec
     found
         .iter()
         .map(|row| {
-            let id = rows::decode_id(row, 0, || "a revision in the change feed".to_owned())?;
-            decode_info(&id, row, 1)
+            let row = PgRow(row);
+            let id = decode_id(&row, 0, || "a revision in the change feed".to_owned())?;
+            decode_info(&id, &row, 1)
         })
         .collect()
 }

@@ -15,15 +15,10 @@
 use deadpool_postgres::Client;
 use serde_json::Value;
 use specstar_core::{Error, ModelDescriptor, Result};
+use specstar_sql::backfill::{Backfill, PAGE};
 
 use crate::rows;
 use crate::search;
-
-/// Heads read and rewritten per step.
-const PAGE: i64 = 1_000;
-
-/// Progress is logged every so many resources.
-const LOG_EVERY: u64 = 50_000;
 
 /// The advisory lock of registrations (any model, any schema: registrations are rare).
 const LOCK: i64 = 0x7370_6563_7374_6172; // "specstar"
@@ -36,7 +31,7 @@ pub(crate) async fn register(
     search::check_paths(model)?;
     let fields = model.indexed_paths();
     let fields_json = serde_json::to_value(&fields).expect("a list of strings always serializes");
-    let arrays = search::array_paths(model);
+    let arrays = specstar_sql::model::array_paths(model);
     let arrays_json = serde_json::to_value(&arrays).expect("a list of strings always serializes");
     let tx = client.transaction().await.map_err(Error::store)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK])
@@ -108,11 +103,10 @@ async fn reindex(tx: &deadpool_postgres::Transaction<'_>, model: &ModelDescripto
         .await
         .and_then(|row| row.try_get(0))
         .map_err(Error::store)?;
-    if total == 0 {
+    let Some(mut backfill) = Backfill::start(model, specstar_sql::int::count(total), String::new())
+    else {
         return Ok(0);
-    }
-    let fields = model.indexed_paths();
-    tracing::info!(model = %model.name, resources = total, ?fields, "backfilling indexed fields");
+    };
     let lock = tx
         .prepare(
             "SELECT resource_id FROM heads WHERE model = $1 AND resource_id > $2 \
@@ -136,11 +130,11 @@ async fn reindex(tx: &deadpool_postgres::Transaction<'_>, model: &ModelDescripto
         )
         .await
         .map_err(Error::store)?;
-    let mut after = String::new();
-    let mut done = 0u64;
+    // A page of at most `PAGE` rows, which fits an `i64`.
+    let limit = PAGE as i64;
     loop {
         let ids: Vec<String> = tx
-            .query(&lock, &[&&*model.name, &after, &PAGE])
+            .query(&lock, &[&&*model.name, &backfill.after(), &limit])
             .await
             .map_err(Error::store)?
             .iter()
@@ -148,7 +142,6 @@ async fn reindex(tx: &deadpool_postgres::Transaction<'_>, model: &ModelDescripto
             .collect::<std::result::Result<_, _>>()
             .map_err(Error::store)?;
         let Some(last) = ids.last() else { break };
-        after = last.clone();
         let rows = tx.query(&read, &[&ids]).await.map_err(Error::store)?;
         let mut page_ids = Vec::with_capacity(rows.len());
         let mut indexed = Vec::with_capacity(rows.len());
@@ -156,11 +149,7 @@ async fn reindex(tx: &deadpool_postgres::Transaction<'_>, model: &ModelDescripto
         for row in &rows {
             let id: String = row.try_get(0).map_err(Error::store)?;
             let data: &[u8] = row.try_get(1).map_err(Error::store)?;
-            let data: Value = serde_json::from_slice(data).map_err(|e| Error::Corrupt {
-                what: format!("resource {id}"),
-                reason: format!("its current data is not JSON: {e}"),
-            })?;
-            let values = model.indexed_values(&data);
+            let values = backfill.values(&id, data)?;
             texts.push(rows::indexed_text(&values));
             indexed.push(crate::nul::indexed_column(&values));
             page_ids.push(id);
@@ -168,12 +157,7 @@ async fn reindex(tx: &deadpool_postgres::Transaction<'_>, model: &ModelDescripto
         tx.execute(&update, &[&page_ids, &indexed, &texts])
             .await
             .map_err(Error::store)?;
-        let before = done;
-        done += page_ids.len() as u64;
-        if done / LOG_EVERY > before / LOG_EVERY {
-            tracing::info!(model = %model.name, done, total, "backfilling indexed fields");
-        }
+        backfill.advance(last, page_ids.len());
     }
-    tracing::info!(model = %model.name, resources = done, "backfilled indexed fields");
-    Ok(done)
+    Ok(backfill.finish())
 }

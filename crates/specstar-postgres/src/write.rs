@@ -46,12 +46,14 @@ use std::time::Duration;
 use deadpool_postgres::{Client, Pool};
 use specstar_core::plan::{Appended, Plan, PlannedData, plan};
 use specstar_core::{Change, Error, Head, ResourceId, ResourceMeta, Result, WriteRequest, Written};
+use specstar_sql::head_columns;
+use specstar_sql::rows::decode_head;
 use tokio_postgres::Statement;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 
 use crate::error::PostgresError;
-use crate::rows::{self, decode_head, head_columns, to_sql_int};
+use crate::rows::{self, PgRow, to_sql_int};
 use crate::{connection, read};
 
 /// How many times a write is tried when it meets a concurrent create of the same id, a
@@ -203,7 +205,9 @@ async fn locked(client: &Client, request: &WriteRequest) -> Result<Attempt> {
         client.query_opt(&lock, &params)
     )
     .map_err(Error::store)?;
-    let head = row.map(|row| decode_head(id, &row, 0)).transpose()?;
+    let head = row
+        .map(|row| decode_head(id, &PgRow(&row), 0))
+        .transpose()?;
     let planned = match plan(head.as_ref(), request) {
         Ok(planned) => planned,
         Err(error) => {
@@ -278,12 +282,7 @@ async fn append(
         meta,
     } = appended;
     let copy = matches!(data, PlannedData::CopyOfCurrent);
-    let number = to_sql_int(info.number())?;
-    let parent = info
-        .parent_revision_id
-        .as_ref()
-        .map(|p| to_sql_int(p.number()))
-        .transpose()?;
+    let (number, parent) = specstar_sql::int::revision_numbers(&info, "postgresql")?;
     let hash = info.data_hash.to_string();
     let count = to_sql_int(meta.total_revision_count)?;
     let indexed = crate::nul::indexed_column(&meta.indexed_data);
@@ -372,7 +371,7 @@ pub(crate) async fn purge(pool: &Pool, id: &ResourceId) -> Result<Option<Resourc
     );
     match result {
         Ok((_, _, _, row, _)) => row
-            .map(|row| decode_head(id, &row, 0).map(|h| h.meta))
+            .map(|row| decode_head(id, &PgRow(&row), 0).map(|h| h.meta))
             .transpose(),
         Err(error) => {
             rollback(client).await;

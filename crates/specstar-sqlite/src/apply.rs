@@ -108,12 +108,7 @@ fn append(conn: &Connection, head: Option<&Head>, appended: Appended) -> Result<
 
 /// Binds parameters 1 to 9 of a revision insert: everything but the data.
 fn bind_info(stmt: &mut CachedStatement<'_>, info: &RevisionInfo) -> Result<()> {
-    let number = to_sql_int(info.number())?;
-    let parent = info
-        .parent_revision_id
-        .as_ref()
-        .map(|p| to_sql_int(p.number()))
-        .transpose()?;
+    let (number, parent) = specstar_sql::int::revision_numbers(info, "sqlite")?;
     let bind = |stmt: &mut CachedStatement<'_>| -> rusqlite::Result<()> {
         stmt.raw_bind_parameter(1, info.resource_id.as_str())?;
         stmt.raw_bind_parameter(2, number)?;
@@ -208,7 +203,7 @@ pub(crate) fn register_model(conn: &Connection, model: &ModelDescriptor) -> Resu
     indexes::model_literal(&model.name)?;
     let fields =
         serde_json::to_string(&model.indexed_paths()).expect("a list of strings always serializes");
-    let arrays = serde_json::to_string(&crate::elements::paths(model))
+    let arrays = serde_json::to_string(&specstar_sql::model::array_paths(model))
         .expect("a list of strings always serializes");
     let previous: Option<(String, String)> = conn
         .prepare_cached("SELECT indexed_fields, element_fields FROM models WHERE name = ?1")

@@ -11,54 +11,42 @@
 //! them, from the registration's shapes.
 //!
 //! It walks the model's heads in resource-id order, a page at a time, so its memory stays
-//! constant however many resources there are, and logs its progress.
+//! constant however many resources there are, and logs its progress (the paging is
+//! [`specstar_sql::backfill`]'s).
 
 use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
 use specstar_core::{Error, ModelDescriptor, Result};
+use specstar_sql::backfill::{Backfill, PAGE};
 
 use crate::{elements, slots};
-
-/// Heads read and rewritten per step.
-const PAGE: usize = 1_000;
-
-/// Progress is logged every so many resources.
-const LOG_EVERY: u64 = 50_000;
 
 /// Recomputes the indexed values of every resource of `model` from its current revision;
 /// returns how many resources it rewrote.
 pub(crate) fn reindex(conn: &Connection, model: &ModelDescriptor) -> Result<u64> {
     elements::clear(conn, &model.name)?;
-    let arrays = elements::paths(model);
+    let arrays = specstar_sql::model::array_paths(model);
     let total: i64 = conn
         .prepare_cached("SELECT count(*) FROM heads WHERE model = ?1")
         .and_then(|mut stmt| stmt.query_row([&*model.name], |row| row.get(0)))
         .map_err(Error::store)?;
-    if total == 0 {
-        return Ok(0);
-    }
-    let fields = model.indexed_paths();
-    tracing::info!(model = %model.name, resources = total, ?fields, "backfilling indexed fields");
     // Ids are `{model}:…`, so the model's heads are the primary-key range up to `{model};`.
+    let start = format!("{}:", model.name);
+    let Some(mut backfill) = Backfill::start(model, specstar_sql::int::count(total), start) else {
+        return Ok(0);
+    };
+    let fields = model.indexed_paths();
     let end = format!("{};", model.name);
-    let mut after = format!("{}:", model.name);
-    let mut done = 0u64;
+    let sql = format!(
+        "UPDATE heads SET indexed_data = ?2, {} WHERE resource_id = ?1",
+        slots::assignments(3)
+    );
     loop {
-        let page = read_page(conn, &after, &end)?;
+        let page = read_page(conn, backfill.after(), &end)?;
         let Some((last, _)) = page.last() else { break };
-        after = last.clone();
-        let sql = format!(
-            "UPDATE heads SET indexed_data = ?2, {} WHERE resource_id = ?1",
-            slots::assignments(3)
-        );
         let mut update = conn.prepare_cached(&sql).map_err(Error::store)?;
         for (id, data) in &page {
-            let data: serde_json::Value =
-                serde_json::from_slice(data).map_err(|e| Error::Corrupt {
-                    what: format!("resource {id}"),
-                    reason: format!("its current data is not JSON: {e}"),
-                })?;
-            let indexed = model.indexed_values(&data);
+            let indexed = backfill.values(id, data)?;
             let mut params = vec![
                 SqlValue::Text(id.clone()),
                 SqlValue::Text(
@@ -71,16 +59,11 @@ pub(crate) fn reindex(conn: &Connection, model: &ModelDescriptor) -> Result<u64>
                 .execute(rusqlite::params_from_iter(&params))
                 .map_err(Error::store)?;
             elements::insert(conn, &model.name, &arrays, id, &indexed)?;
-            done += 1;
-            if done.is_multiple_of(LOG_EVERY) {
-                tracing::info!(model = %model.name, done, total, "backfilling indexed fields");
-            }
         }
+        backfill.advance(last, page.len());
     }
-    tracing::info!(model = %model.name, resources = done, "backfilled indexed fields");
-    Ok(done)
+    Ok(backfill.finish())
 }
-
 /// The ids and current data of the next page of heads in `(after, end)`.
 fn read_page(conn: &Connection, after: &str, end: &str) -> Result<Vec<(String, Vec<u8>)>> {
     let mut stmt = conn

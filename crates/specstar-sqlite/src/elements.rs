@@ -16,48 +16,19 @@
 //! registration that changes the fields (or which of them are arrays) rebuilds the model's
 //! rows with its other indexed values ([`backfill`](crate::backfill)).
 
+use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
-use specstar_core::{Error, FieldShape, IndexedValues, ModelDescriptor, Op, Result};
+use specstar_core::{Error, IndexedValues, Op, Result};
+use specstar_sql::Dialect;
 
 use crate::search::Sql;
 use crate::slots::{self, Kind};
 
-/// The array fields of a model, sorted: what `models.element_fields` records.
-pub(crate) fn paths(model: &ModelDescriptor) -> Vec<String> {
-    let mut paths: Vec<String> = model
-        .indexed_fields
-        .iter()
-        .filter(|f| f.is_array())
-        .map(|f| f.path().to_owned())
-        .collect();
-    paths.sort();
-    paths
-}
-
 /// The array fields a model was registered with (none for an unknown model).
 pub(crate) fn fields(conn: &Connection, model: &str) -> Result<Vec<String>> {
-    let text: Option<String> = conn
-        .prepare_cached("SELECT element_fields FROM models WHERE name = ?1")
-        .and_then(|mut stmt| stmt.query_row([model], |row| row.get(0)).optional())
-        .map_err(Error::store)?;
-    match text {
-        None => Ok(Vec::new()),
-        Some(text) => serde_json::from_str(&text).map_err(|e| Error::Corrupt {
-            what: format!("model {model:?}"),
-            reason: format!("column element_fields: {e}"),
-        }),
-    }
-}
-
-/// The shape of a data field given the model's array fields (what the store knows of it).
-pub(crate) fn shape(fields: &[String], path: &str) -> FieldShape {
-    if fields.iter().any(|f| f == path) {
-        FieldShape::Array
-    } else {
-        FieldShape::Scalar
-    }
+    const SQL: &str = "SELECT element_fields FROM models WHERE name = ?1";
+    crate::search::model_list(conn, model, SQL, "element_fields")
 }
 
 /// Brings a head's element rows to its new indexed values (`old` being the values they
@@ -145,17 +116,7 @@ pub(crate) fn condition_sql(
     value: &Value,
 ) -> Result<String> {
     let any = |sql: &mut Sql, values: &[Value]| -> String {
-        let mut groups: Vec<(Kind, Vec<String>)> = Vec::new();
-        for value in values {
-            let Some(kind) = Kind::of_operand(value) else {
-                continue;
-            };
-            let param = sql.bind_json(value);
-            match groups.iter_mut().find(|(k, _)| *k == kind) {
-                Some((_, params)) => params.push(param),
-                None => groups.push((kind, vec![param])),
-            }
-        }
+        let groups = sql.bind_by_kind(values);
         if groups.is_empty() {
             return "0".into();
         }
@@ -180,8 +141,8 @@ pub(crate) fn condition_sql(
     Ok(match op {
         Op::Eq | Op::Contains => any(sql, std::slice::from_ref(value)),
         Op::In => any(sql, list()),
-        Op::Ne => format!("NOT coalesce({}, 0)", any(sql, std::slice::from_ref(value))),
-        Op::NotIn => format!("NOT coalesce({}, 0)", any(sql, list())),
+        Op::Ne => Sql::negate(&any(sql, std::slice::from_ref(value))),
+        Op::NotIn => Sql::negate(&any(sql, list())),
         other => {
             return Err(Error::InvalidQuery {
                 reason: format!("{other} is not defined on data field {path:?}, an array"),
@@ -194,7 +155,7 @@ pub(crate) fn condition_sql(
 mod tests {
     use std::sync::Arc;
 
-    use specstar_core::{FieldShape, Filter, IndexedField, Query};
+    use specstar_core::{FieldShape, Filter, IndexedField, ModelDescriptor, Query};
 
     use super::*;
 

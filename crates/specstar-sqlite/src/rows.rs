@@ -1,39 +1,18 @@
-//! Rows in and out: the queries that read heads and revisions, and their decoding into the
-//! core's types. Shared by the read pool and the writer (which reads the head it plans from).
+//! Rows in and out: the queries that read heads and revisions, decoded into the core's types
+//! by [`specstar_sql::rows`]. Shared by the read pool and the writer (which reads the head it
+//! plans from).
 //!
 //! A row that does not decode (a bad hash, a time out of range, an unknown action) is
 //! [`Error::Corrupt`], naming the record and the column; SQLite's own failures are
 //! [`Error::Store`].
 
-use std::sync::Arc;
-
-use bytes::Bytes;
-use rusqlite::types::FromSql;
+use rusqlite::types::{FromSqlResult, Type, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row};
 use specstar_core::{
-    Action, DataHash, Error, Fetched, Head, IndexedValues, ResourceId, ResourceMeta, Result,
-    RevisionInfo, RevisionPage, StoredRevision, Timestamp,
+    Error, Fetched, Head, IndexedValues, ResourceId, Result, RevisionInfo, RevisionPage,
 };
-
-/// The head columns, in the order [`decode_head`] reads them (a macro, for `concat!`).
-macro_rules! head_columns {
-    () => {
-        "h.current_number, h.revision_count, h.schema_version, h.data_hash, h.created_time, \
-         h.created_by, h.updated_time, h.updated_by, h.is_deleted, h.indexed_data"
-    };
-}
-
-pub(crate) use head_columns;
-
-/// The revision columns, in the order [`decode_info`] reads them.
-macro_rules! revision_columns {
-    () => {
-        "r.number, r.parent_number, r.schema_version, r.data_hash, r.action, r.deleted, \
-         r.created_time, r.created_by, r.sequence"
-    };
-}
-/// How many columns [`revision_columns!`] names.
-const REVISION_LEN: usize = 9;
+use specstar_sql::rows::{Row as SqlRow, decode_head, decode_info, decode_revision, fetched};
+use specstar_sql::{head_columns, revision_columns};
 
 /// Reads a resource's head.
 pub(crate) fn head(conn: &Connection, id: &ResourceId) -> Result<Option<Head>> {
@@ -45,7 +24,7 @@ pub(crate) fn head(conn: &Connection, id: &ResourceId) -> Result<Option<Head>> {
     let mut stmt = conn.prepare_cached(sql).map_err(Error::store)?;
     let mut rows = stmt.query([id.as_str()]).map_err(Error::store)?;
     match rows.next().map_err(Error::store)? {
-        Some(row) => decode_head(id, row, 0).map(Some),
+        Some(row) => decode_head(id, &SqliteRow(row), 0).map(Some),
         None => Ok(None),
     }
 }
@@ -67,7 +46,7 @@ pub(crate) fn info(
     let mut stmt = conn.prepare_cached(sql).map_err(Error::store)?;
     let mut rows = stmt.query((id.as_str(), number)).map_err(Error::store)?;
     match rows.next().map_err(Error::store)? {
-        Some(row) => decode_info(id, row, 0).map(Some),
+        Some(row) => decode_info(id, &SqliteRow(row), 0).map(Some),
         None => Ok(None),
     }
 }
@@ -104,29 +83,9 @@ pub(crate) fn fetch(
     let mut rows = stmt.query((id.as_str(), wanted)).map_err(Error::store)?;
     let revision = match rows.next().map_err(Error::store)? {
         None => None,
-        Some(row) => {
-            let info = decode_info(id, row, 0)?;
-            let data: Vec<u8> =
-                Columns::new(row, || format!("revision {}", info.revision_id)).get(REVISION_LEN)?;
-            Some(StoredRevision {
-                info,
-                data: Bytes::from(data),
-            })
-        }
+        Some(row) => Some(decode_revision(id, &SqliteRow(row), 0)?),
     };
-    if number.is_none() && revision.is_none() {
-        return Err(Error::Corrupt {
-            what: format!("resource {id}"),
-            reason: format!(
-                "its current revision {} is missing",
-                head.meta.current_revision_id
-            ),
-        });
-    }
-    Ok(Some(Fetched {
-        meta: head.meta,
-        revision,
-    }))
+    fetched(id, head.meta, number, revision).map(Some)
 }
 
 /// Reads a page of a resource's history. Run it inside a transaction: it reads the head and
@@ -168,7 +127,7 @@ pub(crate) fn page(
         .map_err(Error::store)?;
     let mut infos = Vec::with_capacity(usize::try_from(high - low + 1).unwrap_or(0));
     while let Some(row) = rows.next().map_err(Error::store)? {
-        infos.push(decode_info(id, row, 0)?);
+        infos.push(decode_info(id, &SqliteRow(row), 0)?);
     }
     if infos.len() as u64 != high - low + 1 {
         return Err(Error::Corrupt {
@@ -194,121 +153,94 @@ pub(crate) fn count(conn: &Connection, model: &str, include_deleted: bool) -> Re
         .query_row([model], |row| row.get(0))
         .optional()
         .map_err(Error::store)?;
-    Ok(count.and_then(|c| u64::try_from(c).ok()).unwrap_or(0))
+    Ok(count.map_or(0, specstar_sql::int::count))
 }
 
 /// A number for SQLite, which keeps signed 64-bit integers.
 pub(crate) fn to_sql_int(number: u64) -> Result<i64> {
-    i64::try_from(number).map_err(|_| {
-        Error::store(format!(
-            "number {number} is too large for sqlite (past 2^63 - 1)"
-        ))
-    })
+    specstar_sql::int::to_sql_int(number, "sqlite")
 }
 
-pub(crate) fn decode_head(id: &ResourceId, row: &Row<'_>, at: usize) -> Result<Head> {
-    let cols = Columns::new(row, || format!("head of {id}"));
-    let current = cols.number(at)?;
-    let indexed_data: IndexedValues = serde_json::from_str(cols.str(at + 9)?)
-        .map_err(|e| cols.corrupt(at + 9, format!("not a json object: {e}")))?;
-    Ok(Head {
-        meta: ResourceMeta {
-            resource_id: id.clone(),
-            current_revision_id: id.revision(current),
-            total_revision_count: cols.number(at + 1)?,
-            schema_version: cols.text(at + 2)?,
-            created_time: cols.time(at + 4)?,
-            created_by: cols.text(at + 5)?,
-            updated_time: cols.time(at + 6)?,
-            updated_by: cols.text(at + 7)?,
-            is_deleted: cols.get(at + 8)?,
-            indexed_data,
-        },
-        data_hash: cols.hash(at + 3)?,
-    })
+/// A row of rusqlite's as the shared decoding ([`specstar_sql::rows`]) reads it: each column
+/// read as the value SQLite holds, borrowed (no conversion but the one asked for).
+pub(crate) struct SqliteRow<'a, 'r>(pub &'a Row<'r>);
+
+impl<'a> SqliteRow<'a, '_> {
+    /// Column `idx` through `read`, which fails for another type than `expected`.
+    fn read<T>(
+        &self,
+        idx: usize,
+        expected: &str,
+        read: impl FnOnce(&ValueRef<'a>) -> FromSqlResult<T>,
+    ) -> std::result::Result<T, String> {
+        let value = self.0.get_ref(idx).map_err(|e| e.to_string())?;
+        read(&value).map_err(|_| format!("expected {expected}, found {}", kind(value.data_type())))
+    }
 }
 
-fn decode_info(id: &ResourceId, row: &Row<'_>, at: usize) -> Result<RevisionInfo> {
-    let cols = Columns::new(row, || format!("a revision of {id}"));
-    let number = cols.number(at)?;
-    let cols = Columns::new(row, || format!("revision {}", id.revision(number)));
-    let parent: Option<i64> = cols.get(at + 1)?;
-    let parent_revision_id = match parent {
-        None => None,
-        Some(_) => Some(id.revision(cols.number(at + 1)?)),
-    };
-    let action: String = cols.get(at + 4)?;
-    let action = Action::parse(&action)
-        .ok_or_else(|| cols.corrupt(at + 4, format!("{action:?} is not an action")))?;
-    let sequence: i64 = cols.get(at + 8)?;
-    Ok(RevisionInfo {
-        revision_id: id.revision(number),
-        resource_id: id.clone(),
-        parent_revision_id,
-        schema_version: cols.text(at + 2)?,
-        data_hash: cols.hash(at + 3)?,
-        action,
-        deleted: cols.get(at + 5)?,
-        created_time: cols.time(at + 6)?,
-        created_by: cols.text(at + 7)?,
-        sequence: u64::try_from(sequence)
-            .map_err(|_| cols.corrupt(at + 8, format!("{sequence} is negative")))?,
-    })
+/// A SQLite type, as a message names it.
+fn kind(ty: Type) -> &'static str {
+    match ty {
+        Type::Null => "null",
+        Type::Integer => "an integer",
+        Type::Real => "a real",
+        Type::Text => "text",
+        Type::Blob => "a blob",
+    }
 }
 
-/// Typed access to a row's columns, every failure a [`Error::Corrupt`] naming the record.
-struct Columns<'a, 'r, F> {
-    row: &'a Row<'r>,
-    what: F,
+impl SqlRow for SqliteRow<'_, '_> {
+    fn name(&self, idx: usize) -> &str {
+        self.0.as_ref().column_name(idx).unwrap_or("?")
+    }
+
+    fn int(&self, idx: usize) -> std::result::Result<i64, String> {
+        self.read(idx, "an integer", ValueRef::as_i64)
+    }
+
+    fn opt_int(&self, idx: usize) -> std::result::Result<Option<i64>, String> {
+        self.read(idx, "an integer or null", ValueRef::as_i64_or_null)
+    }
+
+    /// A boolean is an integer, 0 for false.
+    fn boolean(&self, idx: usize) -> std::result::Result<bool, String> {
+        self.read(idx, "an integer", |v| v.as_i64().map(|n| n != 0))
+    }
+
+    fn text(&self, idx: usize) -> std::result::Result<&str, String> {
+        self.read(idx, "text", ValueRef::as_str)
+    }
+
+    fn bytes(&self, idx: usize) -> std::result::Result<&[u8], String> {
+        self.read(idx, "a blob", ValueRef::as_blob)
+    }
+
+    /// `heads.indexed_data` is JSON text.
+    fn indexed(&self, idx: usize) -> std::result::Result<IndexedValues, String> {
+        serde_json::from_str(self.text(idx)?).map_err(|e| format!("not a json object: {e}"))
+    }
 }
 
-impl<'a, 'r, F: Fn() -> String> Columns<'a, 'r, F> {
-    fn new(row: &'a Row<'r>, what: F) -> Self {
-        Self { row, what }
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    fn corrupt(&self, idx: usize, reason: impl std::fmt::Display) -> Error {
-        let column = self.row.as_ref().column_name(idx).unwrap_or("?");
-        Error::Corrupt {
-            what: (self.what)(),
-            reason: format!("column {column}: {reason}"),
-        }
-    }
-
-    fn get<T: FromSql>(&self, idx: usize) -> Result<T> {
-        self.row.get(idx).map_err(|e| self.corrupt(idx, e))
-    }
-
-    /// A text column, borrowed from the row (no copy until the caller makes one).
-    fn str(&self, idx: usize) -> Result<&'a str> {
-        self.row
-            .get_ref(idx)
-            .map_err(|e| self.corrupt(idx, e))?
-            .as_str()
-            .map_err(|e| self.corrupt(idx, e))
-    }
-
-    fn text(&self, idx: usize) -> Result<Arc<str>> {
-        self.str(idx).map(Arc::from)
-    }
-
-    /// A revision number or count: at least 1.
-    fn number(&self, idx: usize) -> Result<u64> {
-        let n: i64 = self.get(idx)?;
-        u64::try_from(n)
-            .ok()
-            .filter(|&n| n >= 1)
-            .ok_or_else(|| self.corrupt(idx, format!("{n} is not a revision number")))
-    }
-
-    fn time(&self, idx: usize) -> Result<Timestamp> {
-        let micros: i64 = self.get(idx)?;
-        Timestamp::from_micros(micros).map_err(|e| self.corrupt(idx, e))
-    }
-
-    fn hash(&self, idx: usize) -> Result<DataHash> {
-        let text = self.str(idx)?;
-        DataHash::parse(text)
-            .ok_or_else(|| self.corrupt(idx, format!("{text:?} is not a data hash")))
+    #[test]
+    fn a_column_of_another_type_says_what_was_expected_and_found() {
+        let conn = Connection::open_in_memory().expect("an in-memory database");
+        let id = ResourceId::parse("issue:a").expect("an id");
+        let decoded = conn
+            .query_row("SELECT 'three' AS current_number", [], |row| {
+                Ok(decode_head(&id, &SqliteRow(row), 0))
+            })
+            .expect("a row");
+        let Err(Error::Corrupt { what, reason }) = decoded else {
+            panic!("text decodes as a revision number");
+        };
+        assert_eq!(what, "head of issue:a");
+        assert_eq!(
+            reason,
+            "column current_number: expected an integer, found text"
+        );
     }
 }

@@ -24,30 +24,39 @@
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
-use specstar_core::limits::balanced;
 use specstar_core::{
-    Cursor, Direction, Error, Field, Filter, MetaField, Op, Query, ResourceId, ResourceMeta, Result,
+    Condition, Cursor, Direction, Error, Field, MetaField, Op, Query, ResourceMeta, Result, Sort,
 };
+use specstar_sql::rows::{decode_head, decode_id};
+use specstar_sql::{Dialect, int, select};
 
 use crate::access;
 use crate::elements;
 use crate::indexes::model_literal;
-use crate::rows;
+use crate::rows::SqliteRow;
 use crate::slots::{self, Kind};
 use crate::stats::Stats;
 
 /// The indexed fields a model was registered with (none for an unknown model).
 pub(crate) fn indexed_fields(conn: &Connection, model: &str) -> Result<Vec<String>> {
+    const SQL: &str = "SELECT indexed_fields FROM models WHERE name = ?1";
+    model_list(conn, model, SQL, "indexed_fields")
+}
+
+/// The list of paths in `column` of a model's row, read by `sql` (none for an unknown model).
+pub(crate) fn model_list(
+    conn: &Connection,
+    model: &str,
+    sql: &str,
+    column: &str,
+) -> Result<Vec<String>> {
     let text: Option<String> = conn
-        .prepare_cached("SELECT indexed_fields FROM models WHERE name = ?1")
+        .prepare_cached(sql)
         .and_then(|mut stmt| stmt.query_row([model], |row| row.get(0)).optional())
         .map_err(Error::store)?;
     match text {
         None => Ok(Vec::new()),
-        Some(text) => serde_json::from_str(&text).map_err(|e| Error::Corrupt {
-            what: format!("model {model:?}"),
-            reason: format!("column indexed_fields: {e}"),
-        }),
+        Some(text) => specstar_sql::model::field_list(model, column, serde_json::from_str(&text)),
     }
 }
 
@@ -75,6 +84,23 @@ impl Sql {
         self.bind(slots::encode(value).0)
     }
 
+    /// Binds each value that can equal a stored one (a scalar), grouped by its kind, in the
+    /// order the kinds first appear: what an `IN` list per kind is written from.
+    pub(crate) fn bind_by_kind(&mut self, values: &[Value]) -> Vec<(Kind, Vec<String>)> {
+        let mut groups: Vec<(Kind, Vec<String>)> = Vec::new();
+        for value in values {
+            let Some(kind) = Kind::of_operand(value) else {
+                continue;
+            };
+            let param = self.bind_json(value);
+            match groups.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, params)) => params.push(param),
+                None => groups.push((kind, vec![param])),
+            }
+        }
+        groups
+    }
+
     /// The slot of an indexed data field.
     fn slot(&self, path: &str) -> Result<usize> {
         slots::slot_of(&self.fields, path).ok_or_else(|| Error::InvalidQuery {
@@ -97,7 +123,7 @@ pub(crate) fn select(
     let fields = indexed_fields(conn, model)?;
     query.check_fields(model, &fields)?;
     let array_fields = elements::fields(conn, model)?;
-    query.check_shapes(|path| elements::shape(&array_fields, path))?;
+    query.check_shapes(|path| specstar_sql::model::shape(&array_fields, path))?;
     let access = access::choose(query, &fields, &array_fields, stats, !paged);
     let mut sql = Sql {
         fields,
@@ -113,105 +139,75 @@ pub(crate) fn select(
     if !query.include_deleted {
         text.push_str(" AND +is_deleted = 0");
     }
-    if let Some(filter) = &query.filter {
-        // Flattened here too, for callers that did not check the query with the model.
-        let condition = filter_sql(&mut sql, &filter.clone().flattened())?;
-        text.push_str(" AND ");
-        text.push_str(&condition);
-    }
-    if paged && let Some(cursor) = &query.after {
-        let condition = cursor_sql(&mut sql, query, cursor)?;
-        text.push_str(" AND ");
-        text.push_str(&condition);
-    }
-    if paged {
-        text.push_str(" ORDER BY ");
-        text.push_str(&order_sql(&sql, query)?);
-        let limit = query
-            .limit
-            .map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
-        let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
-        let limit = sql.bind(SqlValue::Integer(limit));
-        let offset = sql.bind(SqlValue::Integer(offset));
-        text.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
-    }
+    select::finish(&mut sql, &mut text, query, paged)?;
     sql.text = text;
     Ok(sql)
 }
 
-/// The `ORDER BY` terms of a query, the tie-break included.
-fn order_sql(sql: &Sql, query: &Query) -> Result<String> {
-    let direction = |d: Direction| match d {
-        Direction::Asc => " ASC",
-        Direction::Desc => " DESC",
-    };
-    let mut terms = Vec::new();
-    for sort in &query.sorts {
-        terms.push(format!(
-            "{}{}",
-            field_sql(sql, &sort.field)?,
-            direction(sort.direction)
-        ));
-    }
-    terms.push(format!("resource_id{}", direction(query.tie_direction())));
-    Ok(terms.join(", "))
-}
+impl Dialect for Sql {
+    const TRUE: &'static str = "1";
+    const FALSE: &'static str = "0";
+    const RESOURCE_ID: &'static str = "resource_id";
 
-/// The SQL of [`Query::is_after`]: `(k1 > v1) OR (k1 = v1 AND k2 > v2) OR … OR (all equal AND
-/// resource_id > id)`, with "after" reversed for descending sorts and nulls placed first, as in
-/// the core's order (and SQLite's `ORDER BY`). A first sort on a meta time (never null) also
-/// gets a plain bound on its column, so that an index on it is entered at the cursor rather
-/// than read from its start.
-fn cursor_sql(sql: &mut Sql, query: &Query, cursor: &Cursor) -> Result<String> {
-    cursor.check_sorts(&query.sorts)?;
-    let mut equal_so_far: Vec<String> = Vec::new();
-    let mut any = Vec::new();
-    for (sort, key) in query.sorts.iter().zip(cursor.keys()) {
-        let expr = field_sql(sql, &sort.field)?;
-        let (after, equal) = if key.is_null() {
+    fn condition(&mut self, condition: &Condition) -> Result<String> {
+        condition_of(self, condition)
+    }
+
+    fn sort_keys(&self, field: &Field) -> Result<Vec<String>> {
+        Ok(vec![field_sql(self, field)?])
+    }
+
+    /// "After" reversed for descending sorts and nulls placed first, as in the core's order
+    /// (and SQLite's `ORDER BY`).
+    fn key_after(&mut self, sort: &Sort, key: &Value) -> Result<(String, String)> {
+        let expr = field_sql(self, &sort.field)?;
+        if key.is_null() {
             let after = match sort.direction {
                 Direction::Asc => format!("{expr} IS NOT NULL"),
                 Direction::Desc => "0".to_owned(),
             };
-            (after, format!("{expr} IS NULL"))
-        } else {
-            let param = sql.bind_json(key);
-            let after = match sort.direction {
-                Direction::Asc => format!("coalesce({expr} > {param}, 0)"),
-                Direction::Desc => format!("({expr} IS NULL OR {expr} < {param})"),
-            };
-            (after, format!("coalesce({expr} = {param}, 0)"))
+            return Ok((after, format!("{expr} IS NULL")));
+        }
+        let param = self.bind_json(key);
+        let after = match sort.direction {
+            Direction::Asc => format!("coalesce({expr} > {param}, 0)"),
+            Direction::Desc => format!("({expr} IS NULL OR {expr} < {param})"),
         };
-        any.push(conjunction(&equal_so_far, &after));
-        equal_so_far.push(equal);
+        Ok((after, format!("coalesce({expr} = {param}, 0)")))
     }
-    let id = sql.bind(SqlValue::Text(cursor.resource_id().to_owned()));
-    let id_after = match query.tie_direction() {
-        Direction::Asc => format!("resource_id > {id}"),
-        Direction::Desc => format!("resource_id < {id}"),
-    };
-    any.push(conjunction(&equal_so_far, &id_after));
-    let mut condition = format!("({})", any.join(" OR "));
-    if access::time_order(query).is_some()
-        && let (Some(sort), Some(key)) = (query.sorts.first(), cursor.keys().first())
-        && !key.is_null()
-    {
-        let expr = field_sql(sql, &sort.field)?;
-        let param = sql.bind_json(key);
-        let bound = match sort.direction {
-            Direction::Asc => ">=",
-            Direction::Desc => "<=",
-        };
-        condition = format!("{expr} {bound} {param} AND {condition}");
-    }
-    Ok(condition)
-}
 
-/// `(a AND b AND … AND last)`.
-fn conjunction(all: &[String], last: &str) -> String {
-    let mut parts: Vec<&str> = all.iter().map(String::as_str).collect();
-    parts.push(last);
-    format!("({})", parts.join(" AND "))
+    /// The keyset expansion; a first sort on a meta time (never null) also gets a plain bound
+    /// on its column, so that an index on it is entered at the cursor rather than read from
+    /// its start.
+    fn cursor(&mut self, query: &Query, cursor: &Cursor) -> Result<String> {
+        let condition = select::keyset(self, query, cursor)?;
+        if access::time_order(query).is_some()
+            && let (Some(sort), Some(key)) = (query.sorts.first(), cursor.keys().first())
+            && !key.is_null()
+        {
+            let expr = field_sql(self, &sort.field)?;
+            let param = self.bind_json(key);
+            let bound = match sort.direction {
+                Direction::Asc => ">=",
+                Direction::Desc => "<=",
+            };
+            return Ok(format!("{expr} {bound} {param} AND {condition}"));
+        }
+        Ok(condition)
+    }
+
+    fn bind_text(&mut self, text: &str) -> String {
+        self.bind(SqlValue::Text(text.to_owned()))
+    }
+
+    fn bind_int(&mut self, number: i64) -> String {
+        self.bind(SqlValue::Integer(number))
+    }
+
+    /// SQLite's "no limit" is `LIMIT -1`.
+    fn bind_limit(&mut self, limit: Option<i64>) -> String {
+        self.bind_int(limit.unwrap_or(-1))
+    }
 }
 
 fn field_sql(sql: &Sql, field: &Field) -> Result<String> {
@@ -231,39 +227,21 @@ fn field_sql(sql: &Sql, field: &Field) -> Result<String> {
     })
 }
 
-fn filter_sql(sql: &mut Sql, filter: &Filter) -> Result<String> {
-    Ok(match filter {
-        Filter::And(all) if all.is_empty() => "1".into(),
-        Filter::Or(any) if any.is_empty() => "0".into(),
-        Filter::And(all) => join(sql, all, " AND ")?,
-        Filter::Or(any) => join(sql, any, " OR ")?,
-        Filter::Not(inner) => format!("NOT coalesce({}, 0)", filter_sql(sql, inner)?),
-        Filter::Condition(c) => {
-            if let Field::Data(path) = &c.field
-                && sql.elements.contains(path)
-                && !matches!(c.op, Op::IsNull | Op::Exists)
-            {
-                let model = sql.model.clone();
-                return elements::condition_sql(sql, &model, path, c.op, &c.value);
-            }
-            let expr = field_sql(sql, &c.field)?;
-            let kind = match &c.field {
-                Field::Data(path) => Some(format!("k{}", sql.slot(path)?)),
-                Field::Meta(_) => None,
-            };
-            condition_sql(sql, &expr, kind.as_deref(), c.op, &c.value)?
-        }
-    })
-}
-
-/// The filters joined by `with` as a balanced tree, so that a thousand of them nest ten
-/// levels deep and not a thousand (SQLite's expression depth limit is 1,000).
-fn join(sql: &mut Sql, filters: &[Filter], with: &str) -> Result<String> {
-    let parts = filters
-        .iter()
-        .map(|f| filter_sql(sql, f))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(format!("({})", balanced(&parts, with.trim())))
+/// The SQL of one condition: an array field's element lookup, or a column's test.
+fn condition_of(sql: &mut Sql, c: &Condition) -> Result<String> {
+    if let Field::Data(path) = &c.field
+        && sql.elements.contains(path)
+        && !matches!(c.op, Op::IsNull | Op::Exists)
+    {
+        let model = sql.model.clone();
+        return elements::condition_sql(sql, &model, path, c.op, &c.value);
+    }
+    let expr = field_sql(sql, &c.field)?;
+    let kind = match &c.field {
+        Field::Data(path) => Some(format!("k{}", sql.slot(path)?)),
+        Field::Meta(_) => None,
+    };
+    condition_sql(sql, &expr, kind.as_deref(), c.op, &c.value)
 }
 
 /// The SQL of `expr op value`; `kind` is the slot's kind column for data fields (whose values
@@ -315,10 +293,7 @@ fn condition_sql(
             let param = sql.bind_json(value);
             format!("({expr} {symbol} {param} AND {})", guard(value))
         }
-        Op::Ne => format!(
-            "NOT coalesce({}, 0)",
-            condition_sql(sql, expr, kind, Op::Eq, value)?
-        ),
+        Op::Ne => Sql::negate(&condition_sql(sql, expr, kind, Op::Eq, value)?),
         Op::In | Op::NotIn => {
             let values = value.as_array().map(Vec::as_slice).unwrap_or_default();
             let any = match kind {
@@ -331,11 +306,7 @@ fn condition_sql(
                     format!("({expr} IN ({}))", params.join(", "))
                 }
             };
-            if op == Op::In {
-                any
-            } else {
-                format!("NOT coalesce({any}, 0)")
-            }
+            if op == Op::In { any } else { Sql::negate(&any) }
         }
         Op::Contains | Op::StartsWith | Op::EndsWith => {
             let text_guard = match kind {
@@ -367,17 +338,7 @@ fn condition_sql(
 /// The SQL of `expr in values` on a slot: `(v IN (…) AND k = kind)` for each kind of value
 /// there, so that a list of one kind is one index lookup per value.
 fn in_sql(sql: &mut Sql, expr: &str, kind: &str, values: &[Value]) -> String {
-    let mut groups: Vec<(Kind, Vec<String>)> = Vec::new();
-    for value in values {
-        let Some(k) = Kind::of_operand(value) else {
-            continue;
-        };
-        let param = sql.bind_json(value);
-        match groups.iter_mut().find(|(g, _)| *g == k) {
-            Some((_, params)) => params.push(param),
-            None => groups.push((k, vec![param])),
-        }
-    }
+    let groups = sql.bind_by_kind(values);
     if groups.is_empty() {
         return "0".into();
     }
@@ -407,7 +368,7 @@ pub(crate) fn search(
         sql.text = format!(
             "SELECT h.resource_id, {} FROM ({}) AS page \
              JOIN heads h ON h.resource_id = page.resource_id",
-            rows::head_columns!(),
+            specstar_sql::head_columns!(),
             sql.text,
         );
         Ok(sql)
@@ -427,12 +388,9 @@ pub(crate) fn search(
         .map_err(Error::store)?;
     let mut found = Vec::new();
     while let Some(row) = rows.next().map_err(Error::store)? {
-        let id: String = row.get(0).map_err(Error::store)?;
-        let id = ResourceId::parse(&id).map_err(|e| Error::Corrupt {
-            what: format!("a head of model {model:?}"),
-            reason: format!("column resource_id: {e}"),
-        })?;
-        found.push(rows::decode_head(&id, row, 1)?.meta);
+        let row = SqliteRow(row);
+        let id = decode_id(&row, 0, || format!("a head of model {model:?}"))?;
+        found.push(decode_head(&id, &row, 1)?.meta);
     }
     // The page came out of the subquery in order, but SQL promises no order without an
     // outer `ORDER BY`: the page is put in the query's order by its definition instead.
@@ -463,7 +421,7 @@ pub(crate) fn count(
             row.get(0)
         })
         .map_err(Error::store)?;
-    Ok(u64::try_from(count).unwrap_or(0))
+    Ok(int::count(count))
 }
 
 #[cfg(test)]

@@ -1,43 +1,29 @@
-//! Filters in SQL: the conditions of a [`Filter`] tree on indexed data fields (`jsonb`) and
-//! on meta columns, following [`Condition::matches`](specstar_core::Condition::matches).
+//! Filters in SQL: the conditions of a filter on indexed data fields (`jsonb`) and on meta
+//! columns, following [`Condition::matches`](specstar_core::Condition::matches); the walk
+//! around them is [`specstar_sql::filter`]'s.
 
 use serde_json::Value;
 use specstar_core::limits::balanced;
-use specstar_core::{Error, Field, Filter, MetaField, Op, Result};
+use specstar_core::{Condition, Error, Field, MetaField, Op, Result};
+use specstar_sql::Dialect;
 
 use crate::nul;
 
 use super::{Kind, Sql, bind_meta, check_path, data_expr, meta_column, text_expr, type_expr};
 
-pub(super) fn filter_sql(sql: &mut Sql, filter: &Filter) -> Result<String> {
-    Ok(match filter {
-        Filter::And(all) if all.is_empty() => "true".into(),
-        Filter::Or(any) if any.is_empty() => "false".into(),
-        Filter::And(all) => join(sql, all, " AND ")?,
-        Filter::Or(any) => join(sql, any, " OR ")?,
-        Filter::Not(inner) => format!("NOT coalesce({}, false)", filter_sql(sql, inner)?),
-        Filter::Condition(c) => match &c.field {
-            Field::Data(path) => {
-                check_path(path).map_err(|reason| Error::InvalidQuery { reason })?;
-                if sql.arrays.contains(path) && !matches!(c.op, Op::IsNull | Op::Exists) {
-                    array_condition(sql, path, c.op, &c.value)
-                } else {
-                    data_condition(sql, path, c.op, &c.value)
-                }
+/// The SQL of one condition of a filter.
+pub(super) fn condition(sql: &mut Sql, c: &Condition) -> Result<String> {
+    Ok(match &c.field {
+        Field::Data(path) => {
+            check_path(path).map_err(|reason| Error::InvalidQuery { reason })?;
+            if sql.arrays.contains(path) && !matches!(c.op, Op::IsNull | Op::Exists) {
+                array_condition(sql, path, c.op, &c.value)
+            } else {
+                data_condition(sql, path, c.op, &c.value)
             }
-            Field::Meta(m) => meta_condition(sql, *m, c.op, &c.value),
-        },
+        }
+        Field::Meta(m) => meta_condition(sql, *m, c.op, &c.value),
     })
-}
-
-/// The filters joined by `with` as a balanced tree (as the SQLite store does), so that the
-/// expression stays shallow however many conditions there are.
-fn join(sql: &mut Sql, filters: &[Filter], with: &str) -> Result<String> {
-    let parts = filters
-        .iter()
-        .map(|f| filter_sql(sql, f))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(format!("({})", balanced(&parts, with.trim())))
 }
 
 fn symbol(op: Op) -> &'static str {
@@ -103,10 +89,7 @@ fn data_condition(sql: &mut Sql, path: &str, op: Op, value: &Value) -> String {
             }
             _ => "false".into(),
         },
-        Op::Ne => format!(
-            "NOT coalesce({}, false)",
-            data_condition(sql, path, Op::Eq, value)
-        ),
+        Op::Ne => Sql::negate(&data_condition(sql, path, Op::Eq, value)),
         Op::In | Op::NotIn => {
             let values: Vec<Value> = value
                 .as_array()
@@ -121,11 +104,7 @@ fn data_condition(sql: &mut Sql, path: &str, op: Op, value: &Value) -> String {
             } else {
                 format!("{v} = ANY({})", sql.bind(values, "jsonb[]"))
             };
-            if op == Op::In {
-                any
-            } else {
-                format!("NOT coalesce({any}, false)")
-            }
+            if op == Op::In { any } else { Sql::negate(&any) }
         }
         Op::Contains | Op::StartsWith | Op::EndsWith => {
             let guard = format!("{t} = 'string'");
@@ -167,11 +146,8 @@ fn array_condition(sql: &mut Sql, path: &str, op: Op, value: &Value) -> String {
     match op {
         Op::Eq | Op::Contains => any(sql, std::slice::from_ref(value)),
         Op::In => any(sql, list()),
-        Op::Ne => format!(
-            "NOT coalesce({}, false)",
-            any(sql, std::slice::from_ref(value))
-        ),
-        Op::NotIn => format!("NOT coalesce({}, false)", any(sql, list())),
+        Op::Ne => Sql::negate(&any(sql, std::slice::from_ref(value))),
+        Op::NotIn => Sql::negate(&any(sql, list())),
         _ => "false".into(),
     }
 }
@@ -200,10 +176,7 @@ fn meta_condition(sql: &mut Sql, field: MetaField, op: Op, value: &Value) -> Str
                 None => "false".into(),
             }
         }
-        Op::Ne => format!(
-            "NOT coalesce({}, false)",
-            meta_condition(sql, field, Op::Eq, value)
-        ),
+        Op::Ne => Sql::negate(&meta_condition(sql, field, Op::Eq, value)),
         Op::In | Op::NotIn => {
             let values = value.as_array().map(Vec::as_slice).unwrap_or_default();
             let parts: Vec<String> = values
@@ -215,11 +188,7 @@ fn meta_condition(sql: &mut Sql, field: MetaField, op: Op, value: &Value) -> Str
             } else {
                 format!("({})", balanced(&parts, "OR"))
             };
-            if op == Op::In {
-                any
-            } else {
-                format!("NOT coalesce({any}, false)")
-            }
+            if op == Op::In { any } else { Sql::negate(&any) }
         }
         Op::Contains | Op::StartsWith | Op::EndsWith => match (kind, value.as_str()) {
             (Kind::Text, Some("")) => "true".into(),

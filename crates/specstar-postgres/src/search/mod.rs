@@ -34,15 +34,17 @@
 
 use serde_json::Value;
 use specstar_core::{
-    Cursor, Direction, Error, Field, MetaField, ModelDescriptor, Query, ResourceMeta, Result,
+    Condition, Direction, Error, Field, MetaField, ModelDescriptor, Query, ResourceMeta, Result,
+    Sort,
 };
+use specstar_sql::model::{array_paths, field_list};
+use specstar_sql::rows::{decode_head, decode_id};
+use specstar_sql::{Dialect, head_columns, int, select};
 use tokio_postgres::types::ToSql;
 
-use crate::rows::{self, decode_head, head_columns};
+use crate::rows::PgRow;
 
 mod conditions;
-
-use conditions::filter_sql;
 
 /// Whether a field path can be written into SQL: no quotes, backslashes or control characters.
 pub(super) fn check_path(path: &str) -> std::result::Result<(), String> {
@@ -127,18 +129,6 @@ pub(crate) fn index_statements(model: &ModelDescriptor) -> Result<Vec<(String, S
         statements.push((name, sql));
     }
     Ok(statements)
-}
-
-/// The array fields of a model, sorted: what `models.element_fields` records.
-pub(crate) fn array_paths(model: &ModelDescriptor) -> Vec<String> {
-    let mut paths: Vec<String> = model
-        .indexed_fields
-        .iter()
-        .filter(|f| f.is_array())
-        .map(|f| f.path().to_owned())
-        .collect();
-    paths.sort();
-    paths
 }
 
 /// A model's indexed fields as registered: their paths, and which are arrays.
@@ -235,10 +225,7 @@ pub(crate) async fn registered_fields(
     };
     let list = |column: usize, name: &str| -> Result<Vec<String>> {
         let value: Value = row.try_get(column).map_err(Error::store)?;
-        serde_json::from_value(value).map_err(|e| Error::Corrupt {
-            what: format!("model {model:?}"),
-            reason: format!("column {name}: {e}"),
-        })
+        field_list(model, name, serde_json::from_value(value))
     };
     Ok(Fields {
         paths: list(0, "indexed_fields")?,
@@ -256,13 +243,7 @@ pub(crate) fn select(
     paged: bool,
 ) -> Result<Sql> {
     query.check_fields(model, &indexed.paths)?;
-    query.check_shapes(|path| {
-        if indexed.arrays.iter().any(|a| a == path) {
-            specstar_core::FieldShape::Array
-        } else {
-            specstar_core::FieldShape::Scalar
-        }
-    })?;
+    query.check_shapes(|path| specstar_sql::model::shape(&indexed.arrays, path))?;
     let mut sql = Sql {
         arrays: indexed.arrays.clone(),
         ..Sql::default()
@@ -272,40 +253,7 @@ pub(crate) fn select(
     if !query.include_deleted {
         text.push_str(" AND NOT h.is_deleted");
     }
-    if let Some(filter) = &query.filter {
-        // Flattened here too, for callers that did not check the query with the model.
-        let condition = filter_sql(&mut sql, &filter.clone().flattened())?;
-        text.push_str(" AND ");
-        text.push_str(&condition);
-    }
-    if paged && let Some(cursor) = &query.after {
-        let condition = cursor_sql(&mut sql, query, cursor)?;
-        text.push_str(" AND ");
-        text.push_str(&condition);
-    }
-    if paged {
-        text.push_str(" ORDER BY ");
-        for sort in &query.sorts {
-            let direction = match sort.direction {
-                Direction::Asc => " ASC, ",
-                Direction::Desc => " DESC, ",
-            };
-            for key in sort_keys(&sort.field)? {
-                text.push_str(&key);
-                text.push_str(direction);
-            }
-        }
-        // Ties follow the last sort's direction, as `Query::compare` says.
-        text.push_str(match query.tie_direction() {
-            Direction::Asc => "h.resource_id ASC",
-            Direction::Desc => "h.resource_id DESC",
-        });
-        let limit = query.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
-        let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
-        let limit = sql.bind(limit, "bigint");
-        let offset = sql.bind(offset, "bigint");
-        text.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
-    }
+    select::finish(&mut sql, &mut text, query, paged)?;
     sql.text = text;
     Ok(sql)
 }
@@ -336,22 +284,29 @@ fn sort_keys(field: &Field) -> Result<Vec<String>> {
     })
 }
 
-/// The SQL of [`Query::is_after`]: `(k1 > v1) OR (k1 = v1 AND k2 > v2) OR … OR (all equal AND
-/// resource_id > id)`, with "after" reversed for descending sorts (and for the resource id
-/// when the last sort descends). A data field's key is its
-/// triple (rank, number, text), compared as a row.
-fn cursor_sql(sql: &mut Sql, query: &Query, cursor: &Cursor) -> Result<String> {
-    cursor.check_sorts(&query.sorts)?;
-    let malformed = || Error::InvalidQuery {
-        reason: "the cursor is malformed: pass back a cursor exactly as it was given".into(),
-    };
-    let mut equal_so_far: Vec<String> = Vec::new();
-    let mut any = Vec::new();
-    for (sort, key) in query.sorts.iter().zip(cursor.keys()) {
+impl Dialect for Sql {
+    const TRUE: &'static str = "true";
+    const FALSE: &'static str = "false";
+    const RESOURCE_ID: &'static str = "h.resource_id";
+
+    fn condition(&mut self, condition: &Condition) -> Result<String> {
+        conditions::condition(self, condition)
+    }
+
+    fn sort_keys(&self, field: &Field) -> Result<Vec<String>> {
+        sort_keys(field)
+    }
+
+    /// A meta column compares its bound key; a data field's key is its triple (rank, number,
+    /// text), compared as a row.
+    fn key_after(&mut self, sort: &Sort, key: &Value) -> Result<(String, String)> {
+        let malformed = || Error::InvalidQuery {
+            reason: "the cursor is malformed: pass back a cursor exactly as it was given".into(),
+        };
         let (expr, param) = match &sort.field {
             Field::Meta(m) => {
                 let (column, kind) = meta_column(*m);
-                let param = bind_meta(sql, kind, key).ok_or_else(malformed)?;
+                let param = bind_meta(self, kind, key).ok_or_else(malformed)?;
                 (column.to_owned(), param)
             }
             Field::Data(_) => {
@@ -363,9 +318,9 @@ fn cursor_sql(sql: &mut Sql, query: &Query, cursor: &Cursor) -> Result<String> {
                     Value::String(s) => (2, "0".to_owned(), crate::nul::escape_str(s).into_owned()),
                     other => (2, "0".to_owned(), other.to_string()),
                 };
-                let rank = sql.bind(rank, "integer");
-                let number = sql.bind(number, "text");
-                let text = sql.bind(text, "text");
+                let rank = self.bind(rank, "integer");
+                let number = self.bind(number, "text");
+                let text = self.bind(text, "text");
                 (
                     format!("({})", keys.join(", ")),
                     format!("({rank}, {number}::numeric, {text})"),
@@ -376,29 +331,24 @@ fn cursor_sql(sql: &mut Sql, query: &Query, cursor: &Cursor) -> Result<String> {
             Direction::Asc => ">",
             Direction::Desc => "<",
         };
-        any.push(conjunction(
-            &equal_so_far,
-            &format!("{expr} {symbol} {param}"),
-        ));
-        equal_so_far.push(format!("{expr} = {param}"));
+        Ok((
+            format!("{expr} {symbol} {param}"),
+            format!("{expr} = {param}"),
+        ))
     }
-    let id = sql.bind(cursor.resource_id().to_owned(), "text");
-    let symbol = match query.tie_direction() {
-        Direction::Asc => ">",
-        Direction::Desc => "<",
-    };
-    any.push(conjunction(
-        &equal_so_far,
-        &format!("h.resource_id {symbol} {id}"),
-    ));
-    Ok(format!("({})", any.join(" OR ")))
-}
 
-/// `(a AND b AND … AND last)`.
-fn conjunction(all: &[String], last: &str) -> String {
-    let mut parts: Vec<&str> = all.iter().map(String::as_str).collect();
-    parts.push(last);
-    format!("({})", parts.join(" AND "))
+    fn bind_text(&mut self, text: &str) -> String {
+        self.bind(text.to_owned(), "text")
+    }
+
+    fn bind_int(&mut self, number: i64) -> String {
+        self.bind(number, "bigint")
+    }
+
+    /// A NULL `LIMIT` is no limit.
+    fn bind_limit(&mut self, limit: Option<i64>) -> String {
+        self.bind(limit, "bigint")
+    }
 }
 
 /// The heads matching a query, in its order, its page only.
@@ -418,8 +368,9 @@ pub(crate) async fn search(
     found
         .iter()
         .map(|row| {
-            let id = rows::decode_id(row, 0, || format!("a head of model {model:?}"))?;
-            Ok(decode_head(&id, row, 1)?.meta)
+            let row = PgRow(row);
+            let id = decode_id(&row, 0, || format!("a head of model {model:?}"))?;
+            Ok(decode_head(&id, &row, 1)?.meta)
         })
         .collect()
 }
@@ -438,7 +389,7 @@ pub(crate) async fn count(
         .await
         .and_then(|row| row.try_get(0))
         .map_err(Error::store)?;
-    Ok(u64::try_from(count).unwrap_or(0))
+    Ok(int::count(count))
 }
 
 /// The plan of a search, one line per node.
