@@ -55,8 +55,6 @@
 //! accepted as a shorthand for `issue:0193…`. A revision id in a path, in `revision_id=`,
 //! `expected_revision_id=` or `If-Match` may likewise be a bare revision number (`3`).
 
-#![warn(missing_docs)]
-
 mod config;
 mod docs;
 mod etag;

@@ -31,8 +31,6 @@
 //! # Ok(()) }
 //! ```
 
-#![warn(missing_docs)]
-
 mod analyze;
 mod error;
 mod migrate;

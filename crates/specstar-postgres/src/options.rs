@@ -96,18 +96,21 @@ impl PostgresOptions {
 
     /// The most connections the pool opens at once; default 16. Each concurrent write or
     /// read holds one for its round trips; callers beyond that wait for a free one.
+    #[must_use]
     pub fn pool_size(mut self, connections: usize) -> Self {
         self.pool_size = connections.max(1);
         self
     }
 
     /// How long a caller waits for a free connection before failing; default 30 s.
+    #[must_use]
     pub fn wait_timeout(mut self, timeout: Duration) -> Self {
         self.wait_timeout = timeout;
         self
     }
 
     /// How long opening one connection may take; default 10 s.
+    #[must_use]
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -122,6 +125,7 @@ impl PostgresOptions {
     /// reorders commits: what survives is a prefix of the commit order, so sequence numbers
     /// stay gapless for a change feed. In exchange a write costs no disk flush, several times
     /// faster for one caller.
+    #[must_use]
     pub fn synchronous_commit(mut self, durable: bool) -> Self {
         self.synchronous_commit = durable;
         self

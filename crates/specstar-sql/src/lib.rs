@@ -23,8 +23,6 @@
 //! both implemented by the store on its driver's types, so the shared code is monomorphized
 //! into each store (no dynamic dispatch, no allocation per row beyond what the records need).
 
-#![warn(missing_docs)]
-
 pub mod backfill;
 pub mod dialect;
 pub mod filter;

@@ -34,8 +34,6 @@
 //! # Ok(()) }
 //! ```
 
-#![warn(missing_docs)]
-
 mod access;
 mod apply;
 mod backfill;
@@ -96,6 +94,7 @@ impl Default for SqliteOptions {
 impl SqliteOptions {
     /// The most writes committed together in one transaction (one fsync); default 512. A
     /// larger batch shares fsyncs among more writers but delays the replies of its first ones.
+    #[must_use]
     pub fn max_batch(mut self, jobs: usize) -> Self {
         self.max_batch = jobs.max(1);
         self
@@ -103,6 +102,7 @@ impl SqliteOptions {
 
     /// How many read-only connections serve reads at once; default the number of CPUs, from
     /// 2 to 16. Readers beyond that wait for a free connection.
+    #[must_use]
     pub fn read_connections(mut self, connections: usize) -> Self {
         self.read_connections = connections.max(1);
         self
@@ -110,6 +110,7 @@ impl SqliteOptions {
 
     /// How long a connection waits for a lock held by another process (another store open on
     /// the same file) before failing; default 5 s.
+    #[must_use]
     pub fn busy_timeout(mut self, timeout: Duration) -> Self {
         self.busy_timeout = timeout;
         self
@@ -120,6 +121,7 @@ impl SqliteOptions {
     /// checkpoint costs one extra fsync per so many pages, and lets the WAL be rewritten from
     /// its start rather than grow. 0 turns checkpoints off (the WAL then grows until the store
     /// is closed).
+    #[must_use]
     pub fn wal_autocheckpoint(mut self, pages: u32) -> Self {
         self.wal_autocheckpoint = pages;
         self
@@ -127,6 +129,7 @@ impl SqliteOptions {
 
     /// The size in bytes the WAL file is cut back to after a checkpoint, once a burst of
     /// writes grew it past that; default 64 MiB.
+    #[must_use]
     pub fn journal_size_limit(mut self, bytes: u64) -> Self {
         self.journal_size_limit = bytes;
         self

@@ -161,7 +161,7 @@ impl Sql {
     }
 
     /// The parameters as `tokio_postgres` takes them.
-    pub fn refs(&self) -> Vec<&(dyn ToSql + Sync)> {
+    pub(crate) fn refs(&self) -> Vec<&(dyn ToSql + Sync)> {
         self.params
             .iter()
             .map(|p| &**p as &(dyn ToSql + Sync))

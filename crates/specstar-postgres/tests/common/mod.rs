@@ -17,14 +17,14 @@ use specstar_postgres::{PostgresOptions, PostgresStore};
 use tokio_postgres::NoTls;
 
 /// The variable the tests read the database URL from.
-pub const URL_VAR: &str = "SPECSTAR_TEST_DATABASE_URL";
+pub(crate) const URL_VAR: &str = "SPECSTAR_TEST_DATABASE_URL";
 
 /// The test database's URL, or `None` (said on stderr) when the PostgreSQL suite should not
 /// run: the variable is unset and this is not CI.
 ///
 /// # Panics
 /// When `CI=true` and the variable is unset: CI must run the suite.
-pub fn test_url() -> Option<String> {
+pub(crate) fn test_url() -> Option<String> {
     match std::env::var(URL_VAR) {
         Ok(url) if !url.trim().is_empty() => Some(url.trim().to_owned()),
         _ => {
@@ -55,7 +55,7 @@ pub fn test_url() -> Option<String> {
 }
 
 /// A schema name of this test's own, dropped with everything in it when the guard drops.
-pub struct TestSchema {
+pub(crate) struct TestSchema {
     url: String,
     name: String,
 }
@@ -63,7 +63,7 @@ pub struct TestSchema {
 impl TestSchema {
     /// A fresh name, `specstar_test_<uuid v7>`; the store creates the schema when it connects.
     /// The first in a process also drops the test schemas that killed runs left behind.
-    pub fn new(url: &str) -> Self {
+    pub(crate) fn new(url: &str) -> Self {
         static SWEPT: std::sync::Once = std::sync::Once::new();
         SWEPT.call_once(|| sweep_stale(url));
         let name = format!("{PREFIX}{}", uuid::Uuid::now_v7().simple());
@@ -74,12 +74,12 @@ impl TestSchema {
     }
 
     /// The schema's name.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.name
     }
 
     /// Options for a store in this schema, with a small pool (tests run side by side).
-    pub fn options(&self) -> PostgresOptions {
+    pub(crate) fn options(&self) -> PostgresOptions {
         PostgresOptions::new(&self.url)
             .expect("the test database url parses")
             .schema(&self.name)
@@ -93,7 +93,7 @@ impl TestSchema {
     ///
     /// # Panics
     /// When the server does not answer: a configured suite never skips.
-    pub async fn store(&self) -> PostgresStore {
+    pub(crate) async fn store(&self) -> PostgresStore {
         match PostgresStore::connect_with(self.options()).await {
             Ok(store) => store,
             Err(error) => panic!(
@@ -187,7 +187,7 @@ impl Drop for TestSchema {
 }
 
 /// A conformance store in a fresh schema, or `None` when the suite does not run.
-pub async fn conformance_store() -> Option<TestStore> {
+pub(crate) async fn conformance_store() -> Option<TestStore> {
     let url = test_url()?;
     let schema = TestSchema::new(&url);
     let store = schema.store().await;
