@@ -1,5 +1,5 @@
-//! Micro-benchmarks of the hot paths under the workload: encode + hash, append, get, and query
-//! planning (checking a query against its model, and a whole indexed search).
+//! Micro-benchmarks of the hot paths under the workload: encode + hash, append, get, query
+//! planning (checking a query against its model, and a whole indexed search) and diffs.
 //!
 //! ```text
 //! cargo bench -p specstar-bench --bench hot_paths
@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 use divan::{Bencher, black_box};
+use specstar::diff::diff_values;
 use specstar::hash::canonical_json;
 use specstar::{DataHash, ModelDef, ResourceId, ResourceManager, Spec, SqliteStore};
 use specstar_bench::phases::search_query;
@@ -76,6 +77,27 @@ fn encode_and_hash(bencher: Bencher) {
 fn canonical_json_then_hash(bencher: Bencher) {
     let value = serde_json::to_value(workload::item(4242, true)).expect("an issue is JSON");
     bencher.bench(|| DataHash::of(&canonical_json(black_box(&value))));
+}
+
+/// What changed between an item's two revisions in the workload (its update).
+#[divan::bench]
+fn diff_of_an_update(bencher: Bencher) {
+    let before = serde_json::to_value(workload::item(4242, false)).expect("an issue is JSON");
+    let after = serde_json::to_value(workload::item(4242, true)).expect("an issue is JSON");
+    bencher.bench(|| diff_values(black_box(&before), black_box(&after)));
+}
+
+/// One object inserted at the front of an array of 1,000: the alignment's cost, one `add`.
+#[divan::bench]
+fn diff_of_an_insertion_into_1000_objects(bencher: Bencher) {
+    let items: Vec<serde_json::Value> = (0..1000)
+        .map(|i| serde_json::json!({"id": i, "name": format!("item {i}")}))
+        .collect();
+    let before = serde_json::Value::Array(items.clone());
+    let mut inserted = items;
+    inserted.insert(0, serde_json::json!({"id": -1, "name": "new"}));
+    let after = serde_json::Value::Array(inserted);
+    bencher.bench(|| diff_values(black_box(&before), black_box(&after)));
 }
 
 #[divan::bench]
