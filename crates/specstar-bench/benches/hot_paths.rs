@@ -73,6 +73,20 @@ fn encode_and_hash(bencher: Bencher) {
     });
 }
 
+/// A typed write's way to JSON: checked for what JSON cannot hold (`NaN`, wide integers), then
+/// written; beside `serde_json::to_value` alone, the cost of the check.
+#[divan::bench]
+fn typed_to_json_checked(bencher: Bencher) {
+    let item = workload::item(4242, true);
+    bencher.bench(|| specstar::json::to_json(black_box(&item)).expect("an issue is JSON"));
+}
+
+#[divan::bench]
+fn typed_to_json_unchecked(bencher: Bencher) {
+    let item = workload::item(4242, true);
+    bencher.bench(|| serde_json::to_value(black_box(&item)).expect("an issue is JSON"));
+}
+
 #[divan::bench]
 fn canonical_json_then_hash(bencher: Bencher) {
     let value = serde_json::to_value(workload::item(4242, true)).expect("an issue is JSON");
