@@ -27,7 +27,15 @@ pub fn to_json<T: Serialize + ?Sized>(data: &T) -> Result<Value, FieldErrors> {
             reason: e.reason,
         }])
     };
-    data.serialize(Check::root()).map_err(refused)?;
+    // A first pass keeps no path, so that the common case allocates nothing; only a refusal
+    // walks the value again to say where.
+    if let Err(quick) = data.serialize(Check::<Untracked>::root()) {
+        let located = data
+            .serialize(Check::<Tracked>::root())
+            .err()
+            .unwrap_or(quick);
+        return Err(refused(located));
+    }
     serde_json::to_value(data).map_err(|e| refused(Refused::at("$", e.to_string())))
 }
 
@@ -70,26 +78,74 @@ impl ser::Error for Refused {
     }
 }
 
-/// A serializer that writes nothing and fails on values JSON cannot hold, knowing the JSON
-/// path of the value it is given (serde_path_to_error loses it inside `Option`s).
-struct Check {
-    path: String,
+/// Where [`Check`] is in the value it walks.
+trait Position: Clone {
+    fn root() -> Self;
+    fn field(&self, name: &str) -> Self;
+    fn index(&self, index: usize) -> Self;
+    /// The JSON path, as a refusal names it.
+    fn text(&self) -> &str;
 }
 
-impl Check {
+/// No position: the first pass, which only tells whether the value can be written.
+#[derive(Clone)]
+struct Untracked;
+
+impl Position for Untracked {
     fn root() -> Self {
-        Self { path: "$".into() }
+        Self
+    }
+    fn field(&self, _: &str) -> Self {
+        Self
+    }
+    fn index(&self, _: usize) -> Self {
+        Self
+    }
+    fn text(&self) -> &str {
+        "$"
+    }
+}
+
+/// The JSON path (`$.scores[2]`): the second pass, which says where a refusal is.
+#[derive(Clone)]
+struct Tracked(String);
+
+impl Position for Tracked {
+    fn root() -> Self {
+        Self("$".into())
+    }
+    fn field(&self, name: &str) -> Self {
+        Self(format!("{}.{name}", self.0))
+    }
+    fn index(&self, index: usize) -> Self {
+        Self(format!("{}[{index}]", self.0))
+    }
+    fn text(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A serializer that writes nothing and fails on values JSON cannot hold, knowing where it is
+/// in the value as far as its [`Position`] keeps (serde_path_to_error loses it inside
+/// `Option`s).
+struct Check<P> {
+    path: P,
+}
+
+impl<P: Position> Check<P> {
+    fn root() -> Self {
+        Self { path: P::root() }
     }
 
     fn field(&self, name: &str) -> Self {
         Self {
-            path: format!("{}.{name}", self.path),
+            path: self.path.field(name),
         }
     }
 
     fn index(&self, index: usize) -> Self {
         Self {
-            path: format!("{}[{index}]", self.path),
+            path: self.path.index(index),
         }
     }
 
@@ -98,7 +154,7 @@ impl Check {
             return Ok(());
         }
         Err(Refused::at(
-            &self.path,
+            self.path.text(),
             format!(
                 "expected a finite number, found {value}: JSON has no NaN or infinity, so it \
                  cannot be stored"
@@ -111,7 +167,7 @@ impl Check {
             return Ok(());
         }
         Err(Refused::at(
-            &self.path,
+            self.path.text(),
             format!(
                 "expected an integer within 64 bits, found {value}: larger integers cannot be \
                  stored as JSON numbers"
@@ -121,13 +177,13 @@ impl Check {
 }
 
 /// A sequence, tuple, map or struct being checked: its path and the next element's index.
-struct Compound {
-    check: Check,
+struct Compound<P> {
+    check: Check<P>,
     next: usize,
     key: Option<String>,
 }
 
-impl Compound {
+impl<P: Position> Compound<P> {
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Refused> {
         let at = self.check.index(self.next);
         self.next += 1;
@@ -156,16 +212,16 @@ fn key_text<T: Serialize + ?Sized>(key: &T, path: &str) -> Result<String, Refuse
     }
 }
 
-impl ser::Serializer for Check {
+impl<P: Position> ser::Serializer for Check<P> {
     type Ok = ();
     type Error = Refused;
-    type SerializeSeq = Compound;
-    type SerializeTuple = Compound;
-    type SerializeTupleStruct = Compound;
-    type SerializeTupleVariant = Compound;
-    type SerializeMap = Compound;
-    type SerializeStruct = Compound;
-    type SerializeStructVariant = Compound;
+    type SerializeSeq = Compound<P>;
+    type SerializeTuple = Compound<P>;
+    type SerializeTupleStruct = Compound<P>;
+    type SerializeTupleVariant = Compound<P>;
+    type SerializeMap = Compound<P>;
+    type SerializeStruct = Compound<P>;
+    type SerializeStructVariant = Compound<P>;
 
     fn serialize_bool(self, _: bool) -> Result<(), Refused> {
         Ok(())
@@ -251,13 +307,13 @@ impl ser::Serializer for Check {
     ) -> Result<(), Refused> {
         value.serialize(self.field(variant))
     }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Compound, Refused> {
+    fn serialize_seq(self, _: Option<usize>) -> Result<Compound<P>, Refused> {
         Ok(Compound::new(self))
     }
-    fn serialize_tuple(self, _: usize) -> Result<Compound, Refused> {
+    fn serialize_tuple(self, _: usize) -> Result<Compound<P>, Refused> {
         Ok(Compound::new(self))
     }
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Compound, Refused> {
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Compound<P>, Refused> {
         Ok(Compound::new(self))
     }
     fn serialize_tuple_variant(
@@ -266,13 +322,13 @@ impl ser::Serializer for Check {
         _: u32,
         variant: &'static str,
         _: usize,
-    ) -> Result<Compound, Refused> {
+    ) -> Result<Compound<P>, Refused> {
         Ok(Compound::new(self.field(variant)))
     }
-    fn serialize_map(self, _: Option<usize>) -> Result<Compound, Refused> {
+    fn serialize_map(self, _: Option<usize>) -> Result<Compound<P>, Refused> {
         Ok(Compound::new(self))
     }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Compound, Refused> {
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Compound<P>, Refused> {
         Ok(Compound::new(self))
     }
     fn serialize_struct_variant(
@@ -281,13 +337,13 @@ impl ser::Serializer for Check {
         _: u32,
         variant: &'static str,
         _: usize,
-    ) -> Result<Compound, Refused> {
+    ) -> Result<Compound<P>, Refused> {
         Ok(Compound::new(self.field(variant)))
     }
 }
 
-impl Compound {
-    fn new(check: Check) -> Self {
+impl<P: Position> Compound<P> {
+    fn new(check: Check<P>) -> Self {
         Self {
             check,
             next: 0,
@@ -296,7 +352,7 @@ impl Compound {
     }
 }
 
-impl ser::SerializeSeq for Compound {
+impl<P: Position> ser::SerializeSeq for Compound<P> {
     type Ok = ();
     type Error = Refused;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Refused> {
@@ -307,7 +363,7 @@ impl ser::SerializeSeq for Compound {
     }
 }
 
-impl ser::SerializeTuple for Compound {
+impl<P: Position> ser::SerializeTuple for Compound<P> {
     type Ok = ();
     type Error = Refused;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Refused> {
@@ -318,7 +374,7 @@ impl ser::SerializeTuple for Compound {
     }
 }
 
-impl ser::SerializeTupleStruct for Compound {
+impl<P: Position> ser::SerializeTupleStruct for Compound<P> {
     type Ok = ();
     type Error = Refused;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Refused> {
@@ -329,7 +385,7 @@ impl ser::SerializeTupleStruct for Compound {
     }
 }
 
-impl ser::SerializeTupleVariant for Compound {
+impl<P: Position> ser::SerializeTupleVariant for Compound<P> {
     type Ok = ();
     type Error = Refused;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Refused> {
@@ -340,14 +396,14 @@ impl ser::SerializeTupleVariant for Compound {
     }
 }
 
-impl ser::SerializeMap for Compound {
+impl<P: Position> ser::SerializeMap for Compound<P> {
     type Ok = ();
     type Error = Refused;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Refused> {
         key.serialize(Check {
             path: self.check.path.clone(),
         })?;
-        self.key = Some(key_text(key, &self.check.path)?);
+        self.key = Some(key_text(key, self.check.path.text())?);
         Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Refused> {
@@ -359,7 +415,7 @@ impl ser::SerializeMap for Compound {
     }
 }
 
-impl ser::SerializeStruct for Compound {
+impl<P: Position> ser::SerializeStruct for Compound<P> {
     type Ok = ();
     type Error = Refused;
     fn serialize_field<T: Serialize + ?Sized>(
@@ -374,7 +430,7 @@ impl ser::SerializeStruct for Compound {
     }
 }
 
-impl ser::SerializeStructVariant for Compound {
+impl<P: Position> ser::SerializeStructVariant for Compound<P> {
     type Ok = ();
     type Error = Refused;
     fn serialize_field<T: Serialize + ?Sized>(
