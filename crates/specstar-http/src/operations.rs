@@ -163,6 +163,7 @@ const EXPECTED: &[Param] = &[
 /// What a read of one resource takes besides its id and `returns`.
 const READ: &[Param] = &[
     Param::Shared("revision_id"),
+    Param::Shared("as_of"),
     Param::Shared("include_deleted"),
     Param::Shared("partial"),
     Param::Shared("If-None-Match"),

@@ -16,6 +16,7 @@ use crate::query::{Cursor, Query};
 use crate::revision::{Action, RevisionInfo};
 use crate::schema::{EncodedData, ModelDef};
 use crate::store::{Change, RevisionPage, Store, WriteRequest, Written};
+use crate::time::Timestamp;
 
 /// How many times a patch without an expected revision re-reads and re-applies itself when
 /// other writers keep moving the head between its read and its write.
@@ -473,6 +474,47 @@ impl DynResourceManager {
             .map(|r| r.revision_of(&resource_id).map(|r| r.number()))
             .transpose()?;
         self.read(&resource_id, number, include_deleted).await
+    }
+
+    /// Reads the revision that was current at `time`, with its data: the last revision created
+    /// at or before `time` (among equal times the highest number; see
+    /// [`Store::read_as_of`](crate::Store::read_as_of)). The meta is the resource's head as it
+    /// is now. When that revision is a tombstone the answer is [`Error::Deleted`] unless
+    /// `include_deleted`, which answers the tombstone (it carries the last live data).
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`] when no resource has the id now (never created, or
+    /// permanently deleted); [`Error::NotYetCreated`] when it exists but was created after
+    /// `time`; [`Error::Deleted`]; id and store errors.
+    pub async fn get_as_of(
+        &self,
+        id: &str,
+        time: Timestamp,
+        include_deleted: bool,
+    ) -> Result<DynResource> {
+        let resource_id = self.resource_id(id)?;
+        let fetched = self
+            .store
+            .read_as_of(&resource_id, time)
+            .await?
+            .ok_or_else(|| Error::ResourceNotFound {
+                resource_id: resource_id.clone(),
+            })?;
+        let Some(revision) = fetched.revision else {
+            return Err(Error::NotYetCreated {
+                resource_id,
+                time,
+                created_time: fetched.meta.created_time,
+            });
+        };
+        if revision.info.deleted && !include_deleted {
+            return Err(Error::Deleted { resource_id });
+        }
+        Ok(DynResource {
+            data: revision.data,
+            info: revision.info,
+            meta: fetched.meta,
+        })
     }
 
     /// What changed between two revisions of a resource, in either order, whether or not it is

@@ -16,10 +16,25 @@ use crate::wire;
 /// The history page size when `limit` is not given (the reference's).
 pub(crate) const DEFAULT_REVISION_LIMIT: u64 = 10;
 
-/// Reads the revision the query names (`revision_id`, `include_deleted`).
+/// Reads the revision the query names (`revision_id`, `as_of`, `include_deleted`).
+///
+/// `as_of` answers the revision current at that instant: 404 `not_yet_created` before the
+/// resource's first revision, 410 when it was a tombstone (its tombstone with
+/// `include_deleted=true`). It names a revision by time as `revision_id` does by number, so
+/// the two together are refused.
 async fn find(mgr: &Manager, segment: &str, params: &Params) -> Result<DynResource, Problem> {
     let id = mgr.full_id(segment);
     let include_deleted = params.flag("include_deleted", false)?;
+    let as_of = params.time("as_of")?;
+    if let Some(time) = as_of {
+        if params.get("revision_id").is_some() {
+            return Err(Problem::invalid_query(
+                "as_of and revision_id both name a revision: give revision_id for a revision \
+                 by number, or as_of for the one current at a time",
+            ));
+        }
+        return Ok(mgr.get_as_of(&id, time, include_deleted).await?);
+    }
     let revision = params
         .get("revision_id")
         .map(|text| Manager::full_revision_id(&id, text))
