@@ -175,3 +175,53 @@ pub async fn as_of_tombstones_restores_and_purges(t: TestStore) {
     let foreign = mgr.get_as_of("team:x", at(30)).await.unwrap_err();
     assert!(matches!(foreign, Error::ForeignModel { .. }), "{foreign}");
 }
+
+/// The history's created-time filter keeps the revisions created within both bounds
+/// (inclusive), before paging, and counts only those.
+pub async fn history_filters_by_created_time(t: TestStore) {
+    let (mgr, clock) = issues(&t.store).await;
+    clock.set(at(10));
+    let id = mgr.create(issue("filtered")).await.unwrap().resource_id;
+    for (seconds, title) in [(20, "b"), (30, "c"), (40, "d")] {
+        clock.set(at(seconds));
+        mgr.update(&id, issue(title)).await.unwrap();
+    }
+    let page = |offset, limit, newest_first| specstar_core::RevisionPage {
+        offset,
+        limit,
+        newest_first,
+    };
+    let numbers = |infos: &[specstar_core::RevisionInfo]| {
+        infos
+            .iter()
+            .map(|i| i.revision_id.number())
+            .collect::<Vec<_>>()
+    };
+    let dynamic = mgr.dynamic();
+    let (infos, total) = dynamic
+        .list_revisions_created_between(
+            id.as_str(),
+            Some(at(20)),
+            Some(at(30)),
+            page(0, None, false),
+        )
+        .await
+        .unwrap();
+    assert_eq!((numbers(&infos), total), (vec![2, 3], 2));
+    let (infos, total) = dynamic
+        .list_revisions_created_between(id.as_str(), Some(at(15)), None, page(1, Some(1), true))
+        .await
+        .unwrap();
+    assert_eq!((numbers(&infos), total), (vec![3], 3));
+    let (infos, total) = dynamic
+        .list_revisions_created_between(id.as_str(), None, Some(at(5)), page(0, None, true))
+        .await
+        .unwrap();
+    assert_eq!((numbers(&infos), total), (vec![], 0));
+    mgr.permanently_delete(&id).await.unwrap();
+    let gone = dynamic
+        .list_revisions_created_between(id.as_str(), None, None, page(0, None, true))
+        .await
+        .unwrap_err();
+    assert!(matches!(gone, Error::ResourceNotFound { .. }), "{gone}");
+}

@@ -232,6 +232,8 @@ const HISTORY: &[Param] = &[
         description: None,
         schema: || json!({ "enum": ["-created_time", "created_time"], "default": "-created_time" }),
     }),
+    Param::Shared("created_time_start"),
+    Param::Shared("created_time_end"),
 ];
 
 /// The revision a switch copies.

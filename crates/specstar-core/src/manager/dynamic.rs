@@ -577,6 +577,43 @@ impl DynResourceManager {
             .ok_or(Error::ResourceNotFound { resource_id })
     }
 
+    /// A page of the history restricted to the revisions created within `start ..= end`
+    /// (either bound optional, both inclusive, as a search's `created_time_start` / `_end`),
+    /// with how many revisions the filter keeps in all: the filter applies before the page,
+    /// so the total and the page agree.
+    ///
+    /// This reads the whole history's revision infos (not their data) and filters them here,
+    /// a scan of the history rather than an index range: fine for histories of thousands.
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`], id errors.
+    pub async fn list_revisions_created_between(
+        &self,
+        id: &str,
+        start: Option<Timestamp>,
+        end: Option<Timestamp>,
+        page: RevisionPage,
+    ) -> Result<(Vec<RevisionInfo>, u64)> {
+        let all = RevisionPage {
+            offset: 0,
+            limit: None,
+            newest_first: page.newest_first,
+        };
+        let kept: Vec<RevisionInfo> = self
+            .list_revisions(id, all)
+            .await?
+            .into_iter()
+            .filter(|info| start.is_none_or(|s| info.created_time >= s))
+            .filter(|info| end.is_none_or(|e| info.created_time <= e))
+            .collect();
+        let total = kept.len() as u64;
+        let skip = usize::try_from(page.offset).unwrap_or(usize::MAX);
+        let take = page
+            .limit
+            .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+        Ok((kept.into_iter().skip(skip).take(take).collect(), total))
+    }
+
     /// How many resources of the model there are (deleted ones too when `include_deleted`).
     ///
     /// # Errors

@@ -126,7 +126,9 @@ pub(crate) async fn full(
 }
 
 /// `GET /m/{id}/revision-list`: `{meta, revisions, total, has_more}`, a page of the whole
-/// history (deletes and restores included), newest first unless `sort=created_time`.
+/// history (deletes and restores included), newest first unless `sort=created_time`; with
+/// `created_time_start` / `created_time_end` (inclusive) only the revisions created within
+/// them, `total` and `has_more` counting those.
 ///
 /// The meta and the page are two reads: a write landing between them may show in one only.
 pub(crate) async fn revision_list(
@@ -149,18 +151,23 @@ pub(crate) async fn revision_list(
             )));
         }
     };
+    let start = params.time("created_time_start")?;
+    let end = params.time("created_time_end")?;
     let meta = mgr.get_meta(&id).await?;
-    let revisions = mgr
-        .list_revisions(
-            &id,
-            RevisionPage {
-                offset,
-                limit: Some(limit),
-                newest_first,
-            },
+    let page = RevisionPage {
+        offset,
+        limit: Some(limit),
+        newest_first,
+    };
+    let (revisions, total) = if start.is_some() || end.is_some() {
+        mgr.list_revisions_created_between(&id, start, end, page)
+            .await?
+    } else {
+        (
+            mgr.list_revisions(&id, page).await?,
+            meta.total_revision_count,
         )
-        .await?;
-    let total = meta.total_revision_count;
+    };
     let has_more = offset.saturating_add(revisions.len() as u64) < total;
     let body = json!({
         "meta": wire::meta(&meta)?,
