@@ -493,6 +493,8 @@ impl DynResourceManager {
         include_deleted: bool,
     ) -> Result<DynResource> {
         let resource_id = self.resource_id(id)?;
+        // Stores keep whole microseconds: every store then compares the same instant.
+        let time = time.truncated();
         let fetched = self
             .store
             .read_as_of(&resource_id, time)
