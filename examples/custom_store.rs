@@ -21,7 +21,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use specstar::{
     Fetched, MemoryStore, ModelDescriptor, Query, ResourceId, ResourceMeta, Result, RevisionInfo,
-    RevisionPage, Schema, Spec, Store, WriteRequest, Written,
+    RevisionPage, Schema, Spec, Store, Timestamp, WriteRequest, Written,
 };
 
 /// A store that forwards everything to `inner` and records each appended revision.
@@ -54,6 +54,14 @@ impl Store for AuditedStore {
 
     async fn read(&self, resource_id: &ResourceId, number: Option<u64>) -> Result<Option<Fetched>> {
         self.inner.read(resource_id, number).await
+    }
+
+    async fn read_as_of(
+        &self,
+        resource_id: &ResourceId,
+        time: Timestamp,
+    ) -> Result<Option<Fetched>> {
+        self.inner.read_as_of(resource_id, time).await
     }
 
     async fn meta(&self, resource_id: &ResourceId) -> Result<Option<ResourceMeta>> {

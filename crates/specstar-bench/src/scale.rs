@@ -1,5 +1,6 @@
 //! How read costs grow with the store: get, get of revision 1 and the workload's search on the
-//! embedded store at growing sizes, and get / get of revision 1 on deep histories.
+//! embedded store at growing sizes, and get / get of revision 1 / an as-of read (at the time of
+//! the middle revision) on deep histories.
 //!
 //! The store is filled by 32 concurrent writers, so that group commit shares the fsyncs and a
 //! million resources load in minutes rather than hours. Each size is measured as a sample of
@@ -93,8 +94,8 @@ pub async fn sizes(
 }
 
 /// For each count in `revisions`, writes [`WRITERS`] resources with that many revisions each
-/// (one writer per resource, so group commit applies), then samples get and get of revision 1
-/// over them; one JSON line each.
+/// (one writer per resource, so group commit applies), then samples get, get of revision 1 and
+/// an as-of read at the middle revision's time over them; one JSON line each.
 ///
 /// # Errors
 /// A store error.
@@ -123,10 +124,24 @@ pub async fn revisions(
             ids.push(writer.await.context("a writer panicked")??);
         }
         let load_s = load.elapsed().as_secs_f64();
+        let middle = (count as u64).div_ceil(2);
+        let mut times = Vec::with_capacity(ids.len());
+        for (id, _) in &ids {
+            times.push(mgr.get_revision(id, middle).await?.info.created_time);
+        }
         let mut get = Vec::with_capacity(SAMPLES);
         let mut get_rev1 = Vec::with_capacity(SAMPLES);
+        let mut as_of = Vec::with_capacity(SAMPLES);
         for k in 0..SAMPLES {
             let (id, first) = &ids[k % ids.len()];
+            let time = times[k % ids.len()];
+            let t = Instant::now();
+            let then = mgr.get_as_of(id, time).await?;
+            as_of.push(t.elapsed());
+            anyhow::ensure!(
+                then.info.created_time == time,
+                "the as-of read did not answer the middle revision's time"
+            );
             let t = Instant::now();
             let latest = mgr.get(id).await?;
             get.push(t.elapsed());
@@ -140,7 +155,7 @@ pub async fn revisions(
         }
         emit(json!({
             "kind": "revisions", "revisions": count, "resources": WRITERS, "load_s": round(load_s),
-            "get": percentiles(get), "get_rev1": percentiles(get_rev1),
+            "get": percentiles(get), "get_rev1": percentiles(get_rev1), "as_of": percentiles(as_of),
         }));
     }
     Ok(())

@@ -119,6 +119,9 @@ macro_rules! store_suite {
         );
         $crate::store_suite!(@history $mode $make;
             diff_between_any_two_revisions,
+            as_of_reads_the_revision_current_then,
+            as_of_tombstones_restores_and_purges,
+            history_filters_by_created_time,
         );
         $crate::store_suite!(@integrity $mode $make;
             typed_writes_round_trip,

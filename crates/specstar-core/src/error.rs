@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::id::{ResourceId, RevisionId};
+use crate::time::Timestamp;
 
 mod code;
 
@@ -94,6 +95,17 @@ pub enum Error {
     RevisionNotFound {
         /// The revision asked for.
         revision_id: RevisionId,
+    },
+    /// An as-of read at a time before the resource's first revision: it exists now, but did
+    /// not yet at that time.
+    #[error("resource {resource_id} did not exist yet at {time}; it was created at {created_time}")]
+    NotYetCreated {
+        /// The resource read.
+        resource_id: ResourceId,
+        /// The time asked for.
+        time: Timestamp,
+        /// When its first revision was created.
+        created_time: Timestamp,
     },
     /// The resource is soft-deleted: restore it first, or read one of its revisions by id.
     #[error("resource {resource_id} is deleted; restore it, or read a revision by its id")]
@@ -232,6 +244,7 @@ impl Error {
             Self::ResourceNotFound { .. } => ErrorCode::ResourceNotFound,
             Self::RevisionNotFound { .. } => ErrorCode::RevisionNotFound,
             Self::Deleted { .. } => ErrorCode::ResourceDeleted,
+            Self::NotYetCreated { .. } => ErrorCode::NotYetCreated,
             Self::AlreadyExists { .. } => ErrorCode::AlreadyExists,
             Self::Conflict { .. } => ErrorCode::PreconditionFailed,
             Self::Validation { .. } => ErrorCode::ValidationFailed,
@@ -366,6 +379,14 @@ mod tests {
                     resource_id: rid.clone(),
                 },
                 ErrorCode::ResourceDeleted,
+            ),
+            (
+                Error::NotYetCreated {
+                    resource_id: rid.clone(),
+                    time: Timestamp::from_micros(1).expect("time"),
+                    created_time: Timestamp::from_micros(2).expect("time"),
+                },
+                ErrorCode::NotYetCreated,
             ),
             (
                 Error::AlreadyExists {

@@ -43,6 +43,23 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// resource exists but has no such revision.
     async fn read(&self, resource_id: &ResourceId, number: Option<u64>) -> Result<Option<Fetched>>;
 
+    /// Reads a resource's head and the revision that was current at `time`, with its data.
+    ///
+    /// "Current at `time`" is defined here, once: the revision with the latest `created_time`
+    /// at or before `time`, and among revisions of equal times the highest number. (A
+    /// resource's revision times normally grow with their numbers; an injected clock may not
+    /// make them, and this definition stays one probe of an index on `(resource_id,
+    /// created_time, number)` whatever the history's length.)
+    ///
+    /// `None` when the resource does not exist (never created, or permanently deleted); a
+    /// `revision` of `None` when it exists but had no revision yet at `time`. Head and
+    /// revision come from one snapshot.
+    async fn read_as_of(
+        &self,
+        resource_id: &ResourceId,
+        time: Timestamp,
+    ) -> Result<Option<Fetched>>;
+
     /// Reads a resource's head only.
     async fn meta(&self, resource_id: &ResourceId) -> Result<Option<ResourceMeta>>;
 

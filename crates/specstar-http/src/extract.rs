@@ -15,7 +15,7 @@ use http::header::CONTENT_TYPE;
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use specstar_core::{DataPatch, DynResourceManager};
+use specstar_core::{DataPatch, DynResourceManager, Timestamp};
 
 use crate::problem::Problem;
 use crate::routes::ModelState;
@@ -64,6 +64,23 @@ impl Params {
                 "{name}={other:?}: expected true or false"
             ))),
         }
+    }
+
+    /// `name` as an RFC 3339 instant (`2026-01-01T00:00:00Z`), `None` when absent.
+    ///
+    /// # Errors
+    /// 400 `invalid_query` for a text that is not one, naming the parameter and the form.
+    pub(crate) fn time(&self, name: &str) -> Result<Option<Timestamp>, Problem> {
+        self.get(name)
+            .map(|text| {
+                text.parse::<Timestamp>().map_err(|e| {
+                    Problem::invalid_query(format!(
+                        "{name}={text:?}: expected an RFC 3339 instant such as \
+                         2026-01-01T00:00:00Z ({e})"
+                    ))
+                })
+            })
+            .transpose()
     }
 
     /// `name` as a whole number, `default` when absent.

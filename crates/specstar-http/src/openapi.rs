@@ -223,6 +223,7 @@ fn shared_parameters() -> Value {
             "description": "The resource id (`{model}:{key}`), or its key alone.", "schema": { "type": "string" } },
         "returns": query("returns", "Which parts to answer: a comma list of `data`, `revision_info`, `meta`, or `only-data`, `only-meta`, `only-revision_info` for one part bare.", json!({ "type": "string", "default": "data,revision_info,meta" })),
         "revision_id": query("revision_id", "Read this revision (full id or bare number) instead of the current one; readable even after a delete.", json!({ "type": "string" })),
+        "as_of": query("as_of", "Read the revision that was current at this instant (RFC 3339): the last one created at or before it (of equal times the highest number). 404 `not_yet_created` before the first revision, 410 when it was a tombstone (the tombstone with `include_deleted=true`); not with `revision_id` (400).", json!({ "type": "string", "format": "date-time" })),
         "include_deleted": query("include_deleted", "Answer the current revision of a deleted resource (its tombstone) instead of 410.", json!({ "type": "boolean", "default": false })),
         "partial": query("partial", "Only these fields of the data, as slash paths (`/title`); repeatable.", json!({ "type": "array", "items": { "type": "string" } })),
         "expected_revision_id": query("expected_revision_id", "Write only if this revision is current (else 412).", json!({ "type": "string" })),

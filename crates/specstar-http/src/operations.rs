@@ -163,6 +163,7 @@ const EXPECTED: &[Param] = &[
 /// What a read of one resource takes besides its id and `returns`.
 const READ: &[Param] = &[
     Param::Shared("revision_id"),
+    Param::Shared("as_of"),
     Param::Shared("include_deleted"),
     Param::Shared("partial"),
     Param::Shared("If-None-Match"),
@@ -231,6 +232,8 @@ const HISTORY: &[Param] = &[
         description: None,
         schema: || json!({ "enum": ["-created_time", "created_time"], "default": "-created_time" }),
     }),
+    Param::Shared("created_time_start"),
+    Param::Shared("created_time_end"),
 ];
 
 /// The revision a switch copies.

@@ -18,7 +18,7 @@ use parking_lot::RwLock;
 use specstar_core::plan::{Plan, PlannedData, plan};
 use specstar_core::{
     Error, Fetched, Head, ModelDescriptor, Query, ResourceId, ResourceMeta, Result, RevisionInfo,
-    RevisionPage, Store, StoredRevision, WriteRequest, Written,
+    RevisionPage, Store, StoredRevision, Timestamp, WriteRequest, Written,
 };
 
 use index::ModelIndex;
@@ -198,6 +198,27 @@ impl Store for MemoryStore {
                     .and_then(|n| n.checked_sub(1))
                     .and_then(|i| entry.revisions.get(i)),
             };
+            Fetched {
+                meta: entry.head.meta.clone(),
+                revision: revision.cloned(),
+            }
+        }))
+    }
+
+    async fn read_as_of(
+        &self,
+        resource_id: &ResourceId,
+        time: Timestamp,
+    ) -> Result<Option<Fetched>> {
+        let state = self.state.read();
+        // The reference implementation: a scan of the history for the latest (time, number)
+        // at or before `time`, the trait's definition as it is written.
+        Ok(state.resources.get(resource_id).map(|entry| {
+            let revision = entry
+                .revisions
+                .iter()
+                .filter(|r| r.info.created_time <= time)
+                .max_by_key(|r| (r.info.created_time, r.info.revision_id.number()));
             Fetched {
                 meta: entry.head.meta.clone(),
                 revision: revision.cloned(),

@@ -52,7 +52,7 @@ use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod, R
 use parking_lot::RwLock;
 use specstar_core::{
     Error, Fetched, ModelDescriptor, Query, ResourceId, ResourceMeta, Result, RevisionInfo,
-    RevisionPage, Store, WriteRequest, Written,
+    RevisionPage, Store, Timestamp, WriteRequest, Written,
 };
 use tokio_postgres::NoTls;
 
@@ -245,6 +245,15 @@ impl Store for PostgresStore {
     async fn read(&self, resource_id: &ResourceId, number: Option<u64>) -> Result<Option<Fetched>> {
         let client = connection(&self.inner.pool).await?;
         read::fetch(&client, resource_id, number).await
+    }
+
+    async fn read_as_of(
+        &self,
+        resource_id: &ResourceId,
+        time: Timestamp,
+    ) -> Result<Option<Fetched>> {
+        let client = connection(&self.inner.pool).await?;
+        read::fetch_as_of(&client, resource_id, time).await
     }
 
     async fn meta(&self, resource_id: &ResourceId) -> Result<Option<ResourceMeta>> {

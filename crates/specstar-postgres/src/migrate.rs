@@ -34,6 +34,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("heads in created and updated time order", V2),
     ("which indexed fields are arrays", V3),
     ("indexed strings escaped", V4),
+    ("revisions in time order, for as-of reads", V5),
 ];
 
 /// The layout version this code writes: the number of migrations.
@@ -128,6 +129,12 @@ $fn$;
 UPDATE heads SET indexed_data = pg_temp.specstar_escape(indexed_data)
 WHERE strpos(indexed_data::text, '\u0001') > 0;
 DROP FUNCTION pg_temp.specstar_escape(jsonb);
+"#;
+
+/// The index of as-of reads: the revision current at a time is one probe, the last entry at or
+/// before `(resource_id, time)`, whatever the history's length.
+const V5: &str = r#"
+CREATE INDEX IF NOT EXISTS revisions_by_time ON revisions (resource_id, created_time, number);
 "#;
 
 /// The advisory lock key of a schema's migrations: the same for every process migrating the

@@ -3,7 +3,9 @@
 //! behind on the connection.
 
 use deadpool_postgres::Client;
-use specstar_core::{Error, Fetched, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage};
+use specstar_core::{
+    Error, Fetched, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Timestamp,
+};
 use specstar_sql::rows::{HEAD_LEN, decode_head, decode_id, decode_info, decode_revision, fetched};
 use specstar_sql::{head_columns, int, revision_columns};
 
@@ -57,6 +59,44 @@ pub(crate) async fn fetch(
         Some(_) => Some(decode_revision(id, &PgRow(&row), HEAD_LEN)?),
     };
     fetched(id, head.meta, number, revision).map(Some)
+}
+
+/// Reads a resource's head and the revision current at `time` (see
+/// [`Store::read_as_of`](specstar_core::Store::read_as_of)), in one statement: one snapshot,
+/// and the revision one probe of `revisions_by_time`.
+pub(crate) async fn fetch_as_of(
+    client: &Client,
+    id: &ResourceId,
+    time: Timestamp,
+) -> Result<Option<Fetched>> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        head_columns!(),
+        ", ",
+        revision_columns!(),
+        ", r.data FROM heads h LEFT JOIN LATERAL (SELECT * FROM revisions x \
+         WHERE x.resource_id = h.resource_id AND x.created_time <= $2 \
+         ORDER BY x.created_time DESC, x.number DESC LIMIT 1) r ON true \
+         WHERE h.resource_id = $1"
+    );
+    let stmt = client.prepare_cached(SQL).await.map_err(Error::store)?;
+    let Some(row) = client
+        .query_opt(&stmt, &[&id.as_str(), &time.as_micros()])
+        .await
+        .map_err(Error::store)?
+    else {
+        return Ok(None);
+    };
+    let head = decode_head(id, &PgRow(&row), 0)?;
+    let found: Option<i64> = row.try_get(HEAD_LEN).map_err(Error::store)?;
+    let revision = match found {
+        None => None,
+        Some(_) => Some(decode_revision(id, &PgRow(&row), HEAD_LEN)?),
+    };
+    Ok(Some(Fetched {
+        meta: head.meta,
+        revision,
+    }))
 }
 
 /// Reads the info of revision `number` of a resource.

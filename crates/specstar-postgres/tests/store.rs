@@ -47,7 +47,7 @@ async fn stores_opening_at_once_migrate_once() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, [1, 2, 3, 4], "each migration applied once");
+    assert_eq!(versions, [1, 2, 3, 4, 5], "each migration applied once");
 }
 
 async fn join_all<T>(
@@ -84,7 +84,7 @@ async fn a_schema_newer_than_the_code_is_refused() {
             source.downcast_ref::<PostgresError>(),
             Some(PostgresError::SchemaTooNew {
                 found: 99,
-                supported: 4,
+                supported: 5,
                 ..
             })
         ),
@@ -317,7 +317,7 @@ async fn heads_from_before_the_escape_are_escaped_by_the_migration() {
         .batch_execute(
             "UPDATE heads SET indexed_data = jsonb_set(indexed_data, '{name}', \
              to_jsonb('x' || chr(1) || 'y')) WHERE resource_id = 'task:a'; \
-             DELETE FROM specstar_migrations WHERE version = 4;",
+             DELETE FROM specstar_migrations WHERE version >= 4;",
         )
         .await
         .expect("an old head");

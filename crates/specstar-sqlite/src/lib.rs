@@ -58,7 +58,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 use specstar_core::{
     Error, Fetched, ModelDescriptor, Query, ResourceId, ResourceMeta, Result, RevisionInfo,
-    RevisionPage, Store, WriteRequest, Written,
+    RevisionPage, Store, Timestamp, WriteRequest, Written,
 };
 
 pub use error::SqliteError;
@@ -259,6 +259,20 @@ impl Store for SqliteStore {
             // One snapshot for the head and the revision.
             let tx = conn.transaction().map_err(Error::store)?;
             let fetched = rows::fetch(&tx, resource_id, number)?;
+            tx.commit().map_err(Error::store)?;
+            Ok(fetched)
+        })
+    }
+
+    async fn read_as_of(
+        &self,
+        resource_id: &ResourceId,
+        time: Timestamp,
+    ) -> Result<Option<Fetched>> {
+        self.readers.with(|conn| {
+            // One snapshot for the head and the revision.
+            let tx = conn.transaction().map_err(Error::store)?;
+            let fetched = rows::fetch_as_of(&tx, resource_id, time)?;
             tx.commit().map_err(Error::store)?;
             Ok(fetched)
         })

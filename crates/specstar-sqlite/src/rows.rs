@@ -9,7 +9,7 @@
 use rusqlite::types::{FromSqlResult, Type, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row};
 use specstar_core::{
-    Error, Fetched, Head, IndexedValues, ResourceId, Result, RevisionInfo, RevisionPage,
+    Error, Fetched, Head, IndexedValues, ResourceId, Result, RevisionInfo, RevisionPage, Timestamp,
 };
 use specstar_sql::rows::{Row as SqlRow, decode_head, decode_info, decode_revision, fetched};
 use specstar_sql::{head_columns, revision_columns};
@@ -86,6 +86,40 @@ pub(crate) fn fetch(
         Some(row) => Some(decode_revision(id, &SqliteRow(row), 0)?),
     };
     fetched(id, head.meta, number, revision).map(Some)
+}
+
+/// The statement of an as-of read: the latest `(created_time, number)` at or before a time,
+/// one probe of `revisions_by_time`.
+pub(crate) const AS_OF_SQL: &str = concat!(
+    "SELECT ",
+    revision_columns!(),
+    ", r.data FROM revisions r WHERE r.resource_id = ?1 AND r.created_time <= ?2 \
+     ORDER BY r.created_time DESC, r.number DESC LIMIT 1"
+);
+
+/// Reads a resource's head and the revision current at `time` (see
+/// [`Store::read_as_of`](specstar_core::Store::read_as_of)). Run it inside a transaction: it
+/// reads the head and then the revision.
+pub(crate) fn fetch_as_of(
+    conn: &Connection,
+    id: &ResourceId,
+    time: Timestamp,
+) -> Result<Option<Fetched>> {
+    let Some(head) = head(conn, id)? else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare_cached(AS_OF_SQL).map_err(Error::store)?;
+    let mut rows = stmt
+        .query((id.as_str(), time.as_micros()))
+        .map_err(Error::store)?;
+    let revision = match rows.next().map_err(Error::store)? {
+        None => None,
+        Some(row) => Some(decode_revision(id, &SqliteRow(row), 0)?),
+    };
+    Ok(Some(Fetched {
+        meta: head.meta,
+        revision,
+    }))
 }
 
 /// Reads a page of a resource's history. Run it inside a transaction: it reads the head and

@@ -30,7 +30,7 @@ use specstar_core::{Error, Result};
 use crate::error::SqliteError;
 
 /// Migration `i` brings a file from version `i` to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The layout version this code writes: the number of migrations.
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -131,6 +131,12 @@ CREATE TABLE elements (
 CREATE INDEX elements_by_resource ON elements (resource_id);
 
 ALTER TABLE models ADD COLUMN element_fields TEXT NOT NULL DEFAULT '[]';
+";
+
+/// The index of as-of reads: the revision current at a time is one probe, the last entry at
+/// or before `(resource_id, time)`, whatever the history's length.
+const V4: &str = "
+CREATE INDEX revisions_by_time ON revisions (resource_id, created_time, number);
 ";
 
 /// Drops version 1's JSON expression indexes (`heads_<model>_<field>`).
@@ -316,5 +322,31 @@ pub(crate) mod tests {
         let found = crate::search::search(&conn, "issue", &query, None).expect("searches");
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].resource_id.as_str(), "issue:a");
+    }
+}
+
+#[cfg(test)]
+mod as_of_tests {
+    use super::*;
+
+    /// An as-of read is one probe of `revisions_by_time`, whatever the history's length: the
+    /// plan searches that index and sorts nothing.
+    #[test]
+    fn an_as_of_read_uses_the_time_index() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("as-of.db");
+        let mut conn = Connection::open(&path).expect("a new database");
+        migrate(&mut conn, &path).expect("the layout is created");
+        let mut stmt = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", crate::rows::AS_OF_SQL))
+            .expect("prepares");
+        let details: Vec<String> = stmt
+            .query_map(("issue:a", 1_i64), |row| row.get::<_, String>(3))
+            .expect("explains")
+            .collect::<rusqlite::Result<_>>()
+            .expect("reads the plan");
+        let plan = details.join("\n");
+        assert!(plan.contains("USING INDEX revisions_by_time"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
     }
 }

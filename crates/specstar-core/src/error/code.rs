@@ -37,6 +37,8 @@ pub enum ErrorCode {
     UnknownModel,
     /// `resource_deleted`: the resource is soft-deleted; restore it, or read a revision by id.
     ResourceDeleted,
+    /// `not_yet_created`: an as-of read at a time before the resource's first revision.
+    NotYetCreated,
     /// `already_exists`: a create with an id that is taken (deleted resources keep theirs).
     AlreadyExists,
     /// `precondition_failed`: the write expected another current revision; nothing was written.
@@ -68,7 +70,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order: for tables and tests that must cover them all.
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 18] = [
         Self::MalformedId,
         Self::ForeignModel,
         Self::ForeignRevision,
@@ -76,6 +78,7 @@ impl ErrorCode {
         Self::RevisionNotFound,
         Self::UnknownModel,
         Self::ResourceDeleted,
+        Self::NotYetCreated,
         Self::AlreadyExists,
         Self::PreconditionFailed,
         Self::ValidationFailed,
@@ -98,6 +101,7 @@ impl ErrorCode {
             Self::RevisionNotFound => "revision_not_found",
             Self::UnknownModel => "unknown_model",
             Self::ResourceDeleted => "resource_deleted",
+            Self::NotYetCreated => "not_yet_created",
             Self::AlreadyExists => "already_exists",
             Self::PreconditionFailed => "precondition_failed",
             Self::ValidationFailed => "validation_failed",

@@ -16,6 +16,7 @@ use crate::query::{Cursor, Query};
 use crate::revision::{Action, RevisionInfo};
 use crate::schema::{EncodedData, ModelDef};
 use crate::store::{Change, RevisionPage, Store, WriteRequest, Written};
+use crate::time::Timestamp;
 
 /// How many times a patch without an expected revision re-reads and re-applies itself when
 /// other writers keep moving the head between its read and its write.
@@ -475,6 +476,49 @@ impl DynResourceManager {
         self.read(&resource_id, number, include_deleted).await
     }
 
+    /// Reads the revision that was current at `time`, with its data: the last revision created
+    /// at or before `time` (among equal times the highest number; see
+    /// [`Store::read_as_of`](crate::Store::read_as_of)). The meta is the resource's head as it
+    /// is now. When that revision is a tombstone the answer is [`Error::Deleted`] unless
+    /// `include_deleted`, which answers the tombstone (it carries the last live data).
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`] when no resource has the id now (never created, or
+    /// permanently deleted); [`Error::NotYetCreated`] when it exists but was created after
+    /// `time`; [`Error::Deleted`]; id and store errors.
+    pub async fn get_as_of(
+        &self,
+        id: &str,
+        time: Timestamp,
+        include_deleted: bool,
+    ) -> Result<DynResource> {
+        let resource_id = self.resource_id(id)?;
+        // Stores keep whole microseconds: every store then compares the same instant.
+        let time = time.truncated();
+        let fetched = self
+            .store
+            .read_as_of(&resource_id, time)
+            .await?
+            .ok_or_else(|| Error::ResourceNotFound {
+                resource_id: resource_id.clone(),
+            })?;
+        let Some(revision) = fetched.revision else {
+            return Err(Error::NotYetCreated {
+                resource_id,
+                time,
+                created_time: fetched.meta.created_time,
+            });
+        };
+        if revision.info.deleted && !include_deleted {
+            return Err(Error::Deleted { resource_id });
+        }
+        Ok(DynResource {
+            data: revision.data,
+            info: revision.info,
+            meta: fetched.meta,
+        })
+    }
+
     /// What changed between two revisions of a resource, in either order, whether or not it is
     /// deleted (a tombstone compares by the data it carries): a JSON Patch from `from`'s data to
     /// `to`'s, and one change per changed leaf.
@@ -533,6 +577,43 @@ impl DynResourceManager {
             .revisions(&resource_id, page)
             .await?
             .ok_or(Error::ResourceNotFound { resource_id })
+    }
+
+    /// A page of the history restricted to the revisions created within `start ..= end`
+    /// (either bound optional, both inclusive, as a search's `created_time_start` / `_end`),
+    /// with how many revisions the filter keeps in all: the filter applies before the page,
+    /// so the total and the page agree.
+    ///
+    /// This reads the whole history's revision infos (not their data) and filters them here,
+    /// a scan of the history rather than an index range: fine for histories of thousands.
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`], id errors.
+    pub async fn list_revisions_created_between(
+        &self,
+        id: &str,
+        start: Option<Timestamp>,
+        end: Option<Timestamp>,
+        page: RevisionPage,
+    ) -> Result<(Vec<RevisionInfo>, u64)> {
+        let all = RevisionPage {
+            offset: 0,
+            limit: None,
+            newest_first: page.newest_first,
+        };
+        let kept: Vec<RevisionInfo> = self
+            .list_revisions(id, all)
+            .await?
+            .into_iter()
+            .filter(|info| start.is_none_or(|s| info.created_time >= s))
+            .filter(|info| end.is_none_or(|e| info.created_time <= e))
+            .collect();
+        let total = kept.len() as u64;
+        let skip = usize::try_from(page.offset).unwrap_or(usize::MAX);
+        let take = page
+            .limit
+            .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+        Ok((kept.into_iter().skip(skip).take(take).collect(), total))
     }
 
     /// How many resources of the model there are (deleted ones too when `include_deleted`).

@@ -14,7 +14,7 @@ use crate::query::Query;
 use crate::revision::{Action, RevisionInfo};
 use crate::schema::{EncodedData, Model, ModelDef};
 use crate::store::{RevisionPage, Store};
-use crate::time::Clock;
+use crate::time::{Clock, Timestamp};
 
 use super::dynamic::{DataPatch, DynResource, DynResourceManager};
 
@@ -418,6 +418,30 @@ impl<T: Model> ResourceManager<T> {
     /// [`Error::ResourceNotFound`], id and store errors.
     pub async fn get_including_deleted(&self, id: impl AsRef<str>) -> Result<Resource<T>> {
         self.decode(self.inner.get(id.as_ref(), None, true).await?)
+    }
+
+    /// The revision that was current at `time` (the last one created at or before it), with
+    /// its data: see [`DynResourceManager::get_as_of`]. A tombstone current then is
+    /// [`Error::Deleted`], as [`get`](Self::get) answers for a deleted resource.
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`], [`Error::NotYetCreated`] (created after `time`),
+    /// [`Error::Deleted`], id and store errors.
+    pub async fn get_as_of(&self, id: impl AsRef<str>, time: Timestamp) -> Result<Resource<T>> {
+        self.decode(self.inner.get_as_of(id.as_ref(), time, false).await?)
+    }
+
+    /// As [`get_as_of`](Self::get_as_of), but a tombstone current at `time` is answered (it
+    /// carries the last live data) rather than [`Error::Deleted`].
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`], [`Error::NotYetCreated`], id and store errors.
+    pub async fn get_as_of_including_deleted(
+        &self,
+        id: impl AsRef<str>,
+        time: Timestamp,
+    ) -> Result<Resource<T>> {
+        self.decode(self.inner.get_as_of(id.as_ref(), time, true).await?)
     }
 
     /// Any revision by its id, whether or not the resource is deleted.

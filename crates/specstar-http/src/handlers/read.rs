@@ -16,10 +16,25 @@ use crate::wire;
 /// The history page size when `limit` is not given (the reference's).
 pub(crate) const DEFAULT_REVISION_LIMIT: u64 = 10;
 
-/// Reads the revision the query names (`revision_id`, `include_deleted`).
+/// Reads the revision the query names (`revision_id`, `as_of`, `include_deleted`).
+///
+/// `as_of` answers the revision current at that instant: 404 `not_yet_created` before the
+/// resource's first revision, 410 when it was a tombstone (its tombstone with
+/// `include_deleted=true`). It names a revision by time as `revision_id` does by number, so
+/// the two together are refused.
 async fn find(mgr: &Manager, segment: &str, params: &Params) -> Result<DynResource, Problem> {
     let id = mgr.full_id(segment);
     let include_deleted = params.flag("include_deleted", false)?;
+    let as_of = params.time("as_of")?;
+    if let Some(time) = as_of {
+        if params.get("revision_id").is_some() {
+            return Err(Problem::invalid_query(
+                "as_of and revision_id both name a revision: give revision_id for a revision \
+                 by number, or as_of for the one current at a time",
+            ));
+        }
+        return Ok(mgr.get_as_of(&id, time, include_deleted).await?);
+    }
     let revision = params
         .get("revision_id")
         .map(|text| Manager::full_revision_id(&id, text))
@@ -111,7 +126,9 @@ pub(crate) async fn full(
 }
 
 /// `GET /m/{id}/revision-list`: `{meta, revisions, total, has_more}`, a page of the whole
-/// history (deletes and restores included), newest first unless `sort=created_time`.
+/// history (deletes and restores included), newest first unless `sort=created_time`; with
+/// `created_time_start` / `created_time_end` (inclusive) only the revisions created within
+/// them, `total` and `has_more` counting those.
 ///
 /// The meta and the page are two reads: a write landing between them may show in one only.
 pub(crate) async fn revision_list(
@@ -134,18 +151,23 @@ pub(crate) async fn revision_list(
             )));
         }
     };
+    let start = params.time("created_time_start")?;
+    let end = params.time("created_time_end")?;
     let meta = mgr.get_meta(&id).await?;
-    let revisions = mgr
-        .list_revisions(
-            &id,
-            RevisionPage {
-                offset,
-                limit: Some(limit),
-                newest_first,
-            },
+    let page = RevisionPage {
+        offset,
+        limit: Some(limit),
+        newest_first,
+    };
+    let (revisions, total) = if start.is_some() || end.is_some() {
+        mgr.list_revisions_created_between(&id, start, end, page)
+            .await?
+    } else {
+        (
+            mgr.list_revisions(&id, page).await?,
+            meta.total_revision_count,
         )
-        .await?;
-    let total = meta.total_revision_count;
+    };
     let has_more = offset.saturating_add(revisions.len() as u64) < total;
     let body = json!({
         "meta": wire::meta(&meta)?,

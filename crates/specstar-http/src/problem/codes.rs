@@ -23,6 +23,7 @@ pub(crate) const fn core(code: ErrorCode) -> (StatusCode, &'static str) {
         C::UnknownModel => (StatusCode::NOT_FOUND, "Unknown model"),
         C::RevisionDoesNotFitModel => (StatusCode::CONFLICT, "Revision does not fit the model"),
         C::ResourceDeleted => (StatusCode::GONE, "Resource deleted"),
+        C::NotYetCreated => (StatusCode::NOT_FOUND, "Resource not yet created"),
         C::AlreadyExists => (StatusCode::PRECONDITION_FAILED, "Resource already exists"),
         C::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "Precondition failed"),
         C::ValidationFailed => (StatusCode::UNPROCESSABLE_ENTITY, "Validation failed"),
