@@ -20,8 +20,8 @@ use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use specstar::{
-    Fetched, MemoryStore, ModelDescriptor, Query, ResourceId, ResourceMeta, Result, RevisionInfo,
-    RevisionPage, Schema, Spec, Store, Timestamp, WriteRequest, Written,
+    FeedEvent, Fetched, MemoryStore, ModelDescriptor, Query, ResourceId, ResourceMeta, Result,
+    RevisionInfo, RevisionPage, Schema, Spec, Store, Timestamp, WriteRequest, Written,
 };
 
 /// A store that forwards everything to `inner` and records each appended revision.
@@ -74,6 +74,10 @@ impl Store for AuditedStore {
         page: RevisionPage,
     ) -> Result<Option<Vec<RevisionInfo>>> {
         self.inner.revisions(resource_id, page).await
+    }
+
+    async fn changes(&self, since: u64, limit: usize) -> Result<Vec<FeedEvent>> {
+        self.inner.changes(since, limit).await
     }
 
     async fn purge(&self, resource_id: &ResourceId) -> Result<Option<ResourceMeta>> {

@@ -230,6 +230,17 @@ impl Spec {
         specstar_http::router(self.registry.clone(), self.store.clone(), config)
     }
 
+    /// A page of the change feed: the revisions of every model appended after sequence number
+    /// `since`, in sequence order, at most `limit` (1 to [`MAX_FEED_LIMIT`]). Page on with
+    /// `since` set to the page's `last_seq`: every revision is seen exactly once, in order,
+    /// even while writers run.
+    ///
+    /// # Errors
+    /// [`Error::InvalidQuery`] for a limit out of bounds; store errors.
+    pub async fn changes(&self, since: u64, limit: usize) -> Result<FeedPage> {
+        specstar_core::feed::changes(&*self.store, since, limit).await
+    }
+
     /// The registered models.
     pub fn registry(&self) -> &Arc<Registry> {
         &self.registry

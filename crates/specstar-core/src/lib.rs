@@ -32,6 +32,7 @@ pub mod context;
 pub mod diff;
 pub mod domain;
 pub mod error;
+pub mod feed;
 pub mod hash;
 pub mod id;
 pub mod json;
@@ -49,6 +50,7 @@ pub mod time;
 pub use context::{ANONYMOUS, WriteContext};
 pub use diff::{Diff, LeafChange};
 pub use error::{Error, ErrorCode, FieldError, FieldErrors, Result};
+pub use feed::{FeedEvent, FeedPage, MAX_FEED_LIMIT};
 pub use hash::DataHash;
 pub use id::{ResourceId, RevisionId, RevisionRef};
 pub use limits::{

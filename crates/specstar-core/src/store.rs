@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use crate::error::Result;
+use crate::feed::FeedEvent;
 use crate::hash::DataHash;
 use crate::id::ResourceId;
 use crate::meta::{IndexedValues, ResourceMeta};
@@ -69,6 +70,14 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         resource_id: &ResourceId,
         page: RevisionPage,
     ) -> Result<Option<Vec<RevisionInfo>>>;
+
+    /// The revisions appended after sequence number `since`, of every model, in sequence
+    /// order, at most `limit` of them: a page of the [change feed](crate::feed).
+    ///
+    /// Sequence numbers must become visible in order: once a reader can see number `n`, no
+    /// revision numbered below `n` may appear later (each store says how it keeps this).
+    /// Purged resources' revisions are gone from the feed with them.
+    async fn changes(&self, since: u64, limit: usize) -> Result<Vec<FeedEvent>>;
 
     /// Erases a resource and all its revisions; returns its head as it was, `None` when it did
     /// not exist.

@@ -10,15 +10,15 @@
 
 mod index;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use parking_lot::RwLock;
 use specstar_core::plan::{Plan, PlannedData, plan};
 use specstar_core::{
-    Error, Fetched, Head, ModelDescriptor, Query, ResourceId, ResourceMeta, Result, RevisionInfo,
-    RevisionPage, Store, StoredRevision, Timestamp, WriteRequest, Written,
+    Error, FeedEvent, Fetched, Head, ModelDescriptor, Query, ResourceId, ResourceMeta, Result,
+    RevisionInfo, RevisionPage, Store, StoredRevision, Timestamp, WriteRequest, Written,
 };
 
 use index::ModelIndex;
@@ -34,6 +34,8 @@ struct State {
     resources: HashMap<ResourceId, Entry>,
     models: HashMap<String, ModelIndex>,
     last_sequence: u64,
+    /// The change feed: each live revision's sequence, with its resource and number.
+    by_sequence: BTreeMap<u64, (ResourceId, u64)>,
 }
 
 impl State {
@@ -162,6 +164,9 @@ impl Store for MemoryStore {
         };
         let meta = head.meta.clone();
         state
+            .by_sequence
+            .insert(info.sequence, (request.resource_id.clone(), info.number()));
+        state
             .models
             .entry(request.resource_id.model().to_owned())
             .or_default()
@@ -249,11 +254,31 @@ impl Store for MemoryStore {
 
     async fn purge(&self, resource_id: &ResourceId) -> Result<Option<ResourceMeta>> {
         let mut state = self.state.write();
-        let removed = state.resources.remove(resource_id).map(|e| e.head.meta);
+        let removed = state.resources.remove(resource_id).map(|entry| {
+            for revision in &entry.revisions {
+                state.by_sequence.remove(&revision.info.sequence);
+            }
+            entry.head.meta
+        });
         if let (Some(meta), Some(index)) = (&removed, state.models.get_mut(resource_id.model())) {
             index.update(resource_id, Some(&meta.indexed_data), None);
         }
         Ok(removed)
+    }
+
+    async fn changes(&self, since: u64, limit: usize) -> Result<Vec<FeedEvent>> {
+        let state = self.state.read();
+        let after = since.saturating_add(1);
+        Ok(state
+            .by_sequence
+            .range(after..)
+            .take(limit)
+            .filter_map(|(_, (id, number))| {
+                let entry = state.resources.get(id)?;
+                let revision = entry.revisions.get(usize::try_from(*number).ok()? - 1)?;
+                Some(FeedEvent::Revision(revision.info.clone()))
+            })
+            .collect())
     }
 
     async fn count(&self, model: &str, include_deleted: bool) -> Result<u64> {

@@ -51,8 +51,8 @@ use async_trait::async_trait;
 use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use parking_lot::RwLock;
 use specstar_core::{
-    Error, Fetched, ModelDescriptor, Query, ResourceId, ResourceMeta, Result, RevisionInfo,
-    RevisionPage, Store, Timestamp, WriteRequest, Written,
+    Error, FeedEvent, Fetched, ModelDescriptor, Query, ResourceId, ResourceMeta, Result,
+    RevisionInfo, RevisionPage, Store, Timestamp, WriteRequest, Written,
 };
 use tokio_postgres::NoTls;
 
@@ -268,6 +268,13 @@ impl Store for PostgresStore {
     ) -> Result<Option<Vec<RevisionInfo>>> {
         let client = connection(&self.inner.pool).await?;
         read::page(&client, resource_id, page).await
+    }
+
+    async fn changes(&self, since: u64, limit: usize) -> Result<Vec<FeedEvent>> {
+        let client = connection(&self.inner.pool).await?;
+        let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+        let infos = read::since(&client, since, limit).await?;
+        Ok(infos.into_iter().map(FeedEvent::Revision).collect())
     }
 
     async fn purge(&self, resource_id: &ResourceId) -> Result<Option<ResourceMeta>> {

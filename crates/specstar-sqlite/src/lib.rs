@@ -57,8 +57,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 use specstar_core::{
-    Error, Fetched, ModelDescriptor, Query, ResourceId, ResourceMeta, Result, RevisionInfo,
-    RevisionPage, Store, Timestamp, WriteRequest, Written,
+    Error, FeedEvent, Fetched, ModelDescriptor, Query, ResourceId, ResourceMeta, Result,
+    RevisionInfo, RevisionPage, Store, Timestamp, WriteRequest, Written,
 };
 
 pub use error::SqliteError;
@@ -295,6 +295,10 @@ impl Store for SqliteStore {
             tx.commit().map_err(Error::store)?;
             Ok(infos)
         })
+    }
+
+    async fn changes(&self, since: u64, limit: usize) -> Result<Vec<FeedEvent>> {
+        self.readers.with(|conn| rows::changes(conn, since, limit))
     }
 
     async fn purge(&self, resource_id: &ResourceId) -> Result<Option<ResourceMeta>> {

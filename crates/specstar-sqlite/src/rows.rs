@@ -9,9 +9,12 @@
 use rusqlite::types::{FromSqlResult, Type, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row};
 use specstar_core::{
-    Error, Fetched, Head, IndexedValues, ResourceId, Result, RevisionInfo, RevisionPage, Timestamp,
+    Error, FeedEvent, Fetched, Head, IndexedValues, ResourceId, Result, RevisionInfo, RevisionPage,
+    Timestamp,
 };
-use specstar_sql::rows::{Row as SqlRow, decode_head, decode_info, decode_revision, fetched};
+use specstar_sql::rows::{
+    Row as SqlRow, decode_head, decode_id, decode_info, decode_revision, fetched,
+};
 use specstar_sql::{head_columns, revision_columns};
 
 /// Reads a resource's head.
@@ -173,6 +176,27 @@ pub(crate) fn page(
         });
     }
     Ok(Some(infos))
+}
+
+/// Reads a page of the change feed: the revisions numbered after `since`, in sequence order.
+/// One range of the `revisions` table's integer key.
+pub(crate) fn changes(conn: &Connection, since: u64, limit: usize) -> Result<Vec<FeedEvent>> {
+    let sql = concat!(
+        "SELECT r.resource_id, ",
+        revision_columns!(),
+        " FROM revisions r WHERE r.sequence > ?1 ORDER BY r.sequence LIMIT ?2"
+    );
+    let mut stmt = conn.prepare_cached(sql).map_err(Error::store)?;
+    let since = specstar_sql::int::saturating(since);
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut rows = stmt.query((since, limit)).map_err(Error::store)?;
+    let mut events = Vec::new();
+    while let Some(row) = rows.next().map_err(Error::store)? {
+        let row = SqliteRow(row);
+        let id = decode_id(&row, 0, || "a revision in the change feed".to_owned())?;
+        events.push(FeedEvent::Revision(decode_info(&id, &row, 1)?));
+    }
+    Ok(events)
 }
 
 /// Counts the resources of a model.
