@@ -409,8 +409,17 @@ async fn writes_dropped_half_way_leave_the_pool_clean() {
         let write = mgr.update("task:x", task("x", Some(i)));
         let _ = tokio::time::timeout(Duration::from_micros(i as u64 * 25), write).await;
     }
-    // Let the writes the store runs on in tasks of their own finish.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Let the writes the store runs on in tasks of their own finish: wait until the history
+    // stops growing (a loaded machine can take well over a fixed pause), for 30 s at most.
+    let mut last = 0;
+    for _ in 0..60 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let count = mgr.list_revisions("task:x").await.expect("history").len();
+        if count == last {
+            break;
+        }
+        last = count;
+    }
     let idle_in_transaction: i64 = raw(&url, schema.name())
         .await
         .query_one(
