@@ -20,8 +20,9 @@ use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use specstar::{
-    FeedEvent, Fetched, MemoryStore, ModelDescriptor, Query, ResourceId, ResourceMeta, Result,
-    RevisionInfo, RevisionPage, Schema, Spec, Store, Timestamp, WriteRequest, Written,
+    FeedEvent, FeedSignal, Fetched, MemoryStore, ModelDescriptor, ModelFilter, PurgeRequest, Query,
+    ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Schema, Spec, Store, Timestamp,
+    WriteRequest, Written,
 };
 
 /// A store that forwards everything to `inner` and records each appended revision.
@@ -76,12 +77,22 @@ impl Store for AuditedStore {
         self.inner.revisions(resource_id, page).await
     }
 
-    async fn changes(&self, since: u64, limit: usize) -> Result<Vec<FeedEvent>> {
-        self.inner.changes(since, limit).await
+    async fn changes(
+        &self,
+        since: u64,
+        limit: usize,
+        filter: &ModelFilter,
+    ) -> Result<Vec<FeedEvent>> {
+        self.inner.changes(since, limit, filter).await
     }
 
-    async fn purge(&self, resource_id: &ResourceId) -> Result<Option<ResourceMeta>> {
-        let purged = self.inner.purge(resource_id).await?;
+    fn feed_signal(&self) -> Option<FeedSignal> {
+        self.inner.feed_signal()
+    }
+
+    async fn purge(&self, request: PurgeRequest) -> Result<Option<ResourceMeta>> {
+        let resource_id = request.resource_id.clone();
+        let purged = self.inner.purge(request).await?;
         if purged.is_some() {
             self.log.push(format!("purged {resource_id}"));
         }

@@ -230,15 +230,46 @@ impl Spec {
         specstar_http::router(self.registry.clone(), self.store.clone(), config)
     }
 
-    /// A page of the change feed: the revisions of every model appended after sequence number
-    /// `since`, in sequence order, at most `limit` (1 to [`MAX_FEED_LIMIT`]). Page on with
-    /// `since` set to the page's `last_seq`: every revision is seen exactly once, in order,
-    /// even while writers run.
+    /// A page of the change feed: the events of every model after sequence number `since` (each
+    /// revision appended, each permanent delete), in sequence order, at most `limit` (1 to
+    /// [`MAX_FEED_LIMIT`]). Page on with `since` set to the page's `last_seq`: every event is
+    /// seen exactly once, in order, even while writers run.
     ///
     /// # Errors
     /// [`Error::InvalidQuery`] for a limit out of bounds; store errors.
     pub async fn changes(&self, since: u64, limit: usize) -> Result<FeedPage> {
-        specstar_core::feed::changes(&*self.store, since, limit).await
+        self.changes_of(since, limit, &ModelFilter::all()).await
+    }
+
+    /// [`changes`](Self::changes) of the models `filter` admits only.
+    ///
+    /// # Errors
+    /// As [`changes`](Self::changes).
+    pub async fn changes_of(
+        &self,
+        since: u64,
+        limit: usize,
+        filter: &ModelFilter,
+    ) -> Result<FeedPage> {
+        specstar_core::feed::changes(&*self.store, since, limit, filter).await
+    }
+
+    /// The change feed after `since` as a stream that stays open: it yields the events there
+    /// are, then each new one as it commits, in this process or (on PostgreSQL) any other. It
+    /// reads from the store as it is polled, so a consumer that falls behind holds no backlog
+    /// in memory and is caught up from the store. A store error is yielded once and the stream
+    /// goes on.
+    pub fn watch(&self, since: u64) -> impl Stream<Item = Result<FeedEvent>> + Send + 'static {
+        self.watch_of(since, ModelFilter::all())
+    }
+
+    /// [`watch`](Self::watch) of the models `filter` admits only.
+    pub fn watch_of(
+        &self,
+        since: u64,
+        filter: ModelFilter,
+    ) -> impl Stream<Item = Result<FeedEvent>> + Send + 'static {
+        specstar_core::feed::watch(self.store.clone(), since, filter)
     }
 
     /// The registered models.

@@ -126,7 +126,9 @@ macro_rules! store_suite {
         );
         $crate::store_suite!(@feed $mode $make;
             feed_lists_every_revision_in_sequence_order,
+            feed_filters_by_model,
             feed_paged_while_writers_run_loses_nothing,
+            watch_yields_events_as_they_commit,
         );
         $crate::store_suite!(@integrity $mode $make;
             typed_writes_round_trip,

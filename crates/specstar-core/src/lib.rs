@@ -50,7 +50,7 @@ pub mod time;
 pub use context::{ANONYMOUS, WriteContext};
 pub use diff::{Diff, LeafChange};
 pub use error::{Error, ErrorCode, FieldError, FieldErrors, Result};
-pub use feed::{FeedEvent, FeedPage, MAX_FEED_LIMIT};
+pub use feed::{FeedEvent, FeedPage, FeedSignal, MAX_FEED_LIMIT, ModelFilter, PurgeEvent};
 pub use hash::DataHash;
 pub use id::{ResourceId, RevisionId, RevisionRef};
 pub use limits::{
@@ -65,8 +65,8 @@ pub use registry::Registry;
 pub use revision::{Action, RevisionInfo};
 pub use schema::{EncodedData, FieldShape, IndexedField, Model, ModelDef, Schema};
 pub use store::{
-    Change, Fetched, Head, ModelDescriptor, RevisionPage, Store, StoredRevision, WriteRequest,
-    Written,
+    Change, Fetched, Head, ModelDescriptor, PurgeRequest, RevisionPage, Store, StoredRevision,
+    WriteRequest, Written,
 };
 pub use time::{Clock, FixedClock, SystemClock, Timestamp};
 

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use crate::error::Result;
-use crate::feed::FeedEvent;
+use crate::feed::{FeedEvent, FeedSignal, ModelFilter};
 use crate::hash::DataHash;
 use crate::id::ResourceId;
 use crate::meta::{IndexedValues, ResourceMeta};
@@ -71,17 +71,31 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         page: RevisionPage,
     ) -> Result<Option<Vec<RevisionInfo>>>;
 
-    /// The revisions appended after sequence number `since`, of every model, in sequence
-    /// order, at most `limit` of them: a page of the [change feed](crate::feed).
+    /// The events after sequence number `since` of the models `filter` admits, in sequence
+    /// order, at most `limit` of them: a page of the [change feed](crate::feed). An event is a
+    /// revision appended, or a purge.
     ///
     /// Sequence numbers must become visible in order: once a reader can see number `n`, no
-    /// revision numbered below `n` may appear later (each store says how it keeps this).
-    /// Purged resources' revisions are gone from the feed with them.
-    async fn changes(&self, since: u64, limit: usize) -> Result<Vec<FeedEvent>>;
+    /// event numbered below `n` may appear later (each store says how it keeps this).
+    /// Purged resources' revisions are gone from the feed with them; their purge event stays.
+    async fn changes(
+        &self,
+        since: u64,
+        limit: usize,
+        filter: &ModelFilter,
+    ) -> Result<Vec<FeedEvent>>;
 
-    /// Erases a resource and all its revisions; returns its head as it was, `None` when it did
-    /// not exist.
-    async fn purge(&self, resource_id: &ResourceId) -> Result<Option<ResourceMeta>>;
+    /// The signal the store raises after each commit, so that [feed
+    /// watchers](crate::feed::watch) wake at once rather than at their next poll. `None` (the
+    /// default) for a store that raises none: its watchers poll.
+    fn feed_signal(&self) -> Option<FeedSignal> {
+        None
+    }
+
+    /// Erases a resource and all its revisions, recording a purge event in the feed with the
+    /// request's user and time; returns the head as it was, `None` (and no event) when the
+    /// resource did not exist.
+    async fn purge(&self, request: PurgeRequest) -> Result<Option<ResourceMeta>>;
 
     /// Counts the resources of a model, deleted ones only when `include_deleted`.
     async fn count(&self, model: &str, include_deleted: bool) -> Result<u64>;
@@ -158,6 +172,17 @@ pub struct WriteRequest {
     /// The revision number the caller expects to be current; `None` for no expectation.
     pub expected: Option<u64>,
     /// Who writes.
+    pub user: Arc<str>,
+    /// When (truncated to microseconds).
+    pub time: Timestamp,
+}
+
+/// A permanent delete, as the resource manager asks it of a store.
+#[derive(Clone, Debug)]
+pub struct PurgeRequest {
+    /// The resource erased.
+    pub resource_id: ResourceId,
+    /// Who erases it.
     pub user: Arc<str>,
     /// When (truncated to microseconds).
     pub time: Timestamp,

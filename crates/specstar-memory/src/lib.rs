@@ -17,8 +17,9 @@ use bytes::Bytes;
 use parking_lot::RwLock;
 use specstar_core::plan::{Plan, PlannedData, plan};
 use specstar_core::{
-    Error, FeedEvent, Fetched, Head, ModelDescriptor, Query, ResourceId, ResourceMeta, Result,
-    RevisionInfo, RevisionPage, Store, StoredRevision, Timestamp, WriteRequest, Written,
+    Error, FeedEvent, FeedSignal, Fetched, Head, ModelDescriptor, ModelFilter, PurgeEvent,
+    PurgeRequest, Query, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Store,
+    StoredRevision, Timestamp, WriteRequest, Written,
 };
 
 use index::ModelIndex;
@@ -27,6 +28,8 @@ use index::ModelIndex;
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: RwLock<State>,
+    /// Raised after each write and purge, for feed watchers.
+    signal: FeedSignal,
 }
 
 #[derive(Debug, Default)]
@@ -34,8 +37,15 @@ struct State {
     resources: HashMap<ResourceId, Entry>,
     models: HashMap<String, ModelIndex>,
     last_sequence: u64,
-    /// The change feed: each live revision's sequence, with its resource and number.
-    by_sequence: BTreeMap<u64, (ResourceId, u64)>,
+    /// The change feed by sequence: each live revision (its resource and number) and purge.
+    by_sequence: BTreeMap<u64, Sequenced>,
+}
+
+/// What a sequence number stands for in the feed.
+#[derive(Debug)]
+enum Sequenced {
+    Revision(ResourceId, u64),
+    Purge(PurgeEvent),
 }
 
 impl State {
@@ -163,9 +173,10 @@ impl Store for MemoryStore {
             data,
         };
         let meta = head.meta.clone();
-        state
-            .by_sequence
-            .insert(info.sequence, (request.resource_id.clone(), info.number()));
+        state.by_sequence.insert(
+            info.sequence,
+            Sequenced::Revision(request.resource_id.clone(), info.number()),
+        );
         state
             .models
             .entry(request.resource_id.model().to_owned())
@@ -186,6 +197,8 @@ impl Store for MemoryStore {
                 );
             }
         }
+        drop(state);
+        self.signal.raise(info.sequence);
         Ok(Written {
             info,
             meta,
@@ -252,33 +265,58 @@ impl Store for MemoryStore {
         }))
     }
 
-    async fn purge(&self, resource_id: &ResourceId) -> Result<Option<ResourceMeta>> {
+    async fn purge(&self, request: PurgeRequest) -> Result<Option<ResourceMeta>> {
         let mut state = self.state.write();
-        let removed = state.resources.remove(resource_id).map(|entry| {
-            for revision in &entry.revisions {
-                state.by_sequence.remove(&revision.info.sequence);
-            }
-            entry.head.meta
-        });
-        if let (Some(meta), Some(index)) = (&removed, state.models.get_mut(resource_id.model())) {
-            index.update(resource_id, Some(&meta.indexed_data), None);
+        let Some(entry) = state.resources.remove(&request.resource_id) else {
+            return Ok(None);
+        };
+        for revision in &entry.revisions {
+            state.by_sequence.remove(&revision.info.sequence);
         }
-        Ok(removed)
+        let meta = entry.head.meta;
+        if let Some(index) = state.models.get_mut(request.resource_id.model()) {
+            index.update(&request.resource_id, Some(&meta.indexed_data), None);
+        }
+        state.last_sequence += 1;
+        let sequence = state.last_sequence;
+        let event = PurgeEvent {
+            sequence,
+            resource_id: request.resource_id,
+            created_time: request.time,
+            created_by: request.user,
+        };
+        state.by_sequence.insert(sequence, Sequenced::Purge(event));
+        drop(state);
+        self.signal.raise(sequence);
+        Ok(Some(meta))
     }
 
-    async fn changes(&self, since: u64, limit: usize) -> Result<Vec<FeedEvent>> {
+    async fn changes(
+        &self,
+        since: u64,
+        limit: usize,
+        filter: &ModelFilter,
+    ) -> Result<Vec<FeedEvent>> {
         let state = self.state.read();
         let after = since.saturating_add(1);
         Ok(state
             .by_sequence
             .range(after..)
-            .take(limit)
-            .filter_map(|(_, (id, number))| {
-                let entry = state.resources.get(id)?;
-                let revision = entry.revisions.get(usize::try_from(*number).ok()? - 1)?;
-                Some(FeedEvent::Revision(revision.info.clone()))
+            .filter_map(|(_, sequenced)| match sequenced {
+                Sequenced::Revision(id, number) => {
+                    let entry = state.resources.get(id)?;
+                    let revision = entry.revisions.get(usize::try_from(*number).ok()? - 1)?;
+                    Some(FeedEvent::Revision(revision.info.clone()))
+                }
+                Sequenced::Purge(event) => Some(FeedEvent::Purge(event.clone())),
             })
+            .filter(|event| filter.admits(event.model()))
+            .take(limit)
             .collect())
+    }
+
+    fn feed_signal(&self) -> Option<FeedSignal> {
+        Some(self.signal.clone())
     }
 
     async fn count(&self, model: &str, include_deleted: bool) -> Result<u64> {

@@ -12,8 +12,9 @@
 //! statement; any other write locks the resource's head row, plans with it, appends and
 //! commits, in two round trips. Of writers racing from one head exactly one wins; writes with
 //! no expectation all land, numbered densely. The store-wide sequence numbers are handed out
-//! in commit order, so a change feed ([`PostgresStore::revisions_since`]) that follows them
-//! never skips a revision. The `write` module's docs say how.
+//! in commit order, so the change feed ([`Store::changes`]) that follows them never skips a
+//! revision. The `write` module's docs say how; the `feed` module says how watchers in one
+//! process learn of another's writes (LISTEN/NOTIFY as a hint, never the source of truth).
 //!
 //! Reads are one statement each (one snapshot, one round trip). Searches become one SQL
 //! `SELECT` over expression indexes of the indexed fields (see the `search` module).
@@ -33,6 +34,7 @@
 
 mod analyze;
 mod error;
+mod feed;
 mod migrate;
 mod nul;
 mod options;
@@ -51,8 +53,9 @@ use async_trait::async_trait;
 use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use parking_lot::RwLock;
 use specstar_core::{
-    Error, FeedEvent, Fetched, ModelDescriptor, Query, ResourceId, ResourceMeta, Result,
-    RevisionInfo, RevisionPage, Store, Timestamp, WriteRequest, Written,
+    Error, FeedEvent, FeedSignal, Fetched, ModelDescriptor, ModelFilter, PurgeRequest, Query,
+    ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Store, Timestamp, WriteRequest,
+    Written,
 };
 use tokio_postgres::NoTls;
 
@@ -75,6 +78,8 @@ struct Inner {
     indexed: RwLock<HashMap<String, Arc<search::Fields>>>,
     /// When the heads table's statistics are due (see the `analyze` module).
     freshness: analyze::Freshness,
+    /// The change feed's signal, across processes (see the `feed` module).
+    feed: feed::FeedHub,
 }
 
 impl fmt::Debug for PostgresStore {
@@ -134,8 +139,10 @@ impl PostgresStore {
         migrate::migrate(&mut client, &options.schema).await?;
         drop(client);
         tracing::debug!(schema = %options.schema, "opened postgresql store");
+        let feed = feed::FeedHub::start(pool.clone(), &options.schema, options.connection_config());
         Ok(Self {
             inner: Arc::new(Inner {
+                feed,
                 pool,
                 schema: options.schema,
                 indexed: RwLock::new(HashMap::new()),
@@ -147,18 +154,6 @@ impl PostgresStore {
     /// The schema the store's tables are in.
     pub fn schema(&self) -> &str {
         &self.inner.schema
-    }
-
-    /// The revisions of every resource whose sequence number is greater than `after`, in
-    /// sequence order, `limit` at most: the change feed. Pass the last sequence seen to read
-    /// on; numbers are handed out in commit order, so a follower never skips a revision that
-    /// committed before one it has read.
-    ///
-    /// # Errors
-    /// Store errors.
-    pub async fn revisions_since(&self, after: u64, limit: u32) -> Result<Vec<RevisionInfo>> {
-        let client = connection(&self.inner.pool).await?;
-        read::since(&client, after, limit).await
     }
 
     /// The plan PostgreSQL chooses for a search (`EXPLAIN`, one line per node): to check which
@@ -230,6 +225,9 @@ impl Store for PostgresStore {
     async fn write(&self, request: WriteRequest) -> Result<Written> {
         let inner = self.inner.clone();
         let written = detached(async move { write::write(&inner.pool, &request).await }).await?;
+        if written.appended {
+            self.inner.feed.committed(written.info.sequence);
+        }
         if self.inner.freshness.wrote() {
             let inner = self.inner.clone();
             tokio::spawn(async move {
@@ -270,17 +268,27 @@ impl Store for PostgresStore {
         read::page(&client, resource_id, page).await
     }
 
-    async fn changes(&self, since: u64, limit: usize) -> Result<Vec<FeedEvent>> {
+    async fn changes(
+        &self,
+        since: u64,
+        limit: usize,
+        filter: &ModelFilter,
+    ) -> Result<Vec<FeedEvent>> {
         let client = connection(&self.inner.pool).await?;
-        let limit = u32::try_from(limit).unwrap_or(u32::MAX);
-        let infos = read::since(&client, since, limit).await?;
-        Ok(infos.into_iter().map(FeedEvent::Revision).collect())
+        feed::changes(&client, since, limit, filter).await
     }
 
-    async fn purge(&self, resource_id: &ResourceId) -> Result<Option<ResourceMeta>> {
+    fn feed_signal(&self) -> Option<FeedSignal> {
+        Some(self.inner.feed.signal())
+    }
+
+    async fn purge(&self, request: PurgeRequest) -> Result<Option<ResourceMeta>> {
         let inner = self.inner.clone();
-        let id = resource_id.clone();
-        detached(async move { write::purge(&inner.pool, &id).await }).await
+        let purged = detached(async move { write::purge(&inner.pool, &request).await }).await?;
+        Ok(purged.map(|(meta, sequence)| {
+            self.inner.feed.committed(sequence);
+            meta
+        }))
     }
 
     async fn count(&self, model: &str, include_deleted: bool) -> Result<u64> {

@@ -1,6 +1,6 @@
 //! The store's tables and their versioned migrations, applied at start-up.
 //!
-//! Four tables, in the store's schema:
+//! Five tables, in the store's schema:
 //! - `models`: one row per registered model (name, schema version, indexed field paths, and
 //!   which of them are arrays);
 //! - `heads`: one row per resource, its [`ResourceMeta`](specstar_core::ResourceMeta) plus
@@ -12,7 +12,9 @@
 //! - `revisions`: every revision ever appended, immutable, keyed by `(resource_id, number)`,
 //!   its data as `bytea`: the canonical JSON bytes the core hashed, returned byte for byte;
 //! - `sequence_counter`: one row, the last store-wide sequence number given out (see
-//!   [`write`](crate::write) for why a counter row and not a `BIGSERIAL`).
+//!   [`write`](crate::write) for why a counter row and not a `BIGSERIAL`);
+//! - `purges`: one row per permanent delete (resource, time, user), numbered from the same
+//!   counter, for the change feed.
 //!
 //! Text columns use the `"C"` collation, so that ids and strings compare by their bytes, as the
 //! core's order says, whatever the database's locale. Times are `bigint` microseconds since
@@ -35,6 +37,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("which indexed fields are arrays", V3),
     ("indexed strings escaped", V4),
     ("revisions in time order, for as-of reads", V5),
+    ("purge events of the change feed", V6),
 ];
 
 /// The layout version this code writes: the number of migrations.
@@ -135,6 +138,17 @@ DROP FUNCTION pg_temp.specstar_escape(jsonb);
 /// before `(resource_id, time)`, whatever the history's length.
 const V5: &str = r#"
 CREATE INDEX IF NOT EXISTS revisions_by_time ON revisions (resource_id, created_time, number);
+"#;
+
+/// One row per permanent delete, numbered from `sequence_counter` as revisions are, so that
+/// the change feed reads revisions and purges in one order.
+const V6: &str = r#"
+CREATE TABLE purges (
+    sequence     bigint PRIMARY KEY,
+    resource_id  text COLLATE "C" NOT NULL,
+    created_time bigint NOT NULL,
+    created_by   text COLLATE "C" NOT NULL
+);
 "#;
 
 /// The advisory lock key of a schema's migrations: the same for every process migrating the

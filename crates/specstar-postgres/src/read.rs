@@ -6,7 +6,7 @@ use deadpool_postgres::Client;
 use specstar_core::{
     Error, Fetched, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Timestamp,
 };
-use specstar_sql::rows::{HEAD_LEN, decode_head, decode_id, decode_info, decode_revision, fetched};
+use specstar_sql::rows::{HEAD_LEN, decode_head, decode_info, decode_revision, fetched};
 use specstar_sql::{head_columns, int, revision_columns};
 
 use crate::rows::{PgRow, to_sql_int};
@@ -186,30 +186,4 @@ pub(crate) async fn count(client: &Client, model: &str, include_deleted: bool) -
         .and_then(|row| row.try_get(0))
         .map_err(Error::store)?;
     Ok(int::count(count))
-}
-
-/// The revisions of every resource whose sequence number is past `after`, in sequence order,
-/// `limit` at most: a change feed. Because sequence numbers are given out in commit order (see
-/// [`write`](crate::write)), a follower that passes the last sequence it saw never misses a
-/// revision committed before that one.
-pub(crate) async fn since(client: &Client, after: u64, limit: u32) -> Result<Vec<RevisionInfo>> {
-    const SQL: &str = concat!(
-        "SELECT r.resource_id, ",
-        revision_columns!(),
-        " FROM revisions r WHERE r.sequence > $1 ORDER BY r.sequence LIMIT $2"
-    );
-    let stmt = client.prepare_cached(SQL).await.map_err(Error::store)?;
-    let after = int::saturating(after);
-    let found = client
-        .query(&stmt, &[&after, &i64::from(limit)])
-        .await
-        .map_err(Error::store)?;
-    found
-        .iter()
-        .map(|row| {
-            let row = PgRow(row);
-            let id = decode_id(&row, 0, || "a revision in the change feed".to_owned())?;
-            decode_info(&id, &row, 1)
-        })
-        .collect()
 }

@@ -14,6 +14,20 @@ pub(crate) fn to_sql_int(number: u64) -> Result<i64> {
     specstar_sql::int::to_sql_int(number, "postgresql")
 }
 
+/// A store-wide sequence number from a `bigint` column.
+pub(crate) fn sequence(row: &PgRow<'_>, idx: usize) -> Result<u64> {
+    let value = row
+        .int(idx)
+        .map_err(|reason| specstar_core::Error::Corrupt {
+            what: "a sequence number".into(),
+            reason,
+        })?;
+    u64::try_from(value).map_err(|_| specstar_core::Error::Corrupt {
+        what: "a sequence number".into(),
+        reason: format!("{value} is negative"),
+    })
+}
+
 /// A row of `tokio_postgres`'s as the shared decoding reads it.
 pub(crate) struct PgRow<'a>(pub &'a Row);
 

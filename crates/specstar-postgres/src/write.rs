@@ -45,7 +45,9 @@ use std::time::Duration;
 
 use deadpool_postgres::{Client, Pool};
 use specstar_core::plan::{Appended, Plan, PlannedData, plan};
-use specstar_core::{Change, Error, Head, ResourceId, ResourceMeta, Result, WriteRequest, Written};
+use specstar_core::{
+    Change, Error, Head, PurgeRequest, ResourceMeta, Result, WriteRequest, Written,
+};
 use specstar_sql::head_columns;
 use specstar_sql::rows::decode_head;
 use tokio_postgres::Statement;
@@ -342,15 +344,26 @@ async fn rollback(client: Client) {
     }
 }
 
-/// Erases a resource's head and revisions; returns the head as it was. One round trip: the
-/// lock first, so that the deletes, each with a snapshot taken after it, see a revision a
-/// writer committed while the purge waited for its head.
-pub(crate) async fn purge(pool: &Pool, id: &ResourceId) -> Result<Option<ResourceMeta>> {
+/// Erases a resource's head and revisions and records its purge event; returns the head as it
+/// was and the event's sequence number. One round trip: the lock first, so that the deletes,
+/// each with a snapshot taken after it, see a revision a writer committed while the purge
+/// waited for its head; the event takes its number from the counter last, as a write does (in
+/// commit order, the counter held for the commit only).
+pub(crate) async fn purge(
+    pool: &Pool,
+    request: &PurgeRequest,
+) -> Result<Option<(ResourceMeta, u64)>> {
     const LOCK: &str = "SELECT 1 FROM heads WHERE resource_id = $1 FOR UPDATE";
     const REVISIONS: &str = "DELETE FROM revisions WHERE resource_id = $1";
     const HEAD: &str = concat!(
-        "DELETE FROM heads h WHERE h.resource_id = $1 RETURNING ",
-        head_columns!()
+        "WITH h AS (DELETE FROM heads WHERE resource_id = $1 RETURNING *), ",
+        "seq AS (UPDATE sequence_counter SET last = last + 1 ",
+        "WHERE id AND EXISTS (SELECT 1 FROM h) RETURNING last), ",
+        "ev AS (INSERT INTO purges (sequence, resource_id, created_time, created_by) ",
+        "SELECT seq.last, $1, $2, $3 FROM seq RETURNING sequence) ",
+        "SELECT ev.sequence, ",
+        head_columns!(),
+        " FROM h, ev"
     );
     let client = connection(pool).await?;
     let (lock, revisions, head) = tokio::try_join!(
@@ -359,19 +372,27 @@ pub(crate) async fn purge(pool: &Pool, id: &ResourceId) -> Result<Option<Resourc
         client.prepare_cached(HEAD)
     )
     .map_err(Error::store)?;
+    let id = &request.resource_id;
     let key = id.as_str();
+    let time = request.time.as_micros();
+    let user = &*request.user;
     let params: [&(dyn ToSql + Sync); 1] = [&key];
+    let event: [&(dyn ToSql + Sync); 3] = [&key, &time, &user];
     // Pipelined: every future sends its request on its first poll, in this order.
     let result = tokio::try_join!(
         client.batch_execute("BEGIN"),
         client.execute(&lock, &params),
         client.execute(&revisions, &params),
-        client.query_opt(&head, &params),
+        client.query_opt(&head, &event),
         client.batch_execute("COMMIT"),
     );
     match result {
         Ok((_, _, _, row, _)) => row
-            .map(|row| decode_head(id, &PgRow(&row), 0).map(|h| h.meta))
+            .map(|row| {
+                let row = PgRow(&row);
+                let sequence = crate::rows::sequence(&row, 0)?;
+                decode_head(id, &row, 1).map(|h| (h.meta, sequence))
+            })
             .transpose(),
         Err(error) => {
             rollback(client).await;

@@ -145,15 +145,15 @@ async fn the_change_feed_pages_in_sequence_order() {
     mgr.update("task:0", task("t0", None))
         .await
         .expect("updated");
-    let first = pg.revisions_since(0, 4).await.expect("reads");
+    let first = common::revisions_after(&pg, 0, 4).await;
     assert_eq!(
         first.iter().map(|i| i.sequence).collect::<Vec<_>>(),
         [1, 2, 3, 4]
     );
-    let rest = pg.revisions_since(4, 100).await.expect("reads");
+    let rest = common::revisions_after(&pg, 4, 100).await;
     assert_eq!(rest.iter().map(|i| i.sequence).collect::<Vec<_>>(), [5, 6]);
     assert_eq!(rest[1].revision_id.to_string(), "task:0:2");
-    assert!(pg.revisions_since(6, 100).await.expect("reads").is_empty());
+    assert!(common::revisions_after(&pg, 6, 100).await.is_empty());
 }
 
 #[test]

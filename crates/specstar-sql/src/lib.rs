@@ -15,6 +15,7 @@
 //! - [`filter`]: the `And`/`Or`/`Not` walk of a filter, as balanced trees;
 //! - [`select`]: the tail of a search statement (filter, cursor, order, page) and the keyset
 //!   expansion of a cursor;
+//! - [`feed`]: the change feed's one statement over revisions and purges, and its rows;
 //! - [`model`]: what the stores record of a model (its array fields, its field lists);
 //! - [`backfill`]: the paging and progress of recomputing a model's indexed values.
 //!
@@ -25,6 +26,7 @@
 
 pub mod backfill;
 pub mod dialect;
+pub mod feed;
 pub mod filter;
 pub mod int;
 pub mod model;

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use specstar_core::{
-    Action, DataHash, Error, Fetched, Head, IndexedValues, ResourceId, ResourceMeta, Result,
-    RevisionInfo, StoredRevision, Timestamp,
+    Action, DataHash, Error, Fetched, Head, IndexedValues, PurgeEvent, ResourceId, ResourceMeta,
+    Result, RevisionInfo, StoredRevision, Timestamp,
 };
 
 /// The head columns, in the order [`decode_head`] reads them (a macro, for `concat!`): the
@@ -126,6 +126,23 @@ pub fn decode_revision<R: Row>(id: &ResourceId, row: &R, at: usize) -> Result<St
     Ok(StoredRevision {
         data: Bytes::copy_from_slice(data),
         info,
+    })
+}
+
+/// Decodes a purge event of resource `id` from its time, user and sequence columns, starting at
+/// column `at`.
+///
+/// # Errors
+/// [`Error::Corrupt`] for a column that does not decode.
+pub fn decode_purge<R: Row>(resource_id: ResourceId, row: &R, at: usize) -> Result<PurgeEvent> {
+    let cols = Columns::new(row, || format!("the purge of {resource_id}"));
+    let sequence = cols.int(at + 2)?;
+    Ok(PurgeEvent {
+        sequence: u64::try_from(sequence)
+            .map_err(|_| cols.corrupt(at + 2, format!("{sequence} is negative")))?,
+        created_time: cols.time(at)?,
+        created_by: cols.shared(at + 1)?,
+        resource_id,
     })
 }
 

@@ -8,7 +8,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{CachedStatement, Connection, OptionalExtension};
 use specstar_core::plan::{Appended, Plan, PlannedData, plan};
 use specstar_core::{
-    Error, Head, ModelDescriptor, ResourceId, ResourceMeta, Result, RevisionInfo, WriteRequest,
+    Error, Head, ModelDescriptor, PurgeRequest, ResourceMeta, Result, RevisionInfo, WriteRequest,
     Written,
 };
 
@@ -180,8 +180,12 @@ fn write_head(conn: &Connection, new: bool, meta: &ResourceMeta, data_hash: &str
     Ok(())
 }
 
-/// Erases a resource's head and revisions; returns the head as it was.
-pub(crate) fn purge(conn: &Connection, id: &ResourceId) -> Result<Option<ResourceMeta>> {
+/// Erases a resource's head and revisions and records its purge event; returns the head as it
+/// was. The event's number comes from the revisions' own `AUTOINCREMENT` counter (the row of
+/// `sqlite_sequence`, created when the table has none yet), so revisions and purges share one
+/// sequence and the next revision is numbered after the purge.
+pub(crate) fn purge(conn: &Connection, request: &PurgeRequest) -> Result<Option<ResourceMeta>> {
+    let id = &request.resource_id;
     let Some(head) = rows::head(conn, id)? else {
         return Ok(None);
     };
@@ -192,6 +196,31 @@ pub(crate) fn purge(conn: &Connection, id: &ResourceId) -> Result<Option<Resourc
         .and_then(|mut stmt| stmt.execute([id.as_str()]))
         .map_err(Error::store)?;
     crate::elements::delete(conn, id.as_str())?;
+    conn.prepare_cached(
+        "INSERT INTO sqlite_sequence (name, seq) SELECT 'revisions', 0 \
+         WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'revisions')",
+    )
+    .and_then(|mut stmt| stmt.execute([]))
+    .map_err(Error::store)?;
+    let sequence: i64 = conn
+        .prepare_cached(
+            "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'revisions' RETURNING seq",
+        )
+        .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)))
+        .map_err(Error::store)?;
+    conn.prepare_cached(
+        "INSERT INTO purges (sequence, resource_id, created_time, created_by) \
+         VALUES (?1, ?2, ?3, ?4)",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute((
+            sequence,
+            id.as_str(),
+            request.time.as_micros(),
+            &*request.user,
+        ))
+    })
+    .map_err(Error::store)?;
     Ok(Some(head.meta))
 }
 

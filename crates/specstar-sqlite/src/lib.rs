@@ -57,8 +57,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 use specstar_core::{
-    Error, FeedEvent, Fetched, ModelDescriptor, Query, ResourceId, ResourceMeta, Result,
-    RevisionInfo, RevisionPage, Store, Timestamp, WriteRequest, Written,
+    Error, FeedEvent, FeedSignal, Fetched, ModelDescriptor, ModelFilter, PurgeRequest, Query,
+    ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Store, Timestamp, WriteRequest,
+    Written,
 };
 
 pub use error::SqliteError;
@@ -148,6 +149,8 @@ pub struct SqliteStore {
     writer: Writer,
     /// Measured by the writer, read by searches to choose their index.
     stats: Arc<StatsCache>,
+    /// Raised by the writer after each commit that fed the change feed.
+    signal: FeedSignal,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -198,13 +201,15 @@ impl SqliteStore {
         schema::migrate(&mut conn, &path)?;
         let readers = ReadPool::open(&path, options.read_connections, options.busy_timeout)?;
         let stats = Arc::new(StatsCache::default());
-        let writer = Writer::start(conn, options.max_batch, stats.clone())?;
+        let signal = FeedSignal::new();
+        let writer = Writer::start(conn, options.max_batch, stats.clone(), signal.clone())?;
         tracing::debug!(path = %path.display(), "opened sqlite store");
         Ok(Self {
             path,
             readers,
             writer,
             stats,
+            signal,
         })
     }
 
@@ -297,12 +302,22 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn changes(&self, since: u64, limit: usize) -> Result<Vec<FeedEvent>> {
-        self.readers.with(|conn| rows::changes(conn, since, limit))
+    async fn changes(
+        &self,
+        since: u64,
+        limit: usize,
+        filter: &ModelFilter,
+    ) -> Result<Vec<FeedEvent>> {
+        self.readers
+            .with(|conn| rows::changes(conn, since, limit, filter))
     }
 
-    async fn purge(&self, resource_id: &ResourceId) -> Result<Option<ResourceMeta>> {
-        self.writer.purge(resource_id.clone()).await
+    fn feed_signal(&self) -> Option<FeedSignal> {
+        Some(self.signal.clone())
+    }
+
+    async fn purge(&self, request: PurgeRequest) -> Result<Option<ResourceMeta>> {
+        self.writer.purge(request).await
     }
 
     async fn count(&self, model: &str, include_deleted: bool) -> Result<u64> {

@@ -6,15 +6,13 @@
 //! [`Error::Corrupt`], naming the record and the column; SQLite's own failures are
 //! [`Error::Store`].
 
-use rusqlite::types::{FromSqlResult, Type, ValueRef};
+use rusqlite::types::{FromSqlResult, Type, Value as SqlValue, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row};
 use specstar_core::{
-    Error, FeedEvent, Fetched, Head, IndexedValues, ResourceId, Result, RevisionInfo, RevisionPage,
-    Timestamp,
+    Error, FeedEvent, Fetched, Head, IndexedValues, ModelFilter, ResourceId, Result, RevisionInfo,
+    RevisionPage, Timestamp,
 };
-use specstar_sql::rows::{
-    Row as SqlRow, decode_head, decode_id, decode_info, decode_revision, fetched,
-};
+use specstar_sql::rows::{Row as SqlRow, decode_head, decode_info, decode_revision, fetched};
 use specstar_sql::{head_columns, revision_columns};
 
 /// Reads a resource's head.
@@ -178,23 +176,32 @@ pub(crate) fn page(
     Ok(Some(infos))
 }
 
-/// Reads a page of the change feed: the revisions numbered after `since`, in sequence order.
-/// One range of the `revisions` table's integer key.
-pub(crate) fn changes(conn: &Connection, since: u64, limit: usize) -> Result<Vec<FeedEvent>> {
-    let sql = concat!(
-        "SELECT r.resource_id, ",
-        revision_columns!(),
-        " FROM revisions r WHERE r.sequence > ?1 ORDER BY r.sequence LIMIT ?2"
+/// Reads a page of the change feed: the revisions and purges numbered after `since`, in
+/// sequence order, of the models `filter` admits. A range of each table's integer key (the
+/// statement is shared with PostgreSQL: see `specstar_sql::feed`).
+pub(crate) fn changes(
+    conn: &Connection,
+    since: u64,
+    limit: usize,
+    filter: &ModelFilter,
+) -> Result<Vec<FeedEvent>> {
+    let sql = specstar_sql::feed::changes_sql(|i| format!("?{i}"), filter);
+    let mut stmt = conn.prepare_cached(&sql).map_err(Error::store)?;
+    let mut params: Vec<SqlValue> = vec![
+        SqlValue::Integer(specstar_sql::int::saturating(since)),
+        SqlValue::Integer(i64::try_from(limit).unwrap_or(i64::MAX)),
+    ];
+    params.extend(
+        specstar_sql::feed::model_bounds(filter)
+            .into_iter()
+            .map(SqlValue::Text),
     );
-    let mut stmt = conn.prepare_cached(sql).map_err(Error::store)?;
-    let since = specstar_sql::int::saturating(since);
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let mut rows = stmt.query((since, limit)).map_err(Error::store)?;
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(params))
+        .map_err(Error::store)?;
     let mut events = Vec::new();
     while let Some(row) = rows.next().map_err(Error::store)? {
-        let row = SqliteRow(row);
-        let id = decode_id(&row, 0, || "a revision in the change feed".to_owned())?;
-        events.push(FeedEvent::Revision(decode_info(&id, &row, 1)?));
+        events.push(specstar_sql::feed::decode_event(&SqliteRow(row))?);
     }
     Ok(events)
 }

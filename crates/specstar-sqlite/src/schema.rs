@@ -1,6 +1,6 @@
 //! The layout of the database file and its migrations.
 //!
-//! Four tables (version 3):
+//! Five tables (version 5):
 //! - `models`: one row per registered model (name, schema version, indexed field paths), so a
 //!   file says which models it holds;
 //! - `heads`: one row per resource, its [`ResourceMeta`](specstar_core::ResourceMeta) plus the
@@ -12,7 +12,9 @@
 //!   purge removed the newest rows. `UNIQUE(resource_id, number)` serves reads by revision number
 //!   and pages of history as index ranges;
 //! - `elements`: the elements of array fields, one row per element and resource (see
-//!   `elements`), with `models.element_fields` naming which fields are arrays.
+//!   `elements`), with `models.element_fields` naming which fields are arrays;
+//! - `purges`: one row per permanent delete (its resource, time and user), numbered from the
+//!   revisions' sequence, for the change feed.
 //!
 //! Times are integers of microseconds since the Unix epoch, booleans 0 or 1, data hashes their
 //! text form, indexed values a JSON object.
@@ -30,7 +32,7 @@ use specstar_core::{Error, Result};
 use crate::error::SqliteError;
 
 /// Migration `i` brings a file from version `i` to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The layout version this code writes: the number of migrations.
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -137,6 +139,18 @@ ALTER TABLE models ADD COLUMN element_fields TEXT NOT NULL DEFAULT '[]';
 /// or before `(resource_id, time)`, whatever the history's length.
 const V4: &str = "
 CREATE INDEX revisions_by_time ON revisions (resource_id, created_time, number);
+";
+
+/// The purge events of the change feed: one row per permanent delete, numbered from the
+/// revisions' own sequence (see `apply::purge`), so that the feed reads both tables in one
+/// order.
+const V5: &str = "
+CREATE TABLE purges (
+    sequence     INTEGER PRIMARY KEY,
+    resource_id  TEXT NOT NULL,
+    created_time INTEGER NOT NULL,
+    created_by   TEXT NOT NULL
+);
 ";
 
 /// Drops version 1's JSON expression indexes (`heads_<model>_<field>`).

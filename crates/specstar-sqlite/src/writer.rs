@@ -23,7 +23,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::Connection;
 use specstar_core::{
-    Error, ModelDescriptor, ResourceId, ResourceMeta, Result, WriteRequest, Written,
+    Error, FeedSignal, ModelDescriptor, PurgeRequest, ResourceMeta, Result, WriteRequest, Written,
 };
 use tokio::sync::oneshot;
 
@@ -37,7 +37,7 @@ type Reply<T> = oneshot::Sender<Result<T>>;
 /// One unit of work for the writer thread.
 enum Job {
     Write(WriteRequest, Reply<Written>),
-    Purge(ResourceId, Reply<Option<ResourceMeta>>),
+    Purge(PurgeRequest, Reply<Option<ResourceMeta>>),
     RegisterModel(ModelDescriptor, Reply<()>),
 }
 
@@ -52,7 +52,7 @@ impl Job {
     fn run(self, conn: &Connection) -> Done {
         match self {
             Self::Write(request, reply) => Done::Write(reply, apply::write(conn, &request)),
-            Self::Purge(id, reply) => Done::Purge(reply, apply::purge(conn, &id)),
+            Self::Purge(request, reply) => Done::Purge(reply, apply::purge(conn, &request)),
             Self::RegisterModel(model, reply) => {
                 Done::RegisterModel(reply, apply::register_model(conn, &model))
             }
@@ -63,7 +63,7 @@ impl Job {
     fn written_model(&self) -> Option<String> {
         match self {
             Self::Write(request, _) => Some(request.resource_id.model().to_owned()),
-            Self::Purge(id, _) => Some(id.model().to_owned()),
+            Self::Purge(request, _) => Some(request.resource_id.model().to_owned()),
             Self::RegisterModel(..) => None,
         }
     }
@@ -87,6 +87,15 @@ impl Job {
 }
 
 impl Done {
+    /// Whether the job appended to the change feed (a revision or a purge event).
+    fn fed(&self) -> bool {
+        match self {
+            Self::Write(_, result) => result.as_ref().is_ok_and(|w| w.appended),
+            Self::Purge(_, result) => result.as_ref().is_ok_and(Option::is_some),
+            Self::RegisterModel(..) => false,
+        }
+    }
+
     fn error(&self) -> Option<&Error> {
         match self {
             Self::Write(_, result) => result.as_ref().err(),
@@ -133,12 +142,13 @@ impl Writer {
         conn: Connection,
         max_batch: usize,
         stats: Arc<StatsCache>,
+        signal: FeedSignal,
     ) -> Result<Self> {
         let (jobs, queue) = mpsc::channel();
         let max_batch = max_batch.max(1);
         let thread = std::thread::Builder::new()
             .name("specstar-sqlite-writer".into())
-            .spawn(move || run(conn, queue, max_batch, &stats))
+            .spawn(move || run(conn, queue, max_batch, &stats, &signal))
             .map_err(|e| Error::store(SqliteError::SpawnWriter(e)))?;
         Ok(Self {
             jobs: Some(jobs),
@@ -150,8 +160,8 @@ impl Writer {
         self.submit(|reply| Job::Write(request, reply)).await
     }
 
-    pub(crate) async fn purge(&self, id: ResourceId) -> Result<Option<ResourceMeta>> {
-        self.submit(|reply| Job::Purge(id, reply)).await
+    pub(crate) async fn purge(&self, request: PurgeRequest) -> Result<Option<ResourceMeta>> {
+        self.submit(|reply| Job::Purge(request, reply)).await
     }
 
     pub(crate) async fn register_model(&self, model: ModelDescriptor) -> Result<()> {
@@ -183,7 +193,13 @@ impl Drop for Writer {
 }
 
 /// The writer thread: batches until the channel closes.
-fn run(conn: Connection, queue: mpsc::Receiver<Job>, max_batch: usize, stats: &StatsCache) {
+fn run(
+    conn: Connection,
+    queue: mpsc::Receiver<Job>,
+    max_batch: usize,
+    stats: &StatsCache,
+    signal: &FeedSignal,
+) {
     let mut batch = Vec::with_capacity(max_batch);
     while let Ok(first) = queue.recv() {
         batch.push(first);
@@ -196,8 +212,14 @@ fn run(conn: Connection, queue: mpsc::Receiver<Job>, max_batch: usize, stats: &S
         tracing::trace!(jobs = batch.len(), "committing a batch");
         let written: Vec<String> = batch.iter().filter_map(Job::written_model).collect();
         let registered: Vec<String> = batch.iter().filter_map(Job::registered_model).collect();
+        let mut fed = false;
         for done in commit_batch(&conn, batch.drain(..)) {
+            fed |= done.fed();
             done.send();
+        }
+        // After the commit: feed watchers read the new events from the read connections.
+        if fed {
+            signal.raise_unknown();
         }
         // A failed job counts as a write too: statistics only need to follow the size.
         stats.after_commit(
@@ -288,7 +310,7 @@ mod tests {
     use std::path::Path;
 
     use bytes::Bytes;
-    use specstar_core::{Change, DataHash, EncodedData, Timestamp};
+    use specstar_core::{Change, DataHash, EncodedData, ResourceId, Timestamp};
 
     use super::*;
     use crate::schema;

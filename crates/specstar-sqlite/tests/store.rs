@@ -124,7 +124,12 @@ async fn create_update_delete_restore_purge() {
             .unwrap()
             .is_none()
     );
-    assert!(store.purge(&id).await.unwrap().is_none());
+    let again = specstar_core::PurgeRequest {
+        resource_id: id.parse().unwrap(),
+        user: "someone".into(),
+        time: specstar_core::Timestamp::now(),
+    };
+    assert!(store.purge(again).await.unwrap().is_none());
     store.check_integrity().unwrap();
 }
 

@@ -15,7 +15,7 @@ use crate::meta::ResourceMeta;
 use crate::query::{Cursor, Query};
 use crate::revision::{Action, RevisionInfo};
 use crate::schema::{EncodedData, ModelDef};
-use crate::store::{Change, RevisionPage, Store, WriteRequest, Written};
+use crate::store::{Change, PurgeRequest, RevisionPage, Store, WriteRequest, Written};
 use crate::time::Timestamp;
 
 /// How many times a patch without an expected revision re-reads and re-applies itself when
@@ -422,8 +422,13 @@ impl DynResourceManager {
     /// [`Error::ResourceNotFound`], id errors.
     pub async fn permanently_delete(&self, id: &str) -> Result<ResourceMeta> {
         let resource_id = self.resource_id(id)?;
+        let request = PurgeRequest {
+            resource_id: resource_id.clone(),
+            user: self.context.user().clone(),
+            time: self.context.now(),
+        };
         self.store
-            .purge(&resource_id)
+            .purge(request)
             .await?
             .ok_or(Error::ResourceNotFound { resource_id })
     }

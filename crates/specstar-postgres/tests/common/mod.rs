@@ -206,3 +206,23 @@ pub(crate) async fn conformance_store() -> Option<TestStore> {
         guard: Box::new(schema),
     })
 }
+
+/// The revisions of the change feed after sequence `after`, at most `limit`; the tests that
+/// call it purge nothing, so every event is a revision.
+pub(crate) async fn revisions_after(
+    store: &PostgresStore,
+    after: u64,
+    limit: usize,
+) -> Vec<specstar_core::RevisionInfo> {
+    let events = store
+        .changes(after, limit, &specstar_core::ModelFilter::all())
+        .await
+        .expect("the change feed reads");
+    events
+        .into_iter()
+        .map(|event| match event {
+            specstar_core::FeedEvent::Revision(info) => info,
+            other => panic!("nothing was purged, yet the feed gave {other:?}"),
+        })
+        .collect()
+}
