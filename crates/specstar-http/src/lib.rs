@@ -107,9 +107,19 @@ pub use qb::{QbError, QbQuery, parse as parse_qb};
 pub fn router(registry: Arc<Registry>, store: Arc<dyn Store>, config: HttpConfig) -> Router {
     let limit = config.body_limit();
     let title = config.api_title().to_owned();
-    let models = Arc::new(live::LiveModels::new(registry, store, Arc::new(config)));
+    let config = Arc::new(config);
+    let feed = handlers::feed::FeedState {
+        registry: registry.clone(),
+        store: store.clone(),
+        config: config.clone(),
+    };
+    let models = Arc::new(live::LiveModels::new(registry, store, config));
     let for_document = models.clone();
     Router::new()
+        .route(
+            handlers::feed::PATH,
+            axum::routing::get(handlers::feed::changes).with_state(feed),
+        )
         .route(
             "/openapi.json",
             axum::routing::get(move || {

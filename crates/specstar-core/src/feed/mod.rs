@@ -22,7 +22,7 @@ use crate::store::Store;
 use crate::time::Timestamp;
 
 pub use signal::{FeedSignal, FeedWaiter};
-pub use watch::{POLL_INTERVAL, watch};
+pub use watch::{POLL_INTERVAL, changes_waiting, watch};
 
 /// The most events one page of the feed holds.
 pub const MAX_FEED_LIMIT: usize = 1_000;

@@ -1,4 +1,5 @@
-//! `watch`: the feed as a stream that stays open, yielding events as they commit.
+//! `watch`: the feed as a stream that stays open, yielding events as they commit; and
+//! `changes_waiting`, a page that waits for its first event (a long poll).
 //!
 //! The stream pulls: it reads a page from the store, yields it, and reads the next one only
 //! when the consumer asks. A slow consumer therefore holds no buffer beyond one page and never
@@ -8,9 +9,9 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::{FeedEvent, FeedWaiter, ModelFilter};
+use super::{FeedEvent, FeedPage, FeedWaiter, ModelFilter, changes};
 use crate::error::Result;
 use crate::store::Store;
 use futures_util::Stream;
@@ -29,7 +30,7 @@ pub fn watch(
     since: u64,
     filter: ModelFilter,
 ) -> impl Stream<Item = Result<FeedEvent>> + Send + 'static {
-    let wake = store.feed_signal().map(|signal| signal.subscribe());
+    let wake = Wake::of(&*store);
     let state = Watcher {
         store,
         since,
@@ -44,12 +45,68 @@ pub fn watch(
     })
 }
 
+/// A page of the feed as [`changes`] reads it, but when no event follows `since`, waiting up to
+/// `wait` for one to commit: the page is answered as soon as there is one (a long poll), or
+/// empty when the time is up.
+///
+/// # Errors
+/// As [`changes`].
+pub async fn changes_waiting(
+    store: &dyn Store,
+    since: u64,
+    limit: usize,
+    filter: &ModelFilter,
+    wait: Duration,
+) -> Result<FeedPage> {
+    let deadline = Instant::now() + wait;
+    let mut wake = Wake::of(store);
+    loop {
+        wake.mark_seen();
+        let page = changes(store, since, limit, filter).await?;
+        let left = deadline.saturating_duration_since(Instant::now());
+        if !page.changes.is_empty() || left.is_zero() {
+            return Ok(page);
+        }
+        wake.sleep(left.min(POLL_INTERVAL)).await;
+    }
+}
+
+/// The store's signal as one watcher waits on it, or a plain timer for a store without one.
+struct Wake(Option<FeedWaiter>);
+
+impl Wake {
+    fn of(store: &dyn Store) -> Self {
+        Self(store.feed_signal().map(|signal| signal.subscribe()))
+    }
+
+    /// Marks the signal seen: call before reading the store, so that a commit after the read
+    /// raises it again.
+    fn mark_seen(&mut self) {
+        if let Some(waiter) = &mut self.0 {
+            waiter.mark_seen();
+        }
+    }
+
+    /// Until the signal is raised or `most` passes.
+    async fn sleep(&mut self, most: Duration) {
+        match &mut self.0 {
+            Some(waiter) => {
+                if let Ok(false) = tokio::time::timeout(most, waiter.changed()).await {
+                    // The store is gone: no signal will come, sleep from now on.
+                    self.0 = None;
+                }
+            }
+            None => tokio::time::sleep(most).await,
+        }
+    }
+}
+
 struct Watcher {
     store: Arc<dyn Store>,
     since: u64,
     filter: ModelFilter,
     buffer: VecDeque<FeedEvent>,
-    wake: Option<FeedWaiter>,
+    wake: Wake,
     /// Whether to sleep before the next read (after an empty page or an error).
     pause: bool,
 }
@@ -61,12 +118,9 @@ impl Watcher {
                 return Ok(event);
             }
             if self.pause {
-                self.sleep().await;
+                self.wake.sleep(POLL_INTERVAL).await;
             }
-            // Marked seen before the read: a commit after it raises the signal again.
-            if let Some(wake) = &mut self.wake {
-                wake.mark_seen();
-            }
+            self.wake.mark_seen();
             let events = self.store.changes(self.since, PAGE, &self.filter).await;
             let events = events.inspect_err(|_| self.pause = true)?;
             self.pause = events.is_empty();
@@ -74,19 +128,6 @@ impl Watcher {
                 self.since = last.sequence();
             }
             self.buffer.extend(events);
-        }
-    }
-
-    /// Until the signal is raised or the poll interval passes.
-    async fn sleep(&mut self) {
-        match &mut self.wake {
-            Some(wake) => {
-                if let Ok(false) = tokio::time::timeout(POLL_INTERVAL, wake.changed()).await {
-                    // The store is gone: no signal will come, poll from now on.
-                    self.wake = None;
-                }
-            }
-            None => tokio::time::sleep(POLL_INTERVAL).await,
         }
     }
 }

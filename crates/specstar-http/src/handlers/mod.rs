@@ -6,6 +6,7 @@
 //!
 //! [`DynResourceManager`]: specstar_core::DynResourceManager
 
+pub(crate) mod feed;
 pub(crate) mod history;
 pub(crate) mod read;
 pub(crate) mod search;

@@ -149,13 +149,18 @@ async fn call(
     operation: &Value,
 ) -> (u16, String) {
     let model = path.trim_start_matches('/').split('/').next().unwrap();
+    let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes()).unwrap();
+    if !path.contains("{resource_id}") && operation.get("requestBody").is_none() {
+        // Nothing to create first (a search, a route beside the models).
+        let url = format!("{base}{path}");
+        return code(client.request(method, url).send().await.unwrap()).await;
+    }
     let id = create(client, base, model).await;
     let url = format!(
         "{base}{}",
         path.replace("{resource_id}", &id)
             .replace("{revision_id}", "1")
     );
-    let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes()).unwrap();
     let mut request = client.request(method.clone(), url);
     if operation.get("requestBody").is_some() {
         request = if method == Method::PATCH {
@@ -226,9 +231,16 @@ async fn the_document_and_the_router_agree() {
     the_fixed_routes_are_outside(&api).await;
 }
 
-/// The document lists the table's operations for every model, no more; answers the table's
-/// (method, path) pairs.
+/// The routes beside the models' that the document describes (they are served and called
+/// like the table's).
+const DOCUMENTED_BESIDE: &[(&str, &str)] = &[("get", "/_changes")];
+
+/// The document lists the table's operations for every model and the routes beside them, no
+/// more; answers the table's (method, path) pairs.
 fn the_table_is_documented(api: &Api) -> BTreeSet<(String, String)> {
+    let beside = DOCUMENTED_BESIDE
+        .iter()
+        .map(|(method, path)| ((*method).to_owned(), (*path).to_owned()));
     let table: BTreeSet<(String, String)> = ["issue", "team"]
         .into_iter()
         .flat_map(|model| {
@@ -238,9 +250,10 @@ fn the_table_is_documented(api: &Api) -> BTreeSet<(String, String)> {
             })
         })
         .collect();
+    let listed: BTreeSet<(String, String)> = table.iter().cloned().chain(beside).collect();
     assert_eq!(
-        api.documented, table,
-        "the document lists the table's operations"
+        api.documented, listed,
+        "the document lists the table's operations and the routes beside"
     );
     table
 }

@@ -13,6 +13,8 @@ use specstar_core::{ModelDef, ResourceMeta, RevisionInfo};
 
 use crate::operations::{Answer, Body, OPERATIONS, Operation, Param};
 
+mod feed;
+
 /// The OpenAPI document for `models`, its `info` from `title`, `version` and `description`.
 pub(crate) fn document(
     models: &[Arc<ModelDef>],
@@ -29,6 +31,12 @@ pub(crate) fn document(
         tags.push(json!({ "name": model.name(), "description": format!("`{}` resources, schema version {}", model.name(), model.schema_version()) }));
         paths.extend(model_paths(model.name(), &component));
     }
+    let (feed_path, feed_item) = feed::path();
+    paths.insert(feed_path, feed_item);
+    feed::schemas(&mut schemas);
+    tags.push(
+        json!({ "name": "Change feed", "description": "Every change of every model, in order" }),
+    );
     json!({
         "openapi": "3.1.0",
         "info": { "title": title, "version": version, "description": description },

@@ -1,0 +1,224 @@
+//! `GET /_changes`: the change feed of every model, as pages (optionally a long poll) or as
+//! server-sent events.
+//!
+//! Both read the store as the client goes: a page is one read, and the event stream pulls the
+//! next events from the store only when the client took the last ones, so a slow client holds
+//! no backlog in the server and never slows writers or other readers; when it reads again it is
+//! caught up from the store.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use http::HeaderMap;
+use http::request::Parts;
+use serde_json::{Value, json};
+use specstar_core::feed::{self, FeedEvent, MAX_FEED_LIMIT, ModelFilter};
+use specstar_core::{Registry, Store};
+
+use crate::config::HttpConfig;
+use crate::extract::Params;
+use crate::problem::Problem;
+use crate::wire;
+
+/// The route's path.
+pub(crate) const PATH: &str = "/_changes";
+
+/// A page's size when `limit` is not given.
+pub(crate) const DEFAULT_LIMIT: u64 = 100;
+
+/// The longest a long poll waits, in seconds.
+pub(crate) const MAX_WAIT_SECONDS: u64 = 30;
+
+/// How often an idle event stream sends a comment, so that proxies keep it open.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// What the feed route needs: the models (to check `model`), the store, the settings.
+#[derive(Clone, Debug)]
+pub(crate) struct FeedState {
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) config: Arc<HttpConfig>,
+}
+
+/// What a request asks of the feed.
+struct FeedQuery {
+    since: u64,
+    limit: usize,
+    filter: ModelFilter,
+    include_data: bool,
+    wait: Duration,
+}
+
+impl FeedQuery {
+    fn parse(params: &Params, registry: &Registry) -> Result<Self, Problem> {
+        let limit = params.number("limit", DEFAULT_LIMIT)?;
+        let max = MAX_FEED_LIMIT as u64;
+        if !(1..=max).contains(&limit) {
+            return Err(Problem::invalid_query(format!(
+                "limit={limit}: a page of the feed holds 1 to {max} events"
+            )));
+        }
+        let wait = params.number("wait", 0)?;
+        if wait > MAX_WAIT_SECONDS {
+            return Err(Problem::invalid_query(format!(
+                "wait={wait}: a long poll waits {MAX_WAIT_SECONDS} seconds at most"
+            )));
+        }
+        let models = params.all("model");
+        if let Some(unknown) = models.iter().find(|m| registry.get(m).is_err()) {
+            let known: Vec<String> = registry.all().iter().map(|m| m.name().to_owned()).collect();
+            return Err(Problem::invalid_query(format!(
+                "model={unknown:?} is not a registered model (there are: {})",
+                known.join(", ")
+            )));
+        }
+        Ok(Self {
+            since: params.number("since", 0)?,
+            limit: usize::try_from(limit).unwrap_or(MAX_FEED_LIMIT),
+            filter: ModelFilter::only(models.iter().map(|m| (*m).to_owned())),
+            include_data: params.flag("include_data", false)?,
+            wait: Duration::from_secs(wait),
+        })
+    }
+}
+
+/// `GET /_changes`: a page `{changes, last_seq, has_more}`, or with `Accept:
+/// text/event-stream` a stream of `change` events.
+pub(crate) async fn changes(
+    State(state): State<FeedState>,
+    parts: Parts,
+    params: Params,
+) -> Result<Response, Problem> {
+    state.config.resolve_user(&parts)?;
+    let mut query = FeedQuery::parse(&params, &state.registry)?;
+    if !wants_events(&parts.headers) {
+        return page(&state.store, &query).await;
+    }
+    if let Some(last) = last_event_id(&parts.headers)? {
+        query.since = last;
+    }
+    Ok(events(state.store, query).into_response())
+}
+
+async fn page(store: &Arc<dyn Store>, query: &FeedQuery) -> Result<Response, Problem> {
+    let page = feed::changes_waiting(
+        &**store,
+        query.since,
+        query.limit,
+        &query.filter,
+        query.wait,
+    )
+    .await?;
+    let mut changes = Vec::with_capacity(page.changes.len());
+    for event in &page.changes {
+        if let Some(json) = event_json(store, event, query.include_data).await? {
+            changes.push(json);
+        }
+    }
+    let body = json!({ "changes": changes, "last_seq": page.last_seq, "has_more": page.has_more });
+    Ok(axum::Json(body).into_response())
+}
+
+/// The event stream: `id: <sequence>`, `event: change`, `data: <event>`; a store error is an
+/// `error` event (the stream goes on, from where it was).
+fn events(
+    store: Arc<dyn Store>,
+    query: FeedQuery,
+) -> Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>> {
+    let include_data = query.include_data;
+    let stream = feed::watch(store.clone(), query.since, query.filter).filter_map(move |item| {
+        let store = store.clone();
+        async move {
+            let event = match item {
+                Ok(event) => event,
+                Err(error) => return Some(Ok(error_event(Problem::from(error)))),
+            };
+            match event_json(&store, &event, include_data).await {
+                Ok(Some(json)) => Some(Ok(Event::default()
+                    .id(event.sequence().to_string())
+                    .event("change")
+                    .data(json.to_string()))),
+                // Purged since it was read: its purge event follows.
+                Ok(None) => None,
+                Err(problem) => Some(Ok(error_event(problem))),
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+}
+
+/// A failed read as an `error` event: the problem's JSON (a server failure logged here, as
+/// the router's log does for answers).
+fn error_event(problem: Problem) -> Event {
+    if problem.status.is_server_error() {
+        tracing::error!(detail = %problem.detail, cause = problem.cause(), "the change feed's stream could not read");
+    }
+    let body = serde_json::to_string(&problem).unwrap_or_default();
+    Event::default().event("error").data(body)
+}
+
+/// An event as the API sends it: the revision info (with the reference's keys) plus `model`,
+/// and `data` when asked; a purge as `{sequence, resource_id, model, action: "purge",
+/// created_time, created_by}`. `None` for a revision whose data is gone (purged since).
+async fn event_json(
+    store: &Arc<dyn Store>,
+    event: &FeedEvent,
+    include_data: bool,
+) -> Result<Option<Value>, Problem> {
+    let mut json = match event {
+        FeedEvent::Revision(info) => wire::revision_info(info)?,
+        FeedEvent::Purge(purge) => json!({
+            "sequence": purge.sequence,
+            "resource_id": purge.resource_id,
+            "action": "purge",
+            "created_time": purge.created_time,
+            "created_by": purge.created_by,
+        }),
+        other => {
+            tracing::warn!(?other, "an event this server cannot send was left out");
+            return Ok(None);
+        }
+    };
+    if let Some(object) = json.as_object_mut() {
+        object.insert("model".into(), json!(event.model()));
+        if include_data && matches!(event, FeedEvent::Revision(_)) {
+            let Some(bytes) = feed::data_of(&**store, event).await? else {
+                return Ok(None);
+            };
+            let data: Value = serde_json::from_slice(&bytes).map_err(|e| {
+                tracing::error!(error = %e, "stored data is not JSON");
+                Problem::from_status(http::StatusCode::INTERNAL_SERVER_ERROR)
+            })?;
+            object.insert("data".into(), data);
+        }
+    }
+    Ok(Some(json))
+}
+
+/// Whether the client asks for server-sent events.
+fn wants_events(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(http::header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|v| v.split(';').next().unwrap_or("").trim() == "text/event-stream")
+}
+
+/// The `Last-Event-ID` a reconnecting client sends: the sequence it saw last.
+fn last_event_id(headers: &HeaderMap) -> Result<Option<u64>, Problem> {
+    let Some(value) = headers.get("last-event-id") else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or("").trim();
+    text.parse().map(Some).map_err(|_| {
+        Problem::invalid_query(format!(
+            "Last-Event-ID {text:?}: expected the sequence number of an event (a whole number)"
+        ))
+    })
+}
