@@ -222,6 +222,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
+    // 6. Every change, in order: the store-wide feed, from this run's first revision on.
+    let feed = spec.changes(info.sequence - 1, 100).await?;
+    for event in &feed.changes {
+        if let specstar::FeedEvent::Revision(rev) = event {
+            println!("feed: #{} {} {}", rev.sequence, rev.revision_id, rev.action);
+        }
+    }
+
     println!("issues stored in {place}: {}", mgr.count().await?);
 
     if let Some(addr) = args.serve {

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use specstar_core::feed::{FeedEvent, FeedPage, MAX_FEED_LIMIT, ModelFilter, changes, watch};
+use specstar_core::feed::{
+    FeedEvent, FeedPage, MAX_FEED_LIMIT, ModelFilter, changes, changes_waiting, watch,
+};
 use specstar_core::{ANONYMOUS, Error, ResourceId, RevisionId, Store};
 
 use crate::TestStore;
@@ -328,4 +330,63 @@ pub async fn watch_yields_events_as_they_commit(t: TestStore) {
         caught_up.push(next_event(&mut stream).await);
     }
     assert_eq!(seen(&caught_up), expected);
+}
+
+/// A page that waits answers as soon as an event commits after `since`, and empty when its
+/// time is up with nothing new; with events already there it does not wait.
+pub async fn long_poll_answers_when_an_event_commits(t: TestStore) {
+    let (mgr, _) = issues(&t.store).await;
+    let first = mgr.create(issue("first")).await.unwrap();
+    let all = ModelFilter::all();
+    let at_once = changes_waiting(&*t.store, 0, 10, &all, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(
+        seen(&at_once.changes),
+        [Seen::Revision(first.revision_id.clone())]
+    );
+
+    let waiting = {
+        let store = t.store.clone();
+        let since = first.sequence;
+        tokio::spawn(async move {
+            changes_waiting(
+                &*store,
+                since,
+                10,
+                &ModelFilter::all(),
+                Duration::from_secs(30),
+            )
+            .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        !waiting.is_finished(),
+        "nothing followed yet: the page waits"
+    );
+    let second = mgr
+        .update(&first.resource_id, issue("second"))
+        .await
+        .unwrap();
+    let page = tokio::time::timeout(Duration::from_secs(20), waiting)
+        .await
+        .expect("the page answers once the write commits, before its 30 s")
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen(&page.changes), [Seen::Revision(second.revision_id)]);
+
+    let empty = changes_waiting(
+        &*t.store,
+        page.last_seq,
+        10,
+        &all,
+        Duration::from_millis(300),
+    )
+    .await
+    .unwrap();
+    assert!(empty.changes.is_empty() && !empty.has_more);
+    assert_eq!(empty.last_seq, page.last_seq);
+    let refused = changes_waiting(&*t.store, 0, 0, &all, Duration::ZERO).await;
+    assert!(matches!(refused, Err(Error::InvalidQuery { .. })));
 }

@@ -129,6 +129,7 @@ macro_rules! store_suite {
             feed_filters_by_model,
             feed_paged_while_writers_run_loses_nothing,
             watch_yields_events_as_they_commit,
+            long_poll_answers_when_an_event_commits,
         );
         $crate::store_suite!(@integrity $mode $make;
             typed_writes_round_trip,
