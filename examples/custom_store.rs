@@ -21,8 +21,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use specstar::{
     FeedEvent, FeedSignal, Fetched, MemoryStore, ModelDescriptor, ModelFilter, PurgeRequest, Query,
-    ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Schema, Spec, Store, Timestamp,
-    WriteRequest, Written,
+    RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Schema, Spec,
+    Store, Timestamp, WriteRequest, Written,
 };
 
 /// A store that forwards everything to `inner` and records each appended revision.
@@ -97,6 +97,10 @@ impl Store for AuditedStore {
             self.log.push(format!("purged {resource_id}"));
         }
         Ok(purged)
+    }
+
+    async fn registered_models(&self) -> Result<Vec<RegisteredModel>> {
+        self.inner.registered_models().await
     }
 
     async fn count(&self, model: &str, include_deleted: bool) -> Result<u64> {

@@ -108,6 +108,7 @@ macro_rules! store_suite {
             racing_writers_from_one_head_exactly_one_wins,
             concurrent_unconditioned_updates_none_lost,
             sequence_numbers_grow_store_wide,
+            registered_models_are_listed,
             data_hash_is_stable,
             ids_malformed_foreign_unknown_are_distinct,
             caller_chosen_ids,

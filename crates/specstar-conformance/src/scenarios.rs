@@ -876,3 +876,49 @@ pub async fn reopen_resumes_everything(t: TestStore) {
 pub async fn random_operation_sequences_match_the_model(t: TestStore) {
     crate::properties::check_against_model(t.store).await;
 }
+
+/// The store lists the models it holds, by name, as last registered: a new schema version or
+/// other indexed fields replace what it said before; a reopened store still says it.
+pub async fn registered_models_are_listed(t: TestStore) {
+    use specstar_core::{ModelDescriptor, RegisteredModel, Schema};
+
+    assert!(t.store.registered_models().await.unwrap().is_empty());
+    let (mgr, _) = issues(&t.store).await;
+    teams(&t.store).await;
+    mgr.create(issue("kept")).await.unwrap();
+    let listed = t.store.registered_models().await.unwrap();
+    let expected = |issue_version: &str, issue_paths: &[&str]| {
+        vec![
+            RegisteredModel {
+                name: "issue".into(),
+                schema_version: issue_version.into(),
+                indexed_paths: issue_paths.iter().map(|p| (*p).to_owned()).collect(),
+            },
+            RegisteredModel {
+                name: "team".into(),
+                schema_version: "v1".into(),
+                indexed_paths: vec!["name".into()],
+            },
+        ]
+    };
+    assert_eq!(listed, expected("v1", &["status", "severity", "assignee"]));
+    let changed = Schema::<crate::fixtures::Issue>::new("v2")
+        .index("assignee")
+        .build()
+        .unwrap();
+    t.store
+        .register_model(&ModelDescriptor::from(&changed))
+        .await
+        .unwrap();
+    let listed = t.store.registered_models().await.unwrap();
+    assert_eq!(listed, expected("v2", &["assignee"]));
+    if let Some(reopen) = &t.reopen {
+        drop(mgr);
+        drop(t.store);
+        let reopened = reopen().await;
+        assert_eq!(
+            reopened.registered_models().await.unwrap(),
+            expected("v2", &["assignee"])
+        );
+    }
+}

@@ -65,8 +65,8 @@ pub use registry::Registry;
 pub use revision::{Action, RevisionInfo};
 pub use schema::{EncodedData, FieldShape, IndexedField, Model, ModelDef, Schema};
 pub use store::{
-    Change, Fetched, Head, ModelDescriptor, PurgeRequest, RevisionPage, Store, StoredRevision,
-    WriteRequest, Written,
+    Change, Fetched, Head, ModelDescriptor, PurgeRequest, RegisteredModel, RevisionPage, Store,
+    StoredRevision, WriteRequest, Written,
 };
 pub use time::{Clock, FixedClock, SystemClock, Timestamp};
 

@@ -97,6 +97,10 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// resource did not exist.
     async fn purge(&self, request: PurgeRequest) -> Result<Option<ResourceMeta>>;
 
+    /// The models the store holds, as they were last registered, by name: what a new
+    /// registration would change (a tool's dry run, a migration's starting point).
+    async fn registered_models(&self) -> Result<Vec<RegisteredModel>>;
+
     /// Counts the resources of a model, deleted ones only when `include_deleted`.
     async fn count(&self, model: &str, include_deleted: bool) -> Result<u64>;
 
@@ -158,6 +162,17 @@ impl From<&ModelDef> for ModelDescriptor {
             indexed_fields: model.indexed_fields().to_vec(),
         }
     }
+}
+
+/// A model as a store last registered it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegisteredModel {
+    /// The model's name.
+    pub name: String,
+    /// The schema version it was registered with.
+    pub schema_version: String,
+    /// The paths of its indexed fields, in declaration order.
+    pub indexed_paths: Vec<String>,
 }
 
 /// One write, as the resource manager asks it of a store.

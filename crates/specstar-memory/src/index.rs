@@ -23,6 +23,9 @@ use specstar_core::{Field, Filter, IndexedField, IndexedValues, Op, ResourceId};
 pub(crate) struct ModelIndex {
     /// Every resource of the model, deleted ones too.
     pub ids: BTreeSet<ResourceId>,
+    /// The schema version of the last registration; `None` for a model written but never
+    /// registered.
+    pub schema_version: Option<String>,
     /// The indexed fields' paths, as registered.
     pub indexed: Vec<String>,
     /// The indexed fields, with their shapes: what the query means on each.

@@ -18,8 +18,8 @@ use parking_lot::RwLock;
 use specstar_core::plan::{Plan, PlannedData, plan};
 use specstar_core::{
     Error, FeedEvent, FeedSignal, Fetched, Head, ModelDescriptor, ModelFilter, PurgeEvent,
-    PurgeRequest, Query, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Store,
-    StoredRevision, Timestamp, WriteRequest, Written,
+    PurgeRequest, Query, RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo,
+    RevisionPage, Store, StoredRevision, Timestamp, WriteRequest, Written,
 };
 
 use index::ModelIndex;
@@ -135,7 +135,25 @@ impl Store for MemoryStore {
         index.register(&model.indexed_fields, |id| {
             resources.get(id).map(|e| &e.head.meta.indexed_data)
         });
+        index.schema_version = Some(model.schema_version.to_string());
         Ok(())
+    }
+
+    async fn registered_models(&self) -> Result<Vec<RegisteredModel>> {
+        let state = self.state.read();
+        let mut models: Vec<RegisteredModel> = state
+            .models
+            .iter()
+            .filter_map(|(name, index)| {
+                Some(RegisteredModel {
+                    name: name.clone(),
+                    schema_version: index.schema_version.clone()?,
+                    indexed_paths: index.defs.iter().map(|f| f.path().to_owned()).collect(),
+                })
+            })
+            .collect();
+        models.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(models)
     }
 
     async fn write(&self, request: WriteRequest) -> Result<Written> {

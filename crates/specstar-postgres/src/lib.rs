@@ -54,8 +54,8 @@ use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod, R
 use parking_lot::RwLock;
 use specstar_core::{
     Error, FeedEvent, FeedSignal, Fetched, ModelDescriptor, ModelFilter, PurgeRequest, Query,
-    ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Store, Timestamp, WriteRequest,
-    Written,
+    RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Store,
+    Timestamp, WriteRequest, Written,
 };
 use tokio_postgres::NoTls;
 
@@ -289,6 +289,11 @@ impl Store for PostgresStore {
             self.inner.feed.committed(sequence);
             meta
         }))
+    }
+
+    async fn registered_models(&self) -> Result<Vec<RegisteredModel>> {
+        let client = connection(&self.inner.pool).await?;
+        read::registered_models(&client).await
     }
 
     async fn count(&self, model: &str, include_deleted: bool) -> Result<u64> {

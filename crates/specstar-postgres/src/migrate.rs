@@ -143,7 +143,7 @@ CREATE INDEX IF NOT EXISTS revisions_by_time ON revisions (resource_id, created_
 /// One row per permanent delete, numbered from `sequence_counter` as revisions are, so that
 /// the change feed reads revisions and purges in one order.
 const V6: &str = r#"
-CREATE TABLE purges (
+CREATE TABLE IF NOT EXISTS purges (
     sequence     bigint PRIMARY KEY,
     resource_id  text COLLATE "C" NOT NULL,
     created_time bigint NOT NULL,

@@ -4,7 +4,8 @@
 
 use deadpool_postgres::Client;
 use specstar_core::{
-    Error, Fetched, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Timestamp,
+    Error, Fetched, RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage,
+    Timestamp,
 };
 use specstar_sql::rows::{HEAD_LEN, decode_head, decode_info, decode_revision, fetched};
 use specstar_sql::{head_columns, int, revision_columns};
@@ -186,4 +187,29 @@ pub(crate) async fn count(client: &Client, model: &str, include_deleted: bool) -
         .and_then(|row| row.try_get(0))
         .map_err(Error::store)?;
     Ok(int::count(count))
+}
+
+/// The models the schema holds, by name, as last registered.
+pub(crate) async fn registered_models(client: &Client) -> Result<Vec<RegisteredModel>> {
+    let stmt = client
+        .prepare_cached("SELECT name, schema_version, indexed_fields FROM models ORDER BY name")
+        .await
+        .map_err(Error::store)?;
+    let rows = client.query(&stmt, &[]).await.map_err(Error::store)?;
+    rows.iter()
+        .map(|row| {
+            let name: String = row.try_get(0).map_err(Error::store)?;
+            let fields: serde_json::Value = row.try_get(2).map_err(Error::store)?;
+            let indexed_paths = specstar_sql::model::field_list(
+                &name,
+                "indexed_fields",
+                serde_json::from_value(fields),
+            )?;
+            Ok(RegisteredModel {
+                schema_version: row.try_get(1).map_err(Error::store)?,
+                name,
+                indexed_paths,
+            })
+        })
+        .collect()
 }

@@ -58,8 +58,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 use specstar_core::{
     Error, FeedEvent, FeedSignal, Fetched, ModelDescriptor, ModelFilter, PurgeRequest, Query,
-    ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Store, Timestamp, WriteRequest,
-    Written,
+    RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Store,
+    Timestamp, WriteRequest, Written,
 };
 
 pub use error::SqliteError;
@@ -318,6 +318,10 @@ impl Store for SqliteStore {
 
     async fn purge(&self, request: PurgeRequest) -> Result<Option<ResourceMeta>> {
         self.writer.purge(request).await
+    }
+
+    async fn registered_models(&self) -> Result<Vec<RegisteredModel>> {
+        self.readers.with(|conn| rows::registered_models(conn))
     }
 
     async fn count(&self, model: &str, include_deleted: bool) -> Result<u64> {

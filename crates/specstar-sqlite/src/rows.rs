@@ -9,8 +9,8 @@
 use rusqlite::types::{FromSqlResult, Type, Value as SqlValue, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row};
 use specstar_core::{
-    Error, FeedEvent, Fetched, Head, IndexedValues, ModelFilter, ResourceId, Result, RevisionInfo,
-    RevisionPage, Timestamp,
+    Error, FeedEvent, Fetched, Head, IndexedValues, ModelFilter, RegisteredModel, ResourceId,
+    Result, RevisionInfo, RevisionPage, Timestamp,
 };
 use specstar_sql::rows::{Row as SqlRow, decode_head, decode_info, decode_revision, fetched};
 use specstar_sql::{head_columns, revision_columns};
@@ -204,6 +204,37 @@ pub(crate) fn changes(
         events.push(specstar_sql::feed::decode_event(&SqliteRow(row))?);
     }
     Ok(events)
+}
+
+/// The models the file holds, by name, as last registered.
+pub(crate) fn registered_models(conn: &Connection) -> Result<Vec<RegisteredModel>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT name, schema_version, indexed_fields FROM models ORDER BY name")
+        .map_err(Error::store)?;
+    let rows = stmt
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })
+        .map_err(Error::store)?;
+    let mut models = Vec::new();
+    for row in rows {
+        let (name, schema_version, fields) = row.map_err(Error::store)?;
+        let indexed_paths = specstar_sql::model::field_list(
+            &name,
+            "indexed_fields",
+            serde_json::from_str(&fields),
+        )?;
+        models.push(RegisteredModel {
+            name,
+            schema_version,
+            indexed_paths,
+        });
+    }
+    Ok(models)
 }
 
 /// Counts the resources of a model.
