@@ -32,6 +32,7 @@
 //! ```
 
 mod analyze;
+mod chains;
 mod error;
 mod migrate;
 mod nul;
@@ -51,8 +52,8 @@ use async_trait::async_trait;
 use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use parking_lot::RwLock;
 use specstar_core::{
-    Error, FeedEvent, Fetched, ModelDescriptor, Query, ResourceId, ResourceMeta, Result,
-    RevisionInfo, RevisionPage, Store, Timestamp, WriteRequest, Written,
+    Error, FeedEvent, Fetched, Head, ModelDescriptor, Query, ResourceId, ResourceMeta, Result,
+    RevisionInfo, RevisionPage, Store, StoredRevision, Timestamp, WriteRequest, Written,
 };
 use tokio_postgres::NoTls;
 
@@ -254,6 +255,21 @@ impl Store for PostgresStore {
     ) -> Result<Option<Fetched>> {
         let client = connection(&self.inner.pool).await?;
         read::fetch_as_of(&client, resource_id, time).await
+    }
+
+    async fn head(&self, resource_id: &ResourceId) -> Result<Option<Head>> {
+        let client = connection(&self.inner.pool).await?;
+        read::head(&client, resource_id).await
+    }
+
+    async fn revisions_with_data(
+        &self,
+        resource_id: &ResourceId,
+        after_number: u64,
+        limit: u64,
+    ) -> Result<Option<Vec<StoredRevision>>> {
+        let client = connection(&self.inner.pool).await?;
+        read::with_data(&client, resource_id, after_number, limit).await
     }
 
     async fn meta(&self, resource_id: &ResourceId) -> Result<Option<ResourceMeta>> {

@@ -35,6 +35,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("which indexed fields are arrays", V3),
     ("indexed strings escaped", V4),
     ("revisions in time order, for as-of reads", V5),
+    ("chain hashes of revisions and heads", V6),
 ];
 
 /// The layout version this code writes: the number of migrations.
@@ -137,6 +138,14 @@ const V5: &str = r#"
 CREATE INDEX IF NOT EXISTS revisions_by_time ON revisions (resource_id, created_time, number);
 "#;
 
+/// The tamper-evident chain: each revision's chain hash and the head's (its current
+/// revision's). The columns come empty; [`migrate`] then computes every resource's chain in
+/// revision order (see [`chains`](crate::chains)).
+const V6: &str = r#"
+ALTER TABLE revisions ADD COLUMN IF NOT EXISTS chain_hash text COLLATE "C" NOT NULL DEFAULT '';
+ALTER TABLE heads ADD COLUMN IF NOT EXISTS chain_hash text COLLATE "C" NOT NULL DEFAULT '';
+"#;
+
 /// The advisory lock key of a schema's migrations: the same for every process migrating the
 /// same schema, different (in all likelihood) for other schemas, which need not wait.
 fn lock_key(schema: &str) -> i64 {
@@ -217,6 +226,9 @@ pub(crate) async fn migrate(client: &mut Client, schema: &str) -> Result<()> {
         tx.batch_execute(&format!("SET LOCAL search_path = {schema};\n{sql}"))
             .await
             .map_err(Error::store)?;
+        if version == 6 {
+            crate::chains::fill(&tx, schema).await?;
+        }
         tx.execute(
             &format!("INSERT INTO {schema}.specstar_migrations (version, name) VALUES ($1, $2)"),
             &[&version, name],

@@ -37,6 +37,7 @@
 mod access;
 mod apply;
 mod backfill;
+mod chains;
 mod elements;
 mod error;
 mod indexes;
@@ -57,8 +58,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 use specstar_core::{
-    Error, FeedEvent, Fetched, ModelDescriptor, Query, ResourceId, ResourceMeta, Result,
-    RevisionInfo, RevisionPage, Store, Timestamp, WriteRequest, Written,
+    Error, FeedEvent, Fetched, Head, ModelDescriptor, Query, ResourceId, ResourceMeta, Result,
+    RevisionInfo, RevisionPage, Store, StoredRevision, Timestamp, WriteRequest, Written,
 };
 
 pub use error::SqliteError;
@@ -275,6 +276,25 @@ impl Store for SqliteStore {
             let fetched = rows::fetch_as_of(&tx, resource_id, time)?;
             tx.commit().map_err(Error::store)?;
             Ok(fetched)
+        })
+    }
+
+    async fn head(&self, resource_id: &ResourceId) -> Result<Option<Head>> {
+        self.readers.with(|conn| rows::head(conn, resource_id))
+    }
+
+    async fn revisions_with_data(
+        &self,
+        resource_id: &ResourceId,
+        after_number: u64,
+        limit: u64,
+    ) -> Result<Option<Vec<StoredRevision>>> {
+        self.readers.with(|conn| {
+            // One snapshot for the head (whether the resource exists) and the revisions.
+            let tx = conn.transaction().map_err(Error::store)?;
+            let revisions = rows::with_data(&tx, resource_id, after_number, limit)?;
+            tx.commit().map_err(Error::store)?;
+            Ok(revisions)
         })
     }
 

@@ -380,7 +380,7 @@ async fn a_file_from_a_newer_version_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_file_is_in_wal_mode_at_layout_version_3() {
+async fn the_file_is_in_wal_mode_at_layout_version_5() {
     let dir = TempDir::new().unwrap();
     let path = dir.path().join("a.db");
     let _store = SqliteStore::open(&path).unwrap();
@@ -392,7 +392,7 @@ async fn the_file_is_in_wal_mode_at_layout_version_3() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
