@@ -219,8 +219,9 @@ impl SqliteStore {
     /// It runs SQLite's `PRAGMA integrity_check` (the B-trees, indexes and pages are sound),
     /// then checks the store's own invariants on one snapshot: every head has its current
     /// revision, every revision has a head, the revision numbers of each resource run densely
-    /// from 1 to its revision count with the newest one current, the head's data hash is its
-    /// current revision's, and every revision's data hashes to its recorded data hash.
+    /// from 1 to its revision count with the newest one current, the head's data hash and chain
+    /// hash are its current revision's, and every revision's data hashes to its recorded data
+    /// hash. (The chain itself, resource by resource, is what `verify` recomputes.)
     ///
     /// It reads the whole file: it blocks for as long as that takes (use `spawn_blocking` in
     /// async code). Writes go on meanwhile and are not seen.

@@ -313,6 +313,11 @@ async fn the_integrity_check_lists_what_is_broken() {
     .unwrap();
     conn.execute("DELETE FROM heads WHERE resource_id = ?1", [b.as_str()])
         .unwrap();
+    conn.execute(
+        "UPDATE heads SET chain_hash = 'sha256:' || printf('%064d', 0) WHERE resource_id = ?1",
+        [a.as_str()],
+    )
+    .unwrap();
     drop(conn);
     let Err(Error::Corrupt { reason, .. }) = store.check_integrity() else {
         panic!("the integrity check passes a broken file");
@@ -323,6 +328,10 @@ async fn the_integrity_check_lists_what_is_broken() {
     );
     assert!(
         reason.contains(&format!("revisions of {b} have no head")),
+        "{reason}"
+    );
+    assert!(
+        reason.contains(&format!("head {a} has chain hash sha256:000")),
         "{reason}"
     );
 }
