@@ -159,7 +159,8 @@ pub fn link_history(revisions: &mut [StoredRevision]) {
     }
 }
 
-/// What [`verify`](crate::DynResourceManager::verify) found of a resource's chain.
+/// What verifying a resource's chain found (`DynResourceManager::verify`, HTTP
+/// `GET /{model}/{id}/verify`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Verification {
     /// The resource verified.
@@ -171,7 +172,7 @@ pub struct Verification {
     /// The chain hash the head holds.
     pub head_chain_hash: ChainHash,
     /// The first revision that does not match (its data hash, its number, its parent or its
-    /// chain hash), or the head's current revision when only the head is off; `None` when
+    /// chain hash), or the head's current revision when only the head is off; absent when
     /// valid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_invalid_revision_id: Option<RevisionId>,
@@ -224,12 +225,6 @@ impl ChainCheck {
         }
         self.revisions += 1;
         self.previous = Some((info.revision_id.clone(), info.chain_hash, info.data_hash));
-    }
-
-    /// The revision number the next [`check`](Self::check) expects minus one: how many
-    /// revisions were checked.
-    pub fn checked(&self) -> u64 {
-        self.revisions
     }
 
     /// The verdict, once every revision up to the head's current one was checked.

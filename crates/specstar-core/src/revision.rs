@@ -96,7 +96,7 @@ pub struct RevisionInfo {
     /// is the cursor of a change feed.
     pub sequence: u64,
     /// The revision's link in its resource's tamper-evident chain: SHA-256 over the parent's
-    /// chain hash, this info (all but the sequence) and the data (see [`chain`](crate::chain)).
+    /// chain hash, this info (all but the sequence) and the data bytes.
     pub chain_hash: ChainHash,
 }
 
