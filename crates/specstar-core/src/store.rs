@@ -150,7 +150,7 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// model, computed from the store's indexes rather than by reading every resource.
     ///
     /// # Errors
-    /// [`Error::UnindexedField`](crate::Error::UnindexedField) for a data field the model did
+    /// [`Error::UnindexedField`] for a data field the model did
     /// not index at registration; store errors.
     async fn search(&self, model: &str, query: &Query) -> Result<Vec<ResourceMeta>>;
 

@@ -52,6 +52,9 @@ pub(crate) async fn fill(tx: &Transaction<'_>, schema: &str) -> Result<()> {
         .await
         .and_then(|row| row.try_get(0))
         .map_err(Error::store)?;
+    if total == 0 {
+        return Ok(());
+    }
     tracing::info!(
         schema,
         resources = total,

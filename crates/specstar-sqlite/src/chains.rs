@@ -35,6 +35,9 @@ pub(crate) fn fill(conn: &Connection, path: &Path) -> Result<()> {
     let total: i64 = conn
         .query_row("SELECT count(*) FROM heads", [], |row| row.get(0))
         .map_err(Error::store)?;
+    if total == 0 {
+        return Ok(());
+    }
     tracing::info!(path = %path.display(), resources = total, "computing the chain hashes of existing revisions");
     let mut done: u64 = 0;
     let mut after = String::new();
