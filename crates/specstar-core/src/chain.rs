@@ -314,6 +314,86 @@ mod tests {
         );
     }
 
+    /// A linked history of `n` revisions, and the head over its last one.
+    fn history(n: u64) -> (Vec<StoredRevision>, Head) {
+        let mut revisions: Vec<StoredRevision> = (1..=n)
+            .map(|number| {
+                let data = format!(r#"{{"n":{number}}}"#);
+                StoredRevision {
+                    info: info(number, data.as_bytes()),
+                    data: bytes::Bytes::from(data),
+                }
+            })
+            .collect();
+        link_history(&mut revisions);
+        let last = &revisions[revisions.len() - 1].info;
+        let id = last.resource_id.clone();
+        let head = Head {
+            meta: crate::meta::ResourceMeta {
+                resource_id: id.clone(),
+                current_revision_id: last.revision_id.clone(),
+                total_revision_count: n,
+                schema_version: Arc::from("v1"),
+                created_time: last.created_time,
+                created_by: Arc::from("alice"),
+                updated_time: last.created_time,
+                updated_by: Arc::from("alice"),
+                is_deleted: false,
+                indexed_data: Default::default(),
+            },
+            data_hash: last.data_hash,
+            chain_hash: last.chain_hash,
+        };
+        (revisions, head)
+    }
+
+    fn verdict(revisions: &[StoredRevision], head: &Head) -> Verification {
+        let mut check = ChainCheck::new(head.meta.resource_id.clone());
+        for revision in revisions {
+            check.check(revision);
+        }
+        check.finish(head)
+    }
+
+    #[test]
+    fn a_linked_history_verifies_and_each_break_is_named() {
+        let (revisions, head) = history(4);
+        let id = head.meta.resource_id.clone();
+        let valid = verdict(&revisions, &head);
+        assert!(valid.valid, "{valid:?}");
+        assert_eq!(
+            (valid.revisions, &valid.first_invalid_revision_id),
+            (4, &None)
+        );
+        let json = serde_json::to_value(&valid).expect("serializes");
+        assert!(json.get("first_invalid_revision_id").is_none(), "{json}");
+
+        let first_invalid = |revisions: &[StoredRevision], head: &Head| {
+            verdict(revisions, head).first_invalid_revision_id
+        };
+        // The data edited.
+        let mut edited = revisions.clone();
+        edited[1].data = bytes::Bytes::from_static(br#"{"n":99}"#);
+        assert_eq!(first_invalid(&edited, &head), Some(id.revision(2)));
+        // The data and its hash edited together: only the chain tells.
+        edited[1].info.data_hash = DataHash::of(&edited[1].data);
+        assert_eq!(first_invalid(&edited, &head), Some(id.revision(2)));
+        // A revision missing: the next one is not the number expected.
+        let mut missing = revisions.clone();
+        missing.remove(2);
+        assert_eq!(first_invalid(&missing, &head), Some(id.revision(3)));
+        // A parent that is not the revision before.
+        let mut reparented = revisions.clone();
+        reparented[3].info.parent_revision_id = Some(id.revision(1));
+        assert_eq!(first_invalid(&reparented, &head), Some(id.revision(4)));
+        // The head off the last revision's chain hash.
+        let mut moved = head.clone();
+        moved.chain_hash = revisions[0].info.chain_hash;
+        assert_eq!(first_invalid(&revisions, &moved), Some(id.revision(4)));
+        // A head counting more revisions than there are.
+        assert_eq!(first_invalid(&revisions[..3], &head), Some(id.revision(4)));
+    }
+
     #[test]
     fn every_field_counts_but_the_sequence() {
         let data = br#"{"a":1}"#;

@@ -242,3 +242,74 @@ fn new_info(
         chain_hash: chain::ChainHash::UNLINKED,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::link;
+    use crate::id::ResourceId;
+    use crate::schema::EncodedData;
+    use crate::time::Timestamp;
+
+    fn request(change: Change) -> WriteRequest {
+        WriteRequest {
+            resource_id: ResourceId::parse("issue:a").expect("an id"),
+            schema_version: Arc::from("v1"),
+            change,
+            expected: None,
+            user: Arc::from("alice"),
+            time: Timestamp::from_micros(1_700_000_000_000_000).expect("a time"),
+        }
+    }
+
+    fn data(text: &'static str) -> EncodedData {
+        EncodedData {
+            bytes: Bytes::from_static(text.as_bytes()),
+            hash: DataHash::of(text.as_bytes()),
+            indexed: IndexedValues::default(),
+        }
+    }
+
+    fn appended(plan: Plan) -> Appended {
+        match plan {
+            Plan::Append(appended) => appended,
+            Plan::Unchanged => panic!("nothing appended"),
+        }
+    }
+
+    /// The planner links every revision it appends: a create from no parent, an update and a
+    /// tombstone from the head's chain hash, the tombstone over the current data the store
+    /// passed; a copy planned without that data is refused, never linked over nothing.
+    #[test]
+    fn every_appended_revision_is_linked() {
+        let create = request(Change::Create(data(r#"{"a":1}"#)));
+        assert!(!needs_current_data(&create));
+        let first = appended(plan(None, &create, None).expect("plans"));
+        assert_eq!(
+            first.info.chain_hash,
+            link(None, &first.info, br#"{"a":1}"#)
+        );
+        let head = Head {
+            meta: first.meta,
+            data_hash: first.info.data_hash,
+            chain_hash: first.info.chain_hash,
+        };
+
+        let update = request(Change::Put {
+            data: data(r#"{"a":2}"#),
+            action: Action::Update,
+        });
+        let second = appended(plan(Some(&head), &update, None).expect("plans"));
+        let expected = link(Some(&head.chain_hash), &second.info, br#"{"a":2}"#);
+        assert_eq!(second.info.chain_hash, expected);
+
+        let delete = request(Change::Delete);
+        assert!(needs_current_data(&delete));
+        let tombstone = appended(plan(Some(&head), &delete, Some(br#"{"a":1}"#)).expect("plans"));
+        assert!(matches!(tombstone.data, PlannedData::CopyOfCurrent));
+        let expected = link(Some(&head.chain_hash), &tombstone.info, br#"{"a":1}"#);
+        assert_eq!(tombstone.info.chain_hash, expected);
+        let refused = plan(Some(&head), &delete, None).expect_err("no current data");
+        assert!(matches!(refused, Error::Store(_)), "{refused}");
+    }
+}
