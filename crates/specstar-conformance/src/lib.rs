@@ -30,6 +30,7 @@ use std::sync::Arc;
 use specstar_core::Store;
 
 pub mod arrays;
+pub mod chain;
 pub mod feed;
 pub mod fixtures;
 pub mod history;
@@ -125,6 +126,10 @@ macro_rules! store_suite {
             as_of_tombstones_restores_and_purges,
             history_filters_by_created_time,
         );
+        $crate::store_suite!(@chain $mode $make;
+            chain_links_parent_to_child,
+            verify_refusals_and_long_histories,
+        );
         $crate::store_suite!(@feed $mode $make;
             feed_lists_every_revision_in_sequence_order,
             feed_filters_by_model,
@@ -193,6 +198,14 @@ macro_rules! store_suite {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $name() {
                 $crate::store_suite!(@run $mode $make, $crate::history::$name);
+            }
+        )*
+    };
+    (@chain $mode:ident $make:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                $crate::store_suite!(@run $mode $make, $crate::chain::$name);
             }
         )*
     };

@@ -147,6 +147,13 @@ pub async fn check_against_model(store: Arc<dyn Store>) {
                     let expected = model.apply(op);
                     prop_assert_eq!(&actual, &expected, "step {} ({:?})", step, op);
                 }
+                // Whatever the sequence, every chain verifies.
+                for id in &ids {
+                    match mgr.verify(id).await {
+                        Ok(verified) => prop_assert!(verified.valid, "{:?}", verified),
+                        Err(e) => prop_assert_eq!(kind(e)?, ErrorCode::ResourceNotFound),
+                    }
+                }
                 Ok(())
             })
         })

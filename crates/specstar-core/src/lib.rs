@@ -28,6 +28,7 @@
 //! application API: pin specstar's version when you write a store. Prove a store with the
 //! conformance suite (`specstar-conformance`, or the facade's `conformance` feature).
 
+pub mod chain;
 pub mod context;
 pub mod diff;
 pub mod domain;
@@ -47,6 +48,7 @@ pub mod schema;
 pub mod store;
 pub mod time;
 
+pub use chain::{ChainHash, Verification};
 pub use context::{ANONYMOUS, WriteContext};
 pub use diff::{Diff, LeafChange};
 pub use error::{Error, ErrorCode, FieldError, FieldErrors, Result};

@@ -1,13 +1,15 @@
 //! The planner: the semantics of every write, decided once for all stores.
 //!
-//! A store calls [`plan`] inside its atomic section with the head it just read; the plan says
-//! whether to append (and exactly what) or to leave the resource unchanged, or which error to
-//! return. Stores only carry plans out.
+//! A store calls [`plan`] inside its atomic section with the head it just read (and, for a write
+//! that [copies the current data](needs_current_data), that data); the plan says whether to
+//! append (and exactly what, its [chain hash](crate::chain) included) or to leave the resource
+//! unchanged, or which error to return. Stores only carry plans out.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 
+use crate::chain;
 use crate::error::{Error, Result};
 use crate::hash::DataHash;
 use crate::meta::{IndexedValues, ResourceMeta};
@@ -31,7 +33,8 @@ pub enum Plan {
 /// A revision to append and the head that goes with it.
 #[derive(Clone, Debug)]
 pub struct Appended {
-    /// The new revision's info; its `sequence` is 0 until the store assigns it.
+    /// The new revision's info, its chain hash linked; its `sequence` is 0 until the store
+    /// assigns it.
     pub info: RevisionInfo,
     /// Its data.
     pub data: PlannedData,
@@ -48,20 +51,47 @@ pub enum PlannedData {
     CopyOfCurrent,
 }
 
-/// Decides what `request` does to a resource whose head is `head` (`None`: it does not exist).
+/// Whether [`plan`] needs the current revision's data bytes for `request`: a delete or a
+/// restore may append a copy of them, and the new revision's chain hash covers its data. A store
+/// reads them with the head (in the same snapshot) when this says so, and passes them to
+/// [`plan`]; for any other write it passes `None`.
+pub fn needs_current_data(request: &WriteRequest) -> bool {
+    matches!(request.change, Change::Delete | Change::Restore)
+}
+
+/// Decides what `request` does to a resource whose head is `head` (`None`: it does not exist);
+/// `current_data` is the current revision's data when [`needs_current_data`] says so.
 ///
 /// # Errors
 /// [`Error::AlreadyExists`], [`Error::ResourceNotFound`], [`Error::Deleted`] and
-/// [`Error::Conflict`], as the contract says.
-pub fn plan(head: Option<&Head>, request: &WriteRequest) -> Result<Plan> {
+/// [`Error::Conflict`], as the contract says; [`Error::Store`] when a copy of the current data
+/// is to be appended and the store passed none.
+pub fn plan(
+    head: Option<&Head>,
+    request: &WriteRequest,
+    current_data: Option<&[u8]>,
+) -> Result<Plan> {
     let Some(head) = head else {
         return plan_first(request);
     };
     check_preconditions(&head.meta, request)?;
-    Ok(match next_revision(head, request) {
-        Some(next) => Plan::Append(append(head, request, next)),
-        None => Plan::Unchanged,
-    })
+    let Some(next) = next_revision(head, request) else {
+        return Ok(Plan::Unchanged);
+    };
+    let mut appended = append(head, request, next);
+    let data: &[u8] = match (&appended.data, current_data) {
+        (PlannedData::New(bytes), _) => bytes,
+        (PlannedData::CopyOfCurrent, Some(current)) => current,
+        (PlannedData::CopyOfCurrent, None) => {
+            return Err(Error::store(format!(
+                "the store planned a {} of {} without its current data, which the new \
+                 revision copies and its chain hash covers",
+                appended.info.action, request.resource_id
+            )));
+        }
+    };
+    appended.info.chain_hash = chain::link(Some(&head.chain_hash), &appended.info, data);
+    Ok(Plan::Append(appended))
 }
 
 /// A write to a resource that does not exist: a create appends revision 1, anything else is
@@ -73,8 +103,10 @@ fn plan_first(request: &WriteRequest) -> Result<Plan> {
             resource_id: resource_id.clone(),
         });
     };
+    let mut info = new_info(request, 1, None, data.hash, Action::Create, false);
+    info.chain_hash = chain::link(None, &info, &data.bytes);
     Ok(Plan::Append(Appended {
-        info: new_info(request, 1, None, data.hash, Action::Create, false),
+        info,
         data: PlannedData::New(data.bytes.clone()),
         meta: ResourceMeta {
             resource_id: resource_id.clone(),
@@ -207,5 +239,77 @@ fn new_info(
         created_time: request.time,
         created_by: request.user.clone(),
         sequence: 0,
+        chain_hash: chain::ChainHash::UNLINKED,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::link;
+    use crate::id::ResourceId;
+    use crate::schema::EncodedData;
+    use crate::time::Timestamp;
+
+    fn request(change: Change) -> WriteRequest {
+        WriteRequest {
+            resource_id: ResourceId::parse("issue:a").expect("an id"),
+            schema_version: Arc::from("v1"),
+            change,
+            expected: None,
+            user: Arc::from("alice"),
+            time: Timestamp::from_micros(1_700_000_000_000_000).expect("a time"),
+        }
+    }
+
+    fn data(text: &'static str) -> EncodedData {
+        EncodedData {
+            bytes: Bytes::from_static(text.as_bytes()),
+            hash: DataHash::of(text.as_bytes()),
+            indexed: IndexedValues::default(),
+        }
+    }
+
+    fn appended(plan: Plan) -> Appended {
+        match plan {
+            Plan::Append(appended) => appended,
+            Plan::Unchanged => panic!("nothing appended"),
+        }
+    }
+
+    /// The planner links every revision it appends: a create from no parent, an update and a
+    /// tombstone from the head's chain hash, the tombstone over the current data the store
+    /// passed; a copy planned without that data is refused, never linked over nothing.
+    #[test]
+    fn every_appended_revision_is_linked() {
+        let create = request(Change::Create(data(r#"{"a":1}"#)));
+        assert!(!needs_current_data(&create));
+        let first = appended(plan(None, &create, None).expect("plans"));
+        assert_eq!(
+            first.info.chain_hash,
+            link(None, &first.info, br#"{"a":1}"#)
+        );
+        let head = Head {
+            meta: first.meta,
+            data_hash: first.info.data_hash,
+            chain_hash: first.info.chain_hash,
+        };
+
+        let update = request(Change::Put {
+            data: data(r#"{"a":2}"#),
+            action: Action::Update,
+        });
+        let second = appended(plan(Some(&head), &update, None).expect("plans"));
+        let expected = link(Some(&head.chain_hash), &second.info, br#"{"a":2}"#);
+        assert_eq!(second.info.chain_hash, expected);
+
+        let delete = request(Change::Delete);
+        assert!(needs_current_data(&delete));
+        let tombstone = appended(plan(Some(&head), &delete, Some(br#"{"a":1}"#)).expect("plans"));
+        assert!(matches!(tombstone.data, PlannedData::CopyOfCurrent));
+        let expected = link(Some(&head.chain_hash), &tombstone.info, br#"{"a":1}"#);
+        assert_eq!(tombstone.info.chain_hash, expected);
+        let refused = plan(Some(&head), &delete, None).expect_err("no current data");
+        assert!(matches!(refused, Error::Store(_)), "{refused}");
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::chain::ChainHash;
 use crate::hash::DataHash;
 use crate::id::{ResourceId, RevisionId};
 use crate::time::Timestamp;
@@ -94,6 +95,9 @@ pub struct RevisionInfo {
     /// The store-wide sequence number: it only grows, so it orders every write of a store and
     /// is the cursor of a change feed.
     pub sequence: u64,
+    /// The revision's link in its resource's tamper-evident chain: SHA-256 over the parent's
+    /// chain hash, this info (all but the sequence) and the data bytes.
+    pub chain_hash: ChainHash,
 }
 
 impl RevisionInfo {

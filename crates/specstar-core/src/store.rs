@@ -13,7 +13,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use crate::error::Result;
+use crate::chain::ChainHash;
+use crate::error::{Error, Result};
 use crate::feed::{FeedEvent, FeedSignal, ModelFilter};
 use crate::hash::DataHash;
 use crate::id::ResourceId;
@@ -71,6 +72,61 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         page: RevisionPage,
     ) -> Result<Option<Vec<RevisionInfo>>>;
 
+    /// Reads a resource's head as the planner sees it: the meta with the data hash and chain
+    /// hash the head record holds. `None` when the resource does not exist. Verification
+    /// compares it with the last revision.
+    ///
+    /// The default derives it from [`read`](Self::read)'s current revision; a store that keeps
+    /// the head's hashes in a record of their own overrides it, so that verification checks that
+    /// record too.
+    async fn head(&self, resource_id: &ResourceId) -> Result<Option<Head>> {
+        let Some(fetched) = self.read(resource_id, None).await? else {
+            return Ok(None);
+        };
+        let revision = fetched.revision.ok_or_else(|| Error::Corrupt {
+            what: format!("resource {resource_id}"),
+            reason: format!(
+                "its current revision {} is missing",
+                fetched.meta.current_revision_id
+            ),
+        })?;
+        Ok(Some(Head {
+            meta: fetched.meta,
+            data_hash: revision.info.data_hash,
+            chain_hash: revision.info.chain_hash,
+        }))
+    }
+
+    /// A page of a resource's revisions with their data, oldest first: those numbered above
+    /// `after_number`, at most `limit` of them. `None` when the resource does not exist.
+    /// Verification reads a history this way, a page at a time.
+    ///
+    /// The default pages [`revisions`](Self::revisions) and reads each revision with
+    /// [`read`](Self::read); the SQL stores override it with one statement per page.
+    async fn revisions_with_data(
+        &self,
+        resource_id: &ResourceId,
+        after_number: u64,
+        limit: u64,
+    ) -> Result<Option<Vec<StoredRevision>>> {
+        let page = RevisionPage {
+            offset: after_number,
+            limit: Some(limit),
+            newest_first: false,
+        };
+        let Some(infos) = self.revisions(resource_id, page).await? else {
+            return Ok(None);
+        };
+        let mut revisions = Vec::with_capacity(infos.len());
+        for info in infos {
+            let Some(fetched) = self.read(resource_id, Some(info.number())).await? else {
+                return Ok(None);
+            };
+            revisions.extend(fetched.revision);
+        }
+        Ok(Some(revisions))
+    }
+
     /// The events after sequence number `since` of the models `filter` admits, in sequence
     /// order, at most `limit` of them: a page of the [change feed](crate::feed). An event is a
     /// revision appended, or a purge.
@@ -112,7 +168,7 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// model, computed from the store's indexes rather than by reading every resource.
     ///
     /// # Errors
-    /// [`Error::UnindexedField`](crate::Error::UnindexedField) for a data field the model did
+    /// [`Error::UnindexedField`] for a data field the model did
     /// not index at registration; store errors.
     async fn search(&self, model: &str, query: &Query) -> Result<Vec<ResourceMeta>>;
 
@@ -222,13 +278,17 @@ pub enum Change {
     Restore,
 }
 
-/// The head as the planner sees it: the meta plus the current revision's data hash.
+/// The head as the planner sees it: the meta plus the current revision's data hash and chain
+/// hash, so that a write needs no other read (but a tombstone's or a restore's, which copies
+/// the current data: see [`needs_current_data`](crate::plan::needs_current_data)).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Head {
     /// The resource's meta.
     pub meta: ResourceMeta,
     /// The hash of the current revision's data.
     pub data_hash: DataHash,
+    /// The current revision's chain hash, the parent link of the next revision.
+    pub chain_hash: ChainHash,
 }
 
 /// A resource's head and one of its revisions, as [`Store::read`] returns them.

@@ -98,6 +98,9 @@ pub(crate) enum Body {
     /// What changed between two revisions: `{resource_id, from_revision_id, to_revision_id,
     /// patch, changes}`.
     Diff,
+    /// A chain's verification: `{resource_id, valid, revisions, head_chain_hash,
+    /// first_invalid_revision_id?}`.
+    Verification,
 }
 
 /// A response header the document describes once (`components/headers`).
@@ -523,6 +526,22 @@ pub(crate) const OPERATIONS: &[Operation] = &[
         }],
         errors: &[400, 404],
         handler: |m| on(m, history::diff),
+    },
+    Operation {
+        method: Method::Get,
+        path: "/{resource_id}/verify",
+        id: "verify",
+        summary: "Verify the tamper-evident chain: every revision's data hash and chain hash recomputed",
+        parameters: &[&[RESOURCE_ID]],
+        body: None,
+        answers: &[Answer {
+            status: 200,
+            description: "Whether the history is as its chain says, and if not the first revision that is not.",
+            body: Some(Body::Verification),
+            headers: &[],
+        }],
+        errors: &[400, 404, 500],
+        handler: |m| on(m, history::verify),
     },
     Operation {
         method: Method::Post,

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use async_trait::async_trait;
 use bytes::Bytes;
 use parking_lot::RwLock;
-use specstar_core::plan::{Plan, PlannedData, plan};
+use specstar_core::plan::{Plan, PlannedData, needs_current_data, plan};
 use specstar_core::{
     Error, FeedEvent, FeedSignal, Fetched, Head, ModelDescriptor, ModelFilter, PurgeEvent,
     PurgeRequest, Query, RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo,
@@ -159,7 +159,10 @@ impl Store for MemoryStore {
     async fn write(&self, request: WriteRequest) -> Result<Written> {
         let mut state = self.state.write();
         let entry = state.resources.get(&request.resource_id);
-        let appended = match plan(entry.map(|e| &e.head), &request)? {
+        let current = entry
+            .filter(|_| needs_current_data(&request))
+            .map(|e| &e.current().data[..]);
+        let appended = match plan(entry.map(|e| &e.head), &request, current)? {
             Plan::Unchanged => {
                 let entry = entry.expect("only an existing resource can be unchanged");
                 return Ok(Written {
@@ -185,6 +188,7 @@ impl Store for MemoryStore {
         let head = Head {
             meta: appended.meta,
             data_hash: info.data_hash,
+            chain_hash: info.chain_hash,
         };
         let revision = StoredRevision {
             info: info.clone(),
@@ -259,6 +263,31 @@ impl Store for MemoryStore {
                 meta: entry.head.meta.clone(),
                 revision: revision.cloned(),
             }
+        }))
+    }
+
+    async fn head(&self, resource_id: &ResourceId) -> Result<Option<Head>> {
+        let state = self.state.read();
+        Ok(state.resources.get(resource_id).map(|e| e.head.clone()))
+    }
+
+    async fn revisions_with_data(
+        &self,
+        resource_id: &ResourceId,
+        after_number: u64,
+        limit: u64,
+    ) -> Result<Option<Vec<StoredRevision>>> {
+        let state = self.state.read();
+        Ok(state.resources.get(resource_id).map(|entry| {
+            let skip = usize::try_from(after_number).unwrap_or(usize::MAX);
+            let take = usize::try_from(limit).unwrap_or(usize::MAX);
+            entry
+                .revisions
+                .iter()
+                .skip(skip)
+                .take(take)
+                .cloned()
+                .collect()
         }))
     }
 

@@ -33,6 +33,7 @@
 //! ```
 
 mod analyze;
+mod chains;
 mod error;
 mod feed;
 mod migrate;
@@ -53,9 +54,9 @@ use async_trait::async_trait;
 use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use parking_lot::RwLock;
 use specstar_core::{
-    Error, FeedEvent, FeedSignal, Fetched, ModelDescriptor, ModelFilter, PurgeRequest, Query,
+    Error, FeedEvent, FeedSignal, Fetched, Head, ModelDescriptor, ModelFilter, PurgeRequest, Query,
     RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Store,
-    Timestamp, WriteRequest, Written,
+    StoredRevision, Timestamp, WriteRequest, Written,
 };
 use tokio_postgres::NoTls;
 
@@ -252,6 +253,21 @@ impl Store for PostgresStore {
     ) -> Result<Option<Fetched>> {
         let client = connection(&self.inner.pool).await?;
         read::fetch_as_of(&client, resource_id, time).await
+    }
+
+    async fn head(&self, resource_id: &ResourceId) -> Result<Option<Head>> {
+        let client = connection(&self.inner.pool).await?;
+        read::head(&client, resource_id).await
+    }
+
+    async fn revisions_with_data(
+        &self,
+        resource_id: &ResourceId,
+        after_number: u64,
+        limit: u64,
+    ) -> Result<Option<Vec<StoredRevision>>> {
+        let client = connection(&self.inner.pool).await?;
+        read::with_data(&client, resource_id, after_number, limit).await
     }
 
     async fn meta(&self, resource_id: &ResourceId) -> Result<Option<ResourceMeta>> {

@@ -38,6 +38,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("indexed strings escaped", V4),
     ("revisions in time order, for as-of reads", V5),
     ("purge events of the change feed", V6),
+    ("chain hashes of revisions and heads", V7),
 ];
 
 /// The layout version this code writes: the number of migrations.
@@ -151,6 +152,14 @@ CREATE TABLE IF NOT EXISTS purges (
 );
 "#;
 
+/// The tamper-evident chain: each revision's chain hash and the head's (its current
+/// revision's). The columns come empty; [`migrate`] then computes every resource's chain in
+/// revision order (see [`chains`](crate::chains)).
+const V7: &str = r#"
+ALTER TABLE revisions ADD COLUMN IF NOT EXISTS chain_hash text COLLATE "C" NOT NULL DEFAULT '';
+ALTER TABLE heads ADD COLUMN IF NOT EXISTS chain_hash text COLLATE "C" NOT NULL DEFAULT '';
+"#;
+
 /// The advisory lock key of a schema's migrations: the same for every process migrating the
 /// same schema, different (in all likelihood) for other schemas, which need not wait.
 fn lock_key(schema: &str) -> i64 {
@@ -231,6 +240,9 @@ pub(crate) async fn migrate(client: &mut Client, schema: &str) -> Result<()> {
         tx.batch_execute(&format!("SET LOCAL search_path = {schema};\n{sql}"))
             .await
             .map_err(Error::store)?;
+        if version == 7 {
+            crate::chains::fill(&tx, schema).await?;
+        }
         tx.execute(
             &format!("INSERT INTO {schema}.specstar_migrations (version, name) VALUES ($1, $2)"),
             &[&version, name],

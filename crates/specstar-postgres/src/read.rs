@@ -4,8 +4,8 @@
 
 use deadpool_postgres::Client;
 use specstar_core::{
-    Error, Fetched, RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage,
-    Timestamp,
+    Error, Fetched, Head, RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo,
+    RevisionPage, StoredRevision, Timestamp,
 };
 use specstar_sql::rows::{HEAD_LEN, decode_head, decode_info, decode_revision, fetched};
 use specstar_sql::{head_columns, int, revision_columns};
@@ -13,7 +13,7 @@ use specstar_sql::{head_columns, int, revision_columns};
 use crate::rows::{PgRow, to_sql_int};
 
 /// Reads a resource's head.
-pub(crate) async fn meta(client: &Client, id: &ResourceId) -> Result<Option<ResourceMeta>> {
+pub(crate) async fn head(client: &Client, id: &ResourceId) -> Result<Option<Head>> {
     const SQL: &str = concat!(
         "SELECT ",
         head_columns!(),
@@ -24,8 +24,52 @@ pub(crate) async fn meta(client: &Client, id: &ResourceId) -> Result<Option<Reso
         .query_opt(&stmt, &[&id.as_str()])
         .await
         .map_err(Error::store)?;
-    row.map(|row| decode_head(id, &PgRow(&row), 0).map(|head| head.meta))
-        .transpose()
+    row.map(|row| decode_head(id, &PgRow(&row), 0)).transpose()
+}
+
+/// Reads a resource's meta.
+pub(crate) async fn meta(client: &Client, id: &ResourceId) -> Result<Option<ResourceMeta>> {
+    Ok(head(client, id).await?.map(|head| head.meta))
+}
+
+/// Reads a page of a resource's revisions with their data, oldest first: those numbered above
+/// `after`, at most `limit`; one statement, with the head (whether the resource exists).
+pub(crate) async fn with_data(
+    client: &Client,
+    id: &ResourceId,
+    after: u64,
+    limit: u64,
+) -> Result<Option<Vec<StoredRevision>>> {
+    const SQL: &str = concat!(
+        "SELECT r.number IS NOT NULL, ",
+        revision_columns!(),
+        ", r.data FROM heads h LEFT JOIN LATERAL (SELECT * FROM revisions x WHERE \
+         x.resource_id = h.resource_id AND x.number > $2 ORDER BY x.number ASC LIMIT $3) r \
+         ON true WHERE h.resource_id = $1 ORDER BY r.number ASC"
+    );
+    let stmt = client.prepare_cached(SQL).await.map_err(Error::store)?;
+    let rows = client
+        .query(
+            &stmt,
+            &[
+                &id.as_str(),
+                &int::saturating(after),
+                &int::saturating(limit),
+            ],
+        )
+        .await
+        .map_err(Error::store)?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let mut revisions = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let found: bool = row.try_get(0).map_err(Error::store)?;
+        if found {
+            revisions.push(decode_revision(id, &PgRow(row), 1)?);
+        }
+    }
+    Ok(Some(revisions))
 }
 
 /// Reads a resource's head and one revision with its data (the current one for `None`), in

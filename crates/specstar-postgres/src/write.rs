@@ -44,12 +44,12 @@
 use std::time::Duration;
 
 use deadpool_postgres::{Client, Pool};
-use specstar_core::plan::{Appended, Plan, PlannedData, plan};
+use specstar_core::plan::{Appended, Plan, PlannedData, needs_current_data, plan};
 use specstar_core::{
     Change, Error, Head, PurgeRequest, ResourceMeta, Result, WriteRequest, Written,
 };
 use specstar_sql::head_columns;
-use specstar_sql::rows::decode_head;
+use specstar_sql::rows::{HEAD_LEN, decode_head};
 use tokio_postgres::Statement;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
@@ -62,30 +62,32 @@ use crate::{connection, read};
 /// deadlock or a serialization failure.
 const ATTEMPTS: u32 = 8;
 
-/// The columns of a revision insert; parameters `$1`…`$9` in this order.
+/// The columns of a revision insert; parameters `$1`…`$9` and the chain hash `$20`, in this
+/// order.
 const REVISION_INSERT: &str = "INSERT INTO revisions (resource_id, number, parent_number, \
-     schema_version, data_hash, action, deleted, created_time, created_by, sequence, data)";
+     schema_version, data_hash, action, deleted, created_time, created_by, chain_hash, \
+     sequence, data)";
 
-/// The revision values: `$1`…`$9`, then the sequence and the data from the CTEs.
+/// The revision values: `$1`…`$9`, `$20`, then the sequence and the data from the CTEs.
 const REVISION_VALUES: &str = "SELECT $1::text, $2::bigint, $3::bigint, $4::text, $5::text, \
-     $6::text, $7::boolean, $8::bigint, $9::text, seq.last";
+     $6::text, $7::boolean, $8::bigint, $9::text, $20::text, seq.last";
 
 /// Takes the next sequence number once the head moved (the last lock before the commit).
 const NEXT_SEQUENCE: &str = "seq AS (UPDATE sequence_counter SET last = last + 1 \
      WHERE id AND EXISTS (SELECT 1 FROM head) RETURNING last)";
 
-/// The head of a new resource; parameters `$10`…`$19`.
+/// The head of a new resource; parameters `$10`…`$18` and the chain hash `$20`.
 const HEAD_INSERT: &str = "head AS (INSERT INTO heads (resource_id, model, current_number, \
      revision_count, schema_version, data_hash, created_time, created_by, updated_time, \
-     updated_by, is_deleted, indexed_data, indexed_text) \
-     VALUES ($1, $10, $2, $11, $4, $5, $12, $13, $14, $15, $16, $17, $18) \
+     updated_by, is_deleted, indexed_data, indexed_text, chain_hash) \
+     VALUES ($1, $10, $2, $11, $4, $5, $12, $13, $14, $15, $16, $17, $18, $20) \
      ON CONFLICT (resource_id) DO NOTHING RETURNING 1)";
 
-/// The head of an existing resource, locked by this transaction; parameters `$10`…`$19`
-/// (`$10`, `$12` and `$13`, the model and creation, do not change).
+/// The head of an existing resource, locked by this transaction; parameters `$10`…`$18` and
+/// the chain hash `$20` (`$10`, `$12` and `$13`, the model and creation, do not change).
 const HEAD_UPDATE: &str = "head AS (UPDATE heads SET current_number = $2, revision_count = $11, \
      schema_version = $4, data_hash = $5, updated_time = $14, updated_by = $15, \
-     is_deleted = $16, indexed_data = $17, indexed_text = $18 \
+     is_deleted = $16, indexed_data = $17, indexed_text = $18, chain_hash = $20 \
      WHERE resource_id = $1 AND model = $10 AND created_time = $12 AND created_by = $13 \
      RETURNING 1)";
 
@@ -176,7 +178,7 @@ fn retryable(error: &Error) -> Option<String> {
 
 /// A create in one autocommit statement; retried on the locked path when the id is taken.
 async fn create(client: &Client, request: &WriteRequest) -> Result<Attempt> {
-    let Plan::Append(appended) = plan(None, request)? else {
+    let Plan::Append(appended) = plan(None, request, None)? else {
         unreachable!("the planner appends revision 1 for a create of a missing resource")
     };
     let stmt = prepare_append(client, None, &appended).await?;
@@ -197,8 +199,20 @@ async fn locked(client: &Client, request: &WriteRequest) -> Result<Attempt> {
         head_columns!(),
         " FROM heads h WHERE h.resource_id = $1 FOR UPDATE"
     );
+    // A write that copies the current data (a tombstone, a restore) reads it with the head:
+    // its chain hash covers it.
+    const LOCK_WITH_DATA: &str = concat!(
+        "SELECT ",
+        head_columns!(),
+        ", r.data FROM heads h LEFT JOIN revisions r ON r.resource_id = h.resource_id \
+         AND r.number = h.current_number WHERE h.resource_id = $1 FOR UPDATE OF h"
+    );
     let id = &request.resource_id;
-    let lock = client.prepare_cached(LOCK).await.map_err(Error::store)?;
+    let with_data = needs_current_data(request);
+    let lock = client
+        .prepare_cached(if with_data { LOCK_WITH_DATA } else { LOCK })
+        .await
+        .map_err(Error::store)?;
     // Pipelined: every future below sends its request on its first poll, in this order.
     let key = id.as_str();
     let params: [&(dyn ToSql + Sync); 1] = [&key];
@@ -208,9 +222,14 @@ async fn locked(client: &Client, request: &WriteRequest) -> Result<Attempt> {
     )
     .map_err(Error::store)?;
     let head = row
-        .map(|row| decode_head(id, &PgRow(&row), 0))
+        .as_ref()
+        .map(|row| decode_head(id, &PgRow(row), 0))
         .transpose()?;
-    let planned = match plan(head.as_ref(), request) {
+    let current: Option<&[u8]> = match &row {
+        Some(row) if with_data => row.try_get(HEAD_LEN).map_err(Error::store)?,
+        _ => None,
+    };
+    let planned = match plan(head.as_ref(), request, current) {
         Ok(planned) => planned,
         Err(error) => {
             client
@@ -295,7 +314,8 @@ async fn append(
         PlannedData::New(bytes) => bytes,
         PlannedData::CopyOfCurrent => &[],
     };
-    let params: [&(dyn ToSql + Sync); 19] = [
+    let chain = info.chain_hash.to_string();
+    let params: [&(dyn ToSql + Sync); 20] = [
         &info.resource_id.as_str(),
         &number,
         &parent,
@@ -315,6 +335,7 @@ async fn append(
         &indexed,
         &indexed_text,
         if copy { &current } else { &bytes },
+        &chain,
     ];
     let Some(row) = client
         .query_opt(stmt, &params)

@@ -1,6 +1,7 @@
 //! The same script of operations on the embedded SQLite store and on PostgreSQL gives the same
 //! data hashes and the same exported data: every head, every revision info (the sequence
-//! aside, which is each store's own counter) and every revision's data, byte for byte.
+//! aside, which is each store's own counter) and every revision's data, byte for byte. The
+//! chain hashes are the same on both and on the memory store, and every chain verifies.
 //!
 //! Both run with one fixed clock, moved the same way, so times are equal too.
 
@@ -203,4 +204,49 @@ async fn the_same_script_gives_the_same_data_on_sqlite_and_postgres() {
         }
     }
     assert_eq!(from_sqlite, from_postgres, "identical exports");
+    same_chains(&sqlite, &postgres, &on_sqlite, &on_postgres).await;
+}
+
+/// The chain hashes of the script's answers are the same on SQLite, PostgreSQL and the memory
+/// store (the sequence is not in the chain), and each store's heads hold them and verify.
+async fn same_chains(
+    sqlite: &Arc<dyn Store>,
+    postgres: &Arc<dyn Store>,
+    on_sqlite: &[RevisionInfo],
+    on_postgres: &[RevisionInfo],
+) {
+    let memory: Arc<dyn Store> = Arc::new(specstar_memory::MemoryStore::new());
+    let on_memory = script(memory.clone()).await;
+    for ((s, p), m) in on_sqlite.iter().zip(on_postgres).zip(&on_memory) {
+        assert_eq!(
+            s.chain_hash, p.chain_hash,
+            "{}: the same chain",
+            s.revision_id
+        );
+        assert_eq!(
+            s.chain_hash, m.chain_hash,
+            "{}: the same chain",
+            s.revision_id
+        );
+    }
+    let mut heads = Vec::new();
+    for store in [sqlite, postgres, &memory] {
+        let model = register(store, issue_schema()).await;
+        let mgr = ResourceManager::<Issue>::new(model, store.clone()).expect("Issue is the model");
+        let mut chains = Vec::new();
+        for id in ["issue:alpha", "issue:beta", "issue:gamma"] {
+            let verified = mgr.verify(id).await.unwrap();
+            assert!(verified.valid, "{verified:?}");
+            let head = store
+                .head(&verified.resource_id)
+                .await
+                .unwrap()
+                .expect("the resource exists");
+            assert_eq!(head.chain_hash, verified.head_chain_hash);
+            chains.push((verified.revisions, verified.head_chain_hash));
+        }
+        heads.push(chains);
+    }
+    assert_eq!(heads[0], heads[1], "sqlite and postgresql");
+    assert_eq!(heads[0], heads[2], "sqlite and memory");
 }

@@ -38,7 +38,7 @@ pub fn changes_sql(placeholder: impl Fn(usize) -> String, filter: &ModelFilter) 
          UNION ALL \
          SELECT * FROM (SELECT p.resource_id, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), \
          CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST('{PURGE}' AS TEXT), CAST(NULL AS BOOLEAN), \
-         p.created_time, p.created_by, p.sequence FROM purges p \
+         p.created_time, p.created_by, p.sequence, CAST(NULL AS TEXT) FROM purges p \
          WHERE p.sequence > {since}{purges} ORDER BY p.sequence LIMIT {limit}) AS pu \
          ORDER BY 10 LIMIT {limit}",
         revision = crate::revision_columns!(),

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use specstar_core::{
-    Action, DataHash, Error, Fetched, Head, IndexedValues, PurgeEvent, ResourceId, ResourceMeta,
-    Result, RevisionInfo, StoredRevision, Timestamp,
+    Action, ChainHash, DataHash, Error, Fetched, Head, IndexedValues, PurgeEvent, ResourceId,
+    ResourceMeta, Result, RevisionInfo, StoredRevision, Timestamp,
 };
 
 /// The head columns, in the order [`decode_head`] reads them (a macro, for `concat!`): the
@@ -20,12 +20,12 @@ use specstar_core::{
 macro_rules! head_columns {
     () => {
         "h.current_number, h.revision_count, h.schema_version, h.data_hash, h.created_time, \
-         h.created_by, h.updated_time, h.updated_by, h.is_deleted, h.indexed_data"
+         h.created_by, h.updated_time, h.updated_by, h.is_deleted, h.indexed_data, h.chain_hash"
     };
 }
 
 /// How many columns [`head_columns!`] names.
-pub const HEAD_LEN: usize = 10;
+pub const HEAD_LEN: usize = 11;
 
 /// The revision columns, in the order [`decode_info`] reads them: the `revisions` table
 /// aliased `r`.
@@ -33,12 +33,12 @@ pub const HEAD_LEN: usize = 10;
 macro_rules! revision_columns {
     () => {
         "r.number, r.parent_number, r.schema_version, r.data_hash, r.action, r.deleted, \
-         r.created_time, r.created_by, r.sequence"
+         r.created_time, r.created_by, r.sequence, r.chain_hash"
     };
 }
 
 /// How many columns [`revision_columns!`] names.
-pub const REVISION_LEN: usize = 9;
+pub const REVISION_LEN: usize = 10;
 
 /// A driver's row, read by column position. Each store implements it on a thin wrapper of its
 /// driver's row; the failures are the driver's message, which becomes the reason of an
@@ -82,6 +82,7 @@ pub fn decode_head<R: Row>(id: &ResourceId, row: &R, at: usize) -> Result<Head> 
             indexed_data,
         },
         data_hash: cols.hash(at + 3)?,
+        chain_hash: cols.chain(at + 10)?,
     })
 }
 
@@ -112,6 +113,7 @@ pub fn decode_info<R: Row>(id: &ResourceId, row: &R, at: usize) -> Result<Revisi
         created_by: cols.shared(at + 7)?,
         sequence: u64::try_from(sequence)
             .map_err(|_| cols.corrupt(at + 8, format!("{sequence} is negative")))?,
+        chain_hash: cols.chain(at + 9)?,
     })
 }
 
@@ -245,6 +247,12 @@ impl<'a, R: Row, F: Fn() -> String> Columns<'a, R, F> {
         DataHash::parse(text)
             .ok_or_else(|| self.corrupt(idx, format!("{text:?} is not a data hash")))
     }
+
+    fn chain(&self, idx: usize) -> Result<ChainHash> {
+        let text = self.text(idx)?;
+        ChainHash::parse(text)
+            .ok_or_else(|| self.corrupt(idx, format!("{text:?} is not a chain hash")))
+    }
 }
 
 #[cfg(test)]
@@ -259,7 +267,8 @@ mod tests {
     impl Row for Plain {
         fn name(&self, idx: usize) -> &str {
             [
-                "n", "parent", "sv", "hash", "action", "deleted", "time", "by", "seq", "data",
+                "n", "parent", "sv", "hash", "action", "deleted", "time", "by", "seq", "chain",
+                "data",
             ]
             .get(idx)
             .copied()
@@ -292,6 +301,7 @@ mod tests {
     }
 
     const HASH: &str = "xxh3_128:000102030405060708090a0b0c0d0e0f";
+    const CHAIN: &str = "sha256:000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f";
 
     fn revision(parent: Value, action: &str, sequence: i64) -> Plain {
         Plain(vec![
@@ -304,6 +314,7 @@ mod tests {
             json!(1_700_000_000_000_000_i64),
             json!("alice"),
             json!(sequence),
+            json!(CHAIN),
             json!("{\"a\":1}"),
         ])
     }
@@ -362,6 +373,7 @@ mod tests {
             json!("a"),
             json!(false),
             json!({"status": "open"}),
+            json!(CHAIN),
         ]);
         let meta = decode_head(&id(), &head, 0).expect("decodes").meta;
         assert_eq!(meta.indexed_data.get("status"), Some(&json!("open")));

@@ -6,7 +6,7 @@
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{CachedStatement, Connection, OptionalExtension};
-use specstar_core::plan::{Appended, Plan, PlannedData, plan};
+use specstar_core::plan::{Appended, Plan, PlannedData, needs_current_data, plan};
 use specstar_core::{
     Error, Head, ModelDescriptor, PurgeRequest, ResourceMeta, Result, RevisionInfo, WriteRequest,
     Written,
@@ -15,83 +15,90 @@ use specstar_core::{
 use crate::rows::{self, to_sql_int};
 use crate::{indexes, slots};
 
-/// Applies one write: reads the head, asks the planner, carries the plan out.
+/// Applies one write: reads the head (and the current data, for a write that copies it), asks
+/// the planner, carries the plan out.
 pub(crate) fn write(conn: &Connection, request: &WriteRequest) -> Result<Written> {
     let id = &request.resource_id;
     let head = rows::head(conn, id)?;
-    match plan(head.as_ref(), request)? {
+    let current = match &head {
+        Some(head) if needs_current_data(request) => Some(current_data(conn, head)?),
+        _ => None,
+    };
+    match plan(head.as_ref(), request, current.as_deref())? {
         Plan::Unchanged => {
             let head = head.expect("the planner leaves only an existing resource unchanged");
             let number = head.meta.current_revision_id.number();
-            let info = rows::info(conn, id, number)?.ok_or_else(|| Error::Corrupt {
-                what: format!("resource {id}"),
-                reason: format!("its current revision {number} is missing"),
-            })?;
+            let info = rows::info(conn, id, number)?.ok_or_else(|| missing_current(&head))?;
             Ok(Written {
                 info,
                 meta: head.meta,
                 appended: false,
             })
         }
-        Plan::Append(appended) => append(conn, head.as_ref(), appended),
+        Plan::Append(appended) => append(conn, head.as_ref(), appended, current),
     }
 }
 
-fn append(conn: &Connection, head: Option<&Head>, appended: Appended) -> Result<Written> {
+/// The data bytes of a head's current revision.
+fn current_data(conn: &Connection, head: &Head) -> Result<Vec<u8>> {
+    let number = to_sql_int(head.meta.current_revision_id.number())?;
+    conn.prepare_cached("SELECT data FROM revisions WHERE resource_id = ?1 AND number = ?2")
+        .and_then(|mut stmt| {
+            stmt.query_row((head.meta.resource_id.as_str(), number), |row| row.get(0))
+                .optional()
+        })
+        .map_err(Error::store)?
+        .ok_or_else(|| missing_current(head))
+}
+
+fn missing_current(head: &Head) -> Error {
+    Error::Corrupt {
+        what: format!("resource {}", head.meta.resource_id),
+        reason: format!(
+            "its current revision {} is missing",
+            head.meta.current_revision_id.number()
+        ),
+    }
+}
+
+fn append(
+    conn: &Connection,
+    head: Option<&Head>,
+    appended: Appended,
+    current: Option<Vec<u8>>,
+) -> Result<Written> {
     let Appended {
         mut info,
         data,
         meta,
     } = appended;
     let id = &info.resource_id;
-    let inserted = match data {
-        PlannedData::New(bytes) => {
-            let mut stmt = conn
-                .prepare_cached(
-                    "INSERT INTO revisions (resource_id, number, parent_number, schema_version, \
-                     data_hash, action, deleted, created_time, created_by, data) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                )
-                .map_err(Error::store)?;
-            bind_info(&mut stmt, &info)?;
-            stmt.raw_bind_parameter(10, &bytes[..])
-                .map_err(Error::store)?;
-            stmt.raw_execute().map_err(Error::store)?
-        }
-        PlannedData::CopyOfCurrent => {
-            let current = head
-                .expect("the planner copies data only from an existing resource")
-                .meta
-                .current_revision_id
-                .number();
-            let mut stmt = conn
-                .prepare_cached(
-                    "INSERT INTO revisions (resource_id, number, parent_number, schema_version, \
-                     data_hash, action, deleted, created_time, created_by, data) \
-                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, data FROM revisions \
-                     WHERE resource_id = ?1 AND number = ?10",
-                )
-                .map_err(Error::store)?;
-            bind_info(&mut stmt, &info)?;
-            stmt.raw_bind_parameter(10, to_sql_int(current)?)
-                .map_err(Error::store)?;
-            let inserted = stmt.raw_execute().map_err(Error::store)?;
-            if inserted != 1 {
-                return Err(Error::Corrupt {
-                    what: format!("resource {id}"),
-                    reason: format!("its current revision {current} is missing"),
-                });
-            }
-            inserted
+    let bytes: &[u8] = match (&data, &current) {
+        (PlannedData::New(bytes), _) => bytes,
+        (PlannedData::CopyOfCurrent, Some(current)) => current,
+        (PlannedData::CopyOfCurrent, None) => {
+            return Err(Error::store(format!(
+                "a copy of the current data of {id} was planned without that data"
+            )));
         }
     };
+    let mut stmt = conn
+        .prepare_cached(
+            "INSERT INTO revisions (resource_id, number, parent_number, schema_version, \
+             data_hash, action, deleted, created_time, created_by, chain_hash, data) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )
+        .map_err(Error::store)?;
+    bind_info(&mut stmt, &info)?;
+    stmt.raw_bind_parameter(11, bytes).map_err(Error::store)?;
+    let inserted = stmt.raw_execute().map_err(Error::store)?;
     debug_assert_eq!(inserted, 1, "one revision is inserted");
     let sequence = conn.last_insert_rowid();
     info.sequence = u64::try_from(sequence).map_err(|_| Error::Corrupt {
         what: format!("revision {}", info.revision_id),
         reason: format!("sqlite gave it the negative sequence {sequence}"),
     })?;
-    write_head(conn, head.is_none(), &meta, &info.data_hash.to_string())?;
+    write_head(conn, head.is_none(), &meta, &info)?;
     crate::elements::follow(
         conn,
         meta.resource_id.model(),
@@ -106,7 +113,7 @@ fn append(conn: &Connection, head: Option<&Head>, appended: Appended) -> Result<
     })
 }
 
-/// Binds parameters 1 to 9 of a revision insert: everything but the data.
+/// Binds parameters 1 to 10 of a revision insert: everything but the data.
 fn bind_info(stmt: &mut CachedStatement<'_>, info: &RevisionInfo) -> Result<()> {
     let (number, parent) = specstar_sql::int::revision_numbers(info, "sqlite")?;
     let bind = |stmt: &mut CachedStatement<'_>| -> rusqlite::Result<()> {
@@ -118,13 +125,20 @@ fn bind_info(stmt: &mut CachedStatement<'_>, info: &RevisionInfo) -> Result<()> 
         stmt.raw_bind_parameter(6, info.action.as_str())?;
         stmt.raw_bind_parameter(7, info.deleted)?;
         stmt.raw_bind_parameter(8, info.created_time.as_micros())?;
-        stmt.raw_bind_parameter(9, &*info.created_by)
+        stmt.raw_bind_parameter(9, &*info.created_by)?;
+        stmt.raw_bind_parameter(10, info.chain_hash.to_string())
     };
     bind(stmt).map_err(Error::store)
 }
 
-/// Inserts (for a new resource) or updates its head, its slot columns included.
-fn write_head(conn: &Connection, new: bool, meta: &ResourceMeta, data_hash: &str) -> Result<()> {
+/// Inserts (for a new resource) or updates its head, its slot columns included; `info` is the
+/// revision it points at.
+fn write_head(
+    conn: &Connection,
+    new: bool,
+    meta: &ResourceMeta,
+    info: &RevisionInfo,
+) -> Result<()> {
     let id = meta.resource_id.as_str();
     let indexed =
         serde_json::to_string(&meta.indexed_data).expect("a map of json values always serializes");
@@ -133,15 +147,16 @@ fn write_head(conn: &Connection, new: bool, meta: &ResourceMeta, data_hash: &str
         SqlValue::Integer(to_sql_int(meta.current_revision_id.number())?),
         SqlValue::Integer(to_sql_int(meta.total_revision_count)?),
         SqlValue::Text(meta.schema_version.to_string()),
-        SqlValue::Text(data_hash.to_owned()),
+        SqlValue::Text(info.data_hash.to_string()),
         SqlValue::Integer(meta.updated_time.as_micros()),
         SqlValue::Text(meta.updated_by.to_string()),
         SqlValue::Integer(i64::from(meta.is_deleted)),
         SqlValue::Text(indexed),
     ];
     let fields = crate::search::indexed_fields(conn, meta.resource_id.model())?;
+    params.push(SqlValue::Text(info.chain_hash.to_string()));
     params.extend(slots::values(&fields, &meta.indexed_data));
-    let first_slot = 10;
+    let first_slot = 11;
     if new {
         params.push(SqlValue::Text(meta.resource_id.model().to_owned()));
         params.push(SqlValue::Integer(meta.created_time.as_micros()));
@@ -149,7 +164,7 @@ fn write_head(conn: &Connection, new: bool, meta: &ResourceMeta, data_hash: &str
         let extra = first_slot + 2 * slots::SLOTS;
         let sql = format!(
             "INSERT INTO heads (resource_id, current_number, revision_count, schema_version, \
-             data_hash, updated_time, updated_by, is_deleted, indexed_data, {}, model, \
+             data_hash, updated_time, updated_by, is_deleted, indexed_data, chain_hash, {}, model, \
              created_time, created_by) VALUES ({})",
             slots::columns(),
             (1..=extra + 2)
@@ -164,7 +179,7 @@ fn write_head(conn: &Connection, new: bool, meta: &ResourceMeta, data_hash: &str
         let sql = format!(
             "UPDATE heads SET current_number = ?2, revision_count = ?3, schema_version = ?4, \
              data_hash = ?5, updated_time = ?6, updated_by = ?7, is_deleted = ?8, \
-             indexed_data = ?9, {} WHERE resource_id = ?1",
+             indexed_data = ?9, chain_hash = ?10, {} WHERE resource_id = ?1",
             slots::assignments(first_slot)
         );
         let updated = conn

@@ -35,6 +35,12 @@ const CHECKS: &[&str] = &[
      FROM heads h JOIN revisions r \
          ON r.resource_id = h.resource_id AND r.number = h.current_number \
      WHERE r.data_hash != h.data_hash",
+    // The head's chain hash is its current revision's (`verify` recomputes the chain itself).
+    "SELECT 'head ' || h.resource_id || ' has chain hash ' || h.chain_hash || \
+         ' but its current revision has ' || r.chain_hash \
+     FROM heads h JOIN revisions r \
+         ON r.resource_id = h.resource_id AND r.number = h.current_number \
+     WHERE r.chain_hash != h.chain_hash",
 ];
 
 /// Lists every problem found in the file; empty when it is sound.

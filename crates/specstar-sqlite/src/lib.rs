@@ -37,6 +37,7 @@
 mod access;
 mod apply;
 mod backfill;
+mod chains;
 mod elements;
 mod error;
 mod indexes;
@@ -57,9 +58,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 use specstar_core::{
-    Error, FeedEvent, FeedSignal, Fetched, ModelDescriptor, ModelFilter, PurgeRequest, Query,
+    Error, FeedEvent, FeedSignal, Fetched, Head, ModelDescriptor, ModelFilter, PurgeRequest, Query,
     RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Store,
-    Timestamp, WriteRequest, Written,
+    StoredRevision, Timestamp, WriteRequest, Written,
 };
 
 pub use error::SqliteError;
@@ -223,8 +224,9 @@ impl SqliteStore {
     /// It runs SQLite's `PRAGMA integrity_check` (the B-trees, indexes and pages are sound),
     /// then checks the store's own invariants on one snapshot: every head has its current
     /// revision, every revision has a head, the revision numbers of each resource run densely
-    /// from 1 to its revision count with the newest one current, the head's data hash is its
-    /// current revision's, and every revision's data hashes to its recorded data hash.
+    /// from 1 to its revision count with the newest one current, the head's data hash and chain
+    /// hash are its current revision's, and every revision's data hashes to its recorded data
+    /// hash. (The chain itself, resource by resource, is what `verify` recomputes.)
     ///
     /// It reads the whole file: it blocks for as long as that takes (use `spawn_blocking` in
     /// async code). Writes go on meanwhile and are not seen.
@@ -280,6 +282,25 @@ impl Store for SqliteStore {
             let fetched = rows::fetch_as_of(&tx, resource_id, time)?;
             tx.commit().map_err(Error::store)?;
             Ok(fetched)
+        })
+    }
+
+    async fn head(&self, resource_id: &ResourceId) -> Result<Option<Head>> {
+        self.readers.with(|conn| rows::head(conn, resource_id))
+    }
+
+    async fn revisions_with_data(
+        &self,
+        resource_id: &ResourceId,
+        after_number: u64,
+        limit: u64,
+    ) -> Result<Option<Vec<StoredRevision>>> {
+        self.readers.with(|conn| {
+            // One snapshot for the head (whether the resource exists) and the revisions.
+            let tx = conn.transaction().map_err(Error::store)?;
+            let revisions = rows::with_data(&tx, resource_id, after_number, limit)?;
+            tx.commit().map_err(Error::store)?;
+            Ok(revisions)
         })
     }
 

@@ -10,7 +10,7 @@ use rusqlite::types::{FromSqlResult, Type, Value as SqlValue, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row};
 use specstar_core::{
     Error, FeedEvent, Fetched, Head, IndexedValues, ModelFilter, RegisteredModel, ResourceId,
-    Result, RevisionInfo, RevisionPage, Timestamp,
+    Result, RevisionInfo, RevisionPage, StoredRevision, Timestamp,
 };
 use specstar_sql::rows::{Row as SqlRow, decode_head, decode_info, decode_revision, fetched};
 use specstar_sql::{head_columns, revision_columns};
@@ -174,6 +174,37 @@ pub(crate) fn page(
         });
     }
     Ok(Some(infos))
+}
+
+/// Reads a page of a resource's revisions with their data, oldest first: those numbered above
+/// `after`, at most `limit`. Run it inside a transaction: it reads the head and then the
+/// revisions.
+pub(crate) fn with_data(
+    conn: &Connection,
+    id: &ResourceId,
+    after: u64,
+    limit: u64,
+) -> Result<Option<Vec<StoredRevision>>> {
+    if head(conn, id)?.is_none() {
+        return Ok(None);
+    }
+    let sql = concat!(
+        "SELECT ",
+        revision_columns!(),
+        ", r.data FROM revisions r WHERE r.resource_id = ?1 AND r.number > ?2 \
+         ORDER BY r.number LIMIT ?3"
+    );
+    let mut stmt = conn.prepare_cached(sql).map_err(Error::store)?;
+    let after = specstar_sql::int::saturating(after);
+    let limit = specstar_sql::int::saturating(limit);
+    let mut rows = stmt
+        .query((id.as_str(), after, limit))
+        .map_err(Error::store)?;
+    let mut revisions = Vec::new();
+    while let Some(row) = rows.next().map_err(Error::store)? {
+        revisions.push(decode_revision(id, &SqliteRow(row), 0)?);
+    }
+    Ok(Some(revisions))
 }
 
 /// Reads a page of the change feed: the revisions and purges numbered after `since`, in

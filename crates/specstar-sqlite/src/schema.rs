@@ -1,10 +1,10 @@
 //! The layout of the database file and its migrations.
 //!
-//! Five tables (version 5):
+//! Five tables (version 6):
 //! - `models`: one row per registered model (name, schema version, indexed field paths), so a
 //!   file says which models it holds;
 //! - `heads`: one row per resource, its [`ResourceMeta`](specstar_core::ResourceMeta) plus the
-//!   current revision's data hash (what the planner needs), keyed by resource id, and the
+//!   current revision's data hash and chain hash (what the planner needs), keyed by resource id, and the
 //!   indexed values again in slot columns for search (see `slots`). A `WITHOUT ROWID` table:
 //!   the resource id is the only key, so a head is one B-tree entry;
 //! - `revisions`: every revision ever appended, immutable. Its `sequence` is an
@@ -32,7 +32,7 @@ use specstar_core::{Error, Result};
 use crate::error::SqliteError;
 
 /// Migration `i` brings a file from version `i` to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The layout version this code writes: the number of migrations.
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -153,6 +153,14 @@ CREATE TABLE purges (
 );
 ";
 
+/// The tamper-evident chain: each revision's chain hash, and the head's (its current
+/// revision's), which a write links the next revision to. The columns come empty; [`migrate`]
+/// then computes every resource's chain in revision order (see `chains`).
+const V6: &str = "
+ALTER TABLE revisions ADD COLUMN chain_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE heads ADD COLUMN chain_hash TEXT NOT NULL DEFAULT '';
+";
+
 /// Drops version 1's JSON expression indexes (`heads_<model>_<field>`).
 fn drop_v1_indexes(conn: &Connection) -> rusqlite::Result<()> {
     let names: Vec<String> = conn
@@ -246,6 +254,9 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
         if version == 1 {
             drop_v1_indexes(&tx).map_err(Error::store)?;
         }
+        if version == 5 {
+            crate::chains::fill(&tx, path)?;
+        }
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)
         .map_err(Error::store)?;
@@ -256,9 +267,11 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
 pub(crate) mod tests {
     use super::*;
 
-    /// The layouts of versions 1 and 2, for other modules' migration tests.
+    /// The layouts of versions 1 to 4, for other modules' migration tests.
     pub(crate) const V1_SQL: &str = V1;
     pub(crate) const V2_SQL: &str = V2;
+    pub(crate) const V3_SQL: &str = V3;
+    pub(crate) const V4_SQL: &str = V4;
 
     /// Durability rests on these two settings: a SIGKILL test cannot tell them apart from
     /// `synchronous=NORMAL` (the page cache survives a killed process), so they are checked here.

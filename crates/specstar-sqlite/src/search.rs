@@ -499,10 +499,11 @@ mod tests {
             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 2999)
              INSERT INTO heads (resource_id, model, current_number, revision_count,
                  schema_version, data_hash, created_time, created_by, updated_time, updated_by,
-                 is_deleted, indexed_data, v0, k0, v1, k1)
+                 is_deleted, indexed_data, chain_hash, v0, k0, v1, k1)
              SELECT printf('issue:%05d', i), 'issue', 1, 1, 'v1',
                  'xxh3_128:00000000000000000000000000000000', i, 'u', i, 'u', 0,
-                 json_object('owner.team', i, 'status', s), i, 2, s, 3
+                 json_object('owner.team', i, 'status', s), 'sha256:' || printf('%064d', 0),
+                 i, 2, s, 3
              FROM (SELECT i, CASE i % 3 WHEN 0 THEN 'open' WHEN 1 THEN 'done' ELSE 'new' END AS s
                    FROM n);",
         )

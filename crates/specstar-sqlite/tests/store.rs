@@ -318,6 +318,11 @@ async fn the_integrity_check_lists_what_is_broken() {
     .unwrap();
     conn.execute("DELETE FROM heads WHERE resource_id = ?1", [b.as_str()])
         .unwrap();
+    conn.execute(
+        "UPDATE heads SET chain_hash = 'sha256:' || printf('%064d', 0) WHERE resource_id = ?1",
+        [a.as_str()],
+    )
+    .unwrap();
     drop(conn);
     let Err(Error::Corrupt { reason, .. }) = store.check_integrity() else {
         panic!("the integrity check passes a broken file");
@@ -328,6 +333,10 @@ async fn the_integrity_check_lists_what_is_broken() {
     );
     assert!(
         reason.contains(&format!("revisions of {b} have no head")),
+        "{reason}"
+    );
+    assert!(
+        reason.contains(&format!("head {a} has chain hash sha256:000")),
         "{reason}"
     );
 }
@@ -397,7 +406,7 @@ async fn the_file_is_in_wal_mode_at_the_current_layout_version() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 5, "version 5: the purges of the change feed");
+    assert_eq!(version, 6, "version 6: the purges (5) and the chain (6)");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use futures_util::stream::{BoxStream, StreamExt};
 
+use crate::chain::Verification;
 use crate::context::WriteContext;
 use crate::diff::Diff;
 use crate::error::{Error, Result};
@@ -481,6 +482,34 @@ impl<T: Model> ResourceManager<T> {
         to: impl RevisionRef,
     ) -> Result<Diff> {
         self.inner.diff(id.as_ref(), &from, &to).await
+    }
+
+    /// Verifies the resource's tamper-evident chain: every revision's data hash and chain hash
+    /// recomputed, the numbers dense, each parent the revision before, and the head at the last
+    /// one (see [`DynResourceManager::verify`]).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use specstar_core::{ModelDescriptor, ResourceManager, Schema, Store};
+    /// # #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    /// # struct Issue { title: String }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let store: Arc<dyn Store> = Arc::new(specstar_memory::MemoryStore::new());
+    /// # let model = Arc::new(Schema::<Issue>::new("v1").build()?);
+    /// # store.register_model(&ModelDescriptor::from(&*model)).await?;
+    /// # let mgr = ResourceManager::<Issue>::new(model, store)?;
+    /// let info = mgr.create(Issue { title: "a".into() }).await?;
+    /// mgr.delete(&info.resource_id).await?;
+    /// let verification = mgr.verify(&info.resource_id).await?;
+    /// assert!(verification.valid);
+    /// assert_eq!(verification.revisions, 2);
+    /// # Ok::<(), specstar_core::Error>(()) }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`], id and store errors.
+    pub async fn verify(&self, id: impl AsRef<str>) -> Result<Verification> {
+        self.inner.verify(id.as_ref()).await
     }
 
     /// The resource's head, deleted or not.

@@ -1,4 +1,5 @@
-//! History beyond one revision: what changed between two revisions.
+//! History beyond one revision: what changed between two revisions, and whether the history
+//! is as its chain says.
 
 use axum::response::Response;
 use http::StatusCode;
@@ -36,5 +37,18 @@ pub(crate) async fn diff(
     };
     let diff = mgr.diff(&id, &from, &to).await?;
     let body = shape::to_value(&diff)?;
+    Ok(json_with_etag(StatusCode::OK, body, None))
+}
+
+/// `GET /{model}/{id}/verify`: the resource's tamper-evident chain recomputed, revision by
+/// revision: `{resource_id, valid, revisions, head_chain_hash, first_invalid_revision_id?}`
+/// (the last only when not valid). A deleted resource verifies like a live one.
+pub(crate) async fn verify(
+    mgr: Manager,
+    PathParams(segment): PathParams<String>,
+) -> Result<Response, Problem> {
+    let id = mgr.full_id(&segment);
+    let verification = mgr.verify(&id).await?;
+    let body = shape::to_value(&verification)?;
     Ok(json_with_etag(StatusCode::OK, body, None))
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
-use specstar_core::{ModelDef, ResourceMeta, RevisionInfo};
+use specstar_core::{ModelDef, ResourceMeta, RevisionInfo, Verification};
 
 use crate::operations::{Answer, Body, OPERATIONS, Operation, Param};
 
@@ -77,6 +77,7 @@ fn core_schemas() -> Map<String, Value> {
         .into_generator();
     generator.subschema_for::<RevisionInfo>();
     generator.subschema_for::<ResourceMeta>();
+    generator.subschema_for::<Verification>();
     let mut schemas: Map<String, Value> = generator.take_definitions(true).into_iter().collect();
     crate::wire::describe_extra_keys(&mut schemas);
     schemas.insert("Problem".into(), json!({
@@ -359,6 +360,7 @@ fn body_schema(body: Body, component: &str) -> Value {
         Body::RevisionList => schema_ref(&format!("{component}RevisionList")),
         Body::Count => json!({ "type": "integer", "minimum": 0 }),
         Body::Diff => schema_ref("Diff"),
+        Body::Verification => schema_ref("Verification"),
         Body::Page(item) => json!({ "type": "array", "items": body_schema(*item, component) }),
         Body::Patch => json!({ "oneOf": [schema_ref("JsonPatch"), { "type": "object" }] }),
     }
