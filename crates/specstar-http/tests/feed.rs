@@ -264,3 +264,35 @@ async fn server_sent_events_stream_changes_and_resume() {
     assert_eq!(again[0].1["resource_id"], id.as_str());
     assert!(again[0].0 > seen[2].0);
 }
+
+/// A client that stops reading its event stream holds writers back not at all, and, when it
+/// reads again, gets every event it missed, in order, from the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_event_stream_client_stalls_nobody_and_misses_nothing() {
+    const WRITES: usize = 600;
+    let server = Server::start().await;
+    let response = server
+        .get("/_changes?include_data=true")
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // The client reads nothing while the writes run (each event is ~700 bytes with its data:
+    // more than the socket buffers hold).
+    let mut written = Vec::new();
+    let writes = tokio::time::timeout(Duration::from_secs(60), async {
+        for i in 0..WRITES {
+            let body = json!({ "title": format!("write {i} {}", "x".repeat(400)) });
+            written.push(server.create(body).await["sequence"].as_u64().unwrap());
+        }
+    });
+    writes
+        .await
+        .expect("the writes finish while the stream is not read");
+    let other = server.get("/_changes?limit=1").send().await.unwrap();
+    assert_eq!(other.status(), 200, "other readers are served meanwhile");
+    let seen = read_events(response, WRITES).await;
+    let sequences: Vec<u64> = seen.iter().map(|(id, _)| *id).collect();
+    assert_eq!(sequences, written, "every event, once, in order");
+}
