@@ -132,6 +132,9 @@ fn add_model_schemas(schemas: &mut Map<String, Value>, model: &ModelDef, compone
     let mut schema = model.json_schema().clone();
     if let Some(object) = schema.as_object_mut() {
         object.remove("$schema");
+        // A base URI of its own would make the document's `#/components/…` references
+        // resolve against the model's schema instead of the document.
+        object.remove("$id");
         if let Some(Value::Object(defs)) = object.remove("$defs") {
             for (name, mut def) in defs {
                 rewrite_refs(&mut def, component);
@@ -163,15 +166,16 @@ fn add_model_schemas(schemas: &mut Map<String, Value>, model: &ModelDef, compone
     }));
 }
 
-/// Points `#/$defs/X` references of a model's schema at its hoisted components.
+/// Points a model's schema's references into the document: `#/$defs/X…` at the hoisted
+/// component `{component}_X`, `#` and any other `#/…` at the model's own component.
 fn rewrite_refs(value: &mut Value, component: &str) {
     match value {
         Value::Object(object) => {
             if let Some(Value::String(reference)) = object.get_mut("$ref") {
                 if let Some(name) = reference.strip_prefix("#/$defs/") {
                     *reference = format!("#/components/schemas/{component}_{name}");
-                } else if reference == "#" {
-                    *reference = format!("#/components/schemas/{component}");
+                } else if let Some(pointer) = reference.strip_prefix('#') {
+                    *reference = format!("#/components/schemas/{component}{pointer}");
                 }
             }
             object.values_mut().for_each(|v| rewrite_refs(v, component));
