@@ -444,6 +444,53 @@ mod tests {
         }
     }
 
+    /// A model declared by a JSON Schema is carried as given: without `$defs`, or with an
+    /// `$id` (dropped, as it would rebase the document's references) and references to the
+    /// root and into it, every reference resolves in the document.
+    #[test]
+    fn json_schema_models_are_carried_as_given() {
+        let plain = json!({"type": "object", "properties": {"title": {"type": "string"}}});
+        let linked = json!({
+            "$id": "https://example.com/note",
+            "type": "object",
+            "properties": {
+                "title": {"type": "string"},
+                "parent": {"anyOf": [{"$ref": "#"}, {"type": "null"}]},
+                "subtitle": {"$ref": "#/properties/title"},
+                "tag": {"$ref": "#/$defs/tag"}
+            },
+            "$defs": {"tag": {"type": "string", "maxLength": 10}}
+        });
+        let models = [("plain", plain.clone()), ("note", linked)].map(|(name, schema)| {
+            Arc::new(
+                specstar_core::JsonSchemaModel::new(name, "v1", schema)
+                    .build()
+                    .unwrap(),
+            )
+        });
+        let doc = document(&models, "test", "0", "d");
+        assert_eq!(doc["components"]["schemas"]["Plain"], plain);
+        let note = &doc["components"]["schemas"]["Note"];
+        assert!(
+            note.get("$id").is_none() && note.get("$defs").is_none(),
+            "{note}"
+        );
+        assert_eq!(note["properties"]["title"], json!({"type": "string"}));
+        let mut all = Vec::new();
+        refs(&doc, &mut all);
+        for r in [
+            "#/components/schemas/Note",
+            "#/components/schemas/Note/properties/title",
+            "#/components/schemas/Note_tag",
+        ] {
+            assert!(all.contains(&r), "{r} in {all:?}");
+        }
+        for r in all {
+            let pointer = r.strip_prefix('#').expect("local reference");
+            assert!(doc.pointer(pointer).is_some(), "dangling $ref {r}");
+        }
+    }
+
     /// The records' schemas describe the reference's keys the wire adds to them.
     #[test]
     fn the_wire_keys_are_described() {
