@@ -7,6 +7,7 @@
 //! fills in `default`s and then validates with a compiled [`jsonschema::Validator`], reporting
 //! every failing path. Data that passes is stored as canonical JSON, as for typed models.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -167,14 +168,16 @@ impl Codec for JsonSchemaCodec {
     fn normalize(&self, mut data: Value) -> std::result::Result<Value, FieldErrors> {
         let defaults = Defaults {
             root: &self.schema,
-            left: std::cell::Cell::new(MAX_DEFAULTS),
+            left: Cell::new(MAX_DEFAULTS),
+            overflow: Cell::new(false),
         };
-        defaults.apply(&self.schema, &mut data, &mut Vec::new());
-        if defaults.left.get() == 0 {
+        defaults.apply(&self.schema, &mut data, &mut Vec::new(), 0);
+        if defaults.overflow.get() {
             return Err(FieldErrors(vec![FieldError {
                 path: "$".into(),
                 reason: format!(
-                    "the schema's defaults nest without end (more than {MAX_DEFAULTS} to fill in)"
+                    "the schema's defaults nest without end (more than {MAX_DEFAULTS} to fill \
+                     in, or deeper than {MAX_DEFAULTS_DEPTH} levels)"
                 ),
             }]));
         }
@@ -194,11 +197,16 @@ impl Codec for JsonSchemaCodec {
 /// without end (a property referring to its own object, with an object as its default).
 const MAX_DEFAULTS: usize = 10_000;
 
+/// How deep in the document defaults are filled in (as deep as serde_json parses).
+const MAX_DEFAULTS_DEPTH: usize = 128;
+
 /// Fills in the `default`s of absent properties, walking the schema beside the data.
 struct Defaults<'a> {
     root: &'a Value,
-    /// Defaults still allowed; none left means the document was refused.
-    left: std::cell::Cell<usize>,
+    /// Defaults still allowed.
+    left: Cell<usize>,
+    /// Set when a default was due beyond `left` or `MAX_DEFAULTS_DEPTH`: the document is refused.
+    overflow: Cell<bool>,
 }
 
 impl<'a> Defaults<'a> {
@@ -207,28 +215,28 @@ impl<'a> Defaults<'a> {
     /// just defaulted too) and array item is filled in likewise. `allOf` parts all apply;
     /// `anyOf`/`oneOf` alternatives do not (which one applies is not known before validation).
     /// `seen` holds the schemas already applied to this value, so that a schema referring to
-    /// itself through `allOf` ends.
-    fn apply(&self, node: &'a Value, value: &mut Value, seen: &mut Vec<&'a Value>) {
+    /// itself through `allOf` ends. `depth` is how deep `value` is in the document.
+    fn apply(&self, node: &'a Value, value: &mut Value, seen: &mut Vec<&'a Value>, depth: usize) {
         let node = resolve_ref(self.root, node);
-        if self.left.get() == 0 || seen.iter().any(|done| std::ptr::eq(*done, node)) {
+        if self.overflow.get() || seen.iter().any(|done| std::ptr::eq(*done, node)) {
             return;
         }
         seen.push(node);
         if let Some(parts) = node.get("allOf").and_then(Value::as_array) {
             for part in parts {
-                self.apply(part, value, seen);
+                self.apply(part, value, seen, depth);
             }
         }
         match value {
             Value::Object(object) => {
                 if let Some(Value::Object(properties)) = node.get("properties") {
-                    self.fill_properties(properties, object);
+                    self.fill_properties(properties, object, depth + 1);
                 }
             }
             Value::Array(items) => {
                 if let Some(item_schema) = node.get("items").filter(|s| s.is_object()) {
                     for item in items {
-                        self.apply(item_schema, item, &mut Vec::new());
+                        self.apply(item_schema, item, &mut Vec::new(), depth + 1);
                     }
                 }
             }
@@ -236,21 +244,30 @@ impl<'a> Defaults<'a> {
         }
     }
 
-    fn fill_properties(&self, properties: &'a Map<String, Value>, object: &mut Map<String, Value>) {
+    fn fill_properties(
+        &self,
+        properties: &'a Map<String, Value>,
+        object: &mut Map<String, Value>,
+        depth: usize,
+    ) {
         for (key, property) in properties {
             if !object.contains_key(key) {
                 // A `default` beside a `$ref` wins over the referenced schema's own.
                 let default = property
                     .get("default")
                     .or_else(|| resolve_ref(self.root, property).get("default"));
-                let (Some(default), Some(left)) = (default, self.left.get().checked_sub(1)) else {
-                    continue;
-                };
-                self.left.set(left);
+                let Some(default) = default else { continue };
+                match self.left.get().checked_sub(1) {
+                    Some(left) if depth <= MAX_DEFAULTS_DEPTH => self.left.set(left),
+                    _ => {
+                        self.overflow.set(true);
+                        return;
+                    }
+                }
                 object.insert(key.clone(), default.clone());
             }
             if let Some(present) = object.get_mut(key) {
-                self.apply(property, present, &mut Vec::new());
+                self.apply(property, present, &mut Vec::new(), depth);
             }
         }
     }
