@@ -169,7 +169,34 @@ impl Spec {
     /// [`Error::InvalidSchema`] (a bad name, an indexed field the model does not have),
     /// [`Error::DuplicateModel`], or the store's error.
     pub async fn add_model<T: Model>(&self, schema: Schema<T>) -> Result<Arc<ModelDef>> {
-        let model = self.registry.add(schema.build()?)?;
+        self.add_model_def(schema.build()?).await
+    }
+
+    /// Registers a model already built: one declared by a JSON Schema
+    /// ([`JsonSchemaModel`]), or any [`ModelDef`]. It is then served and searched like a
+    /// typed model, through [`dyn_resource_manager`](Self::dyn_resource_manager) and the
+    /// router.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), specstar::Error> {
+    /// let spec = specstar::Spec::in_memory();
+    /// let schema = serde_json::json!({
+    ///     "type": "object",
+    ///     "properties": {"author": {"type": "object", "properties": {"name": {"type": "string"}}}}
+    /// });
+    /// let model = specstar::JsonSchemaModel::new("note", "v1", schema).index("author.name");
+    /// spec.add_model_def(model.build()?).await?;
+    /// let notes = spec.dyn_resource_manager("note")?;
+    /// notes.create(serde_json::json!({"author": {"name": "ann"}})).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::DuplicateModel`], or the store's error.
+    pub async fn add_model_def(&self, model: ModelDef) -> Result<Arc<ModelDef>> {
+        let model = self.registry.add(model)?;
         if let Err(error) = self
             .store
             .register_model(&ModelDescriptor::from(&*model))

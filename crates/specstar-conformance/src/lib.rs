@@ -35,6 +35,7 @@ pub mod feed;
 pub mod fixtures;
 pub mod history;
 pub mod integrity;
+pub mod json_models;
 pub mod model;
 pub mod properties;
 pub mod scenarios;
@@ -171,6 +172,9 @@ macro_rules! store_suite {
             a_field_that_becomes_an_array_finds_old_resources,
             arrays_match_the_definition,
         );
+        $crate::store_suite!(@json_models $mode $make;
+            json_schema_models_search_nested_paths,
+        );
         $crate::store_suite!(@limits $mode $make;
             search_refuses_values_that_can_never_match,
             search_takes_the_most_conditions,
@@ -182,6 +186,14 @@ macro_rules! store_suite {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $name() {
                 $crate::store_suite!(@run $mode $make, $crate::arrays::$name);
+            }
+        )*
+    };
+    (@json_models $mode:ident $make:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                $crate::store_suite!(@run $mode $make, $crate::json_models::$name);
             }
         )*
     };

@@ -65,7 +65,7 @@ pub use meta::{IndexedValues, ResourceMeta};
 pub use query::{Condition, Cursor, Direction, Field, Filter, MetaField, Op, Query, Sort};
 pub use registry::Registry;
 pub use revision::{Action, RevisionInfo};
-pub use schema::{EncodedData, FieldShape, IndexedField, Model, ModelDef, Schema};
+pub use schema::{EncodedData, FieldShape, IndexedField, JsonSchemaModel, Model, ModelDef, Schema};
 pub use store::{
     Change, Fetched, Head, ModelDescriptor, PurgeRequest, RegisteredModel, RevisionPage, Store,
     StoredRevision, WriteRequest, Written,

@@ -133,6 +133,9 @@ fn add_model_schemas(schemas: &mut Map<String, Value>, model: &ModelDef, compone
     let mut schema = model.json_schema().clone();
     if let Some(object) = schema.as_object_mut() {
         object.remove("$schema");
+        // A base URI of its own would make the document's `#/components/…` references
+        // resolve against the model's schema instead of the document.
+        object.remove("$id");
         if let Some(Value::Object(defs)) = object.remove("$defs") {
             for (name, mut def) in defs {
                 rewrite_refs(&mut def, component);
@@ -164,15 +167,16 @@ fn add_model_schemas(schemas: &mut Map<String, Value>, model: &ModelDef, compone
     }));
 }
 
-/// Points `#/$defs/X` references of a model's schema at its hoisted components.
+/// Points a model's schema's references into the document: `#/$defs/X…` at the hoisted
+/// component `{component}_X`, `#` and any other `#/…` at the model's own component.
 fn rewrite_refs(value: &mut Value, component: &str) {
     match value {
         Value::Object(object) => {
             if let Some(Value::String(reference)) = object.get_mut("$ref") {
                 if let Some(name) = reference.strip_prefix("#/$defs/") {
                     *reference = format!("#/components/schemas/{component}_{name}");
-                } else if reference == "#" {
-                    *reference = format!("#/components/schemas/{component}");
+                } else if let Some(pointer) = reference.strip_prefix('#') {
+                    *reference = format!("#/components/schemas/{component}{pointer}");
                 }
             }
             object.values_mut().for_each(|v| rewrite_refs(v, component));
@@ -439,6 +443,53 @@ mod tests {
             "/paths/~1blog-post~1data/get",
         ] {
             assert!(doc.pointer(path).is_some(), "{path}");
+        }
+    }
+
+    /// A model declared by a JSON Schema is carried as given: without `$defs`, or with an
+    /// `$id` (dropped, as it would rebase the document's references) and references to the
+    /// root and into it, every reference resolves in the document.
+    #[test]
+    fn json_schema_models_are_carried_as_given() {
+        let plain = json!({"type": "object", "properties": {"title": {"type": "string"}}});
+        let linked = json!({
+            "$id": "https://example.com/note",
+            "type": "object",
+            "properties": {
+                "title": {"type": "string"},
+                "parent": {"anyOf": [{"$ref": "#"}, {"type": "null"}]},
+                "subtitle": {"$ref": "#/properties/title"},
+                "tag": {"$ref": "#/$defs/tag"}
+            },
+            "$defs": {"tag": {"type": "string", "maxLength": 10}}
+        });
+        let models = [("plain", plain.clone()), ("note", linked)].map(|(name, schema)| {
+            Arc::new(
+                specstar_core::JsonSchemaModel::new(name, "v1", schema)
+                    .build()
+                    .unwrap(),
+            )
+        });
+        let doc = document(&models, "test", "0", "d");
+        assert_eq!(doc["components"]["schemas"]["Plain"], plain);
+        let note = &doc["components"]["schemas"]["Note"];
+        assert!(
+            note.get("$id").is_none() && note.get("$defs").is_none(),
+            "{note}"
+        );
+        assert_eq!(note["properties"]["title"], json!({"type": "string"}));
+        let mut all = Vec::new();
+        refs(&doc, &mut all);
+        for r in [
+            "#/components/schemas/Note",
+            "#/components/schemas/Note/properties/title",
+            "#/components/schemas/Note_tag",
+        ] {
+            assert!(all.contains(&r), "{r} in {all:?}");
+        }
+        for r in all {
+            let pointer = r.strip_prefix('#').expect("local reference");
+            assert!(doc.pointer(pointer).is_some(), "dangling $ref {r}");
         }
     }
 
