@@ -1,0 +1,70 @@
+//! What the command line accepts: the verbs and their flags.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// A versioned REST backend from model files: every change is a new revision, with history,
+/// soft delete, restore, revert, search and optimistic concurrency.
+///
+/// Settings come from flags, then `SPECSTAR_*` environment variables, then `specstar.toml` (or
+/// `--config FILE`), the first that gives one winning.
+#[derive(Debug, Parser)]
+#[command(name = "specstar", version)]
+pub(crate) struct Cli {
+    /// A settings file (TOML); by default `specstar.toml` in the current directory, if any.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Serves every model of the models directory: the REST API, /openapi.json and /docs.
+    Serve(ServeArgs),
+    /// Checks the model files; with a store, also what the next serve would change in it.
+    Check(CheckArgs),
+    /// Prints the OpenAPI document of the model files.
+    Openapi(ModelsArg),
+}
+
+/// The models directory.
+#[derive(Debug, Args)]
+pub(crate) struct ModelsArg {
+    /// The directory of model files (`*.yaml`, `*.yml`, `*.json`, one model each).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) models: Option<PathBuf>,
+}
+
+/// Which store: a data directory (the embedded SQLite store) or a PostgreSQL database.
+#[derive(Debug, Args)]
+pub(crate) struct StoreArgs {
+    /// The embedded store's directory (its file is `specstar.db`); `./specstar-data` when no
+    /// store is given anywhere.
+    #[arg(long, value_name = "DIR", conflicts_with = "database_url")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// A PostgreSQL database instead (`postgres://user@host:5432/db`).
+    #[arg(long, value_name = "URL")]
+    pub(crate) database_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    #[command(flatten)]
+    pub(crate) models: ModelsArg,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+    /// The address to listen on; `127.0.0.1:8000` by default.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub(crate) addr: Option<SocketAddr>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    #[command(flatten)]
+    pub(crate) models: ModelsArg,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+}

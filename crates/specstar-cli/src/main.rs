@@ -1,0 +1,64 @@
+//! `specstar`: a versioned REST backend from model files.
+//!
+//! Each verb is one module of `commands`; `cli` says what the command line accepts,
+//! `settings` merges it with `specstar.toml` and `SPECSTAR_*` variables, `model_files` reads a
+//! models directory. Exit status: 0 on success, 1 on an error (said on stderr, with what to
+//! do), 2 on bad usage (clap's).
+
+mod cli;
+mod commands;
+mod model_files;
+mod request_log;
+mod settings;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // A server reports what it does; the other verbs print their answer and log only trouble.
+    init_logging(if matches!(cli.command, Command::Serve(_)) {
+        "warn,specstar=info"
+    } else {
+        "warn"
+    });
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = settings::Settings::load(&cli)?;
+    match cli.command {
+        Command::Serve(_) => commands::serve::run(&settings).await,
+        Command::Check(_) => commands::check::run(&settings).await,
+        Command::Openapi(_) => commands::openapi::run(&settings),
+    }
+}
+
+/// Logs to stderr: `RUST_LOG` when set, else `default`.
+fn init_logging(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

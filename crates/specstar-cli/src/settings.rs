@@ -1,0 +1,220 @@
+//! The settings of a command: its flags, else `SPECSTAR_*` environment variables, else the
+//! settings file (`--config FILE`, or `specstar.toml` in the current directory when there is
+//! one), else the defaults.
+//!
+//! The store is chosen as a whole: the first of those sources that names one (a data directory
+//! or a database URL) decides, so that a flag's `--database-url` is never mixed with a file's
+//! `data_dir`. One source naming both is an error.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+use crate::cli::{Cli, Command, StoreArgs};
+
+/// The settings file's name in the current directory.
+pub(crate) const DEFAULT_FILE: &str = "specstar.toml";
+/// Where the embedded store lives when nothing names a store.
+pub(crate) const DEFAULT_DATA_DIR: &str = "./specstar-data";
+/// Where `serve` listens when nothing says.
+pub(crate) const DEFAULT_ADDR: &str = "127.0.0.1:8000";
+
+/// Which store a command uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum StoreChoice {
+    /// The embedded SQLite store in this directory.
+    DataDir(PathBuf),
+    /// PostgreSQL at this URL.
+    Database(String),
+}
+
+impl StoreChoice {
+    /// How the store is named in messages (a URL without its password).
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Self::DataDir(dir) => format!("the data directory {}", dir.display()),
+            Self::Database(url) => format!("the database {}", redact(url)),
+        }
+    }
+}
+
+/// The merged settings.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    /// The models directory, if any source names one.
+    pub(crate) models: Option<PathBuf>,
+    /// The store some source named; `None` when none did.
+    pub(crate) store: Option<StoreChoice>,
+    pub(crate) addr: SocketAddr,
+}
+
+/// What one source (the file, the environment, the flags) gives.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Layer {
+    models: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    addr: Option<String>,
+}
+
+impl Layer {
+    fn store(&self, source: &str) -> anyhow::Result<Option<StoreChoice>> {
+        match (&self.data_dir, &self.database_url) {
+            (Some(_), Some(_)) => {
+                bail!("{source} names both a data directory and a database URL: keep one")
+            }
+            (Some(dir), None) => Ok(Some(StoreChoice::DataDir(dir.clone()))),
+            (None, Some(url)) => Ok(Some(StoreChoice::Database(url.clone()))),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+impl Settings {
+    /// The settings for `cli`, from its flags, the environment and the settings file.
+    ///
+    /// # Errors
+    /// An unreadable or malformed settings file, a source naming two stores, a bad address.
+    pub(crate) fn load(cli: &Cli) -> anyhow::Result<Self> {
+        let file = file_layer(cli.config.as_deref())?;
+        let env = env_layer();
+        let flags = flag_layer(&cli.command);
+        let store = match flags.store("the command line")? {
+            Some(store) => Some(store),
+            None => {
+                match env.store("the environment (SPECSTAR_DATA_DIR, SPECSTAR_DATABASE_URL)")? {
+                    Some(store) => Some(store),
+                    None => file.store("the settings file")?,
+                }
+            }
+        };
+        let addr_text = flags.addr.or(env.addr).or(file.addr);
+        let addr = match addr_text {
+            None => DEFAULT_ADDR.parse().expect("the default address parses"),
+            Some(text) => text.parse().with_context(|| {
+                format!("the address {text:?} is not HOST:PORT (e.g. {DEFAULT_ADDR})")
+            })?,
+        };
+        Ok(Self {
+            models: flags.models.or(env.models).or(file.models),
+            store,
+            addr,
+        })
+    }
+
+    /// The models directory, or an error saying how to give one.
+    pub(crate) fn models_dir(&self) -> anyhow::Result<&Path> {
+        self.models.as_deref().context(
+            "no models directory: pass --models DIR (or set SPECSTAR_MODELS, or `models` in specstar.toml)",
+        )
+    }
+
+    /// The store, the default data directory when nothing named one.
+    pub(crate) fn store_or_default(&self) -> StoreChoice {
+        self.store
+            .clone()
+            .unwrap_or_else(|| StoreChoice::DataDir(DEFAULT_DATA_DIR.into()))
+    }
+}
+
+/// The settings file's layer: `--config FILE` (which must exist), else `specstar.toml` if
+/// present. Relative paths in it are relative to the file's directory.
+fn file_layer(given: Option<&Path>) -> anyhow::Result<Layer> {
+    let path = match given {
+        Some(path) => path.to_owned(),
+        None if Path::new(DEFAULT_FILE).is_file() => PathBuf::from(DEFAULT_FILE),
+        None => return Ok(Layer::default()),
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read the settings file {}", path.display()))?;
+    let mut layer: Layer = toml::from_str(&text).with_context(|| {
+        format!(
+            "the settings file {} is not valid (keys: models, data_dir, database_url, addr)",
+            path.display()
+        )
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    for dir in [&mut layer.models, &mut layer.data_dir]
+        .into_iter()
+        .flatten()
+    {
+        if dir.is_relative() {
+            *dir = base.join(&*dir);
+        }
+    }
+    Ok(layer)
+}
+
+/// `SPECSTAR_MODELS`, `SPECSTAR_DATA_DIR`, `SPECSTAR_DATABASE_URL`, `SPECSTAR_ADDR` (empty
+/// values count as unset).
+fn env_layer() -> Layer {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    Layer {
+        models: var("SPECSTAR_MODELS").map(PathBuf::from),
+        data_dir: var("SPECSTAR_DATA_DIR").map(PathBuf::from),
+        database_url: var(specstar::DATABASE_URL_VAR),
+        addr: var("SPECSTAR_ADDR"),
+    }
+}
+
+fn flag_layer(command: &Command) -> Layer {
+    let store = |args: &StoreArgs| (args.data_dir.clone(), args.database_url.clone());
+    let (models, (data_dir, database_url), addr) = match command {
+        Command::Serve(args) => (
+            args.models.models.clone(),
+            store(&args.store),
+            args.addr.map(|a| a.to_string()),
+        ),
+        Command::Check(args) => (args.models.models.clone(), store(&args.store), None),
+        Command::Openapi(args) => (args.models.clone(), (None, None), None),
+    };
+    Layer {
+        models,
+        data_dir,
+        database_url,
+        addr,
+    }
+}
+
+/// A database URL without its password, for messages and logs.
+pub(crate) fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("not a url"), "not a url");
+    }
+
+    #[test]
+    fn a_layer_naming_two_stores_is_refused() {
+        let layer = Layer {
+            data_dir: Some("d".into()),
+            database_url: Some("postgres://h/db".into()),
+            ..Layer::default()
+        };
+        let error = layer.store("the settings file").unwrap_err().to_string();
+        assert!(error.contains("the settings file names both"), "{error}");
+    }
+}

@@ -1,0 +1,387 @@
+//! The real `specstar` binary: usage and exit statuses, check's refusals, openapi, settings,
+//! and serve driven over HTTP until SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use assert_cmd::cargo::cargo_bin;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+/// The repository's example models.
+fn example_models() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models")
+}
+
+/// The binary, run in `dir`, with no `SPECSTAR_*` setting from the environment.
+fn specstar(dir: &Path) -> Command {
+    let mut command = Command::new(cargo_bin("specstar"));
+    command.current_dir(dir);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("SPECSTAR_") {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(command: &mut Command) -> Output {
+    let output = command.output().expect("the binary runs");
+    Output {
+        code: output.status.code().expect("an exit code"),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+#[test]
+fn help_usage_and_exit_statuses() {
+    let dir = TempDir::new().unwrap();
+    for verb in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["check", "--help"],
+        &["openapi", "--help"],
+    ] {
+        let out = run(specstar(dir.path()).args(verb));
+        assert_eq!(out.code, 0, "{verb:?}: {}", out.stderr);
+        assert!(out.stdout.contains("Usage"), "{verb:?}");
+    }
+    let bad = run(specstar(dir.path()).args(["serve", "--no-such-flag"]));
+    assert_eq!(bad.code, 2, "bad usage is 2");
+    let both = run(specstar(dir.path()).args([
+        "check",
+        "--models",
+        ".",
+        "--data-dir",
+        "d",
+        "--database-url",
+        "postgres://h/db",
+    ]));
+    assert_eq!(both.code, 2, "two stores is bad usage");
+    let no_models = run(specstar(dir.path()).arg("check"));
+    assert_eq!(no_models.code, 1);
+    assert!(
+        no_models.stderr.contains("--models"),
+        "says what to do: {}",
+        no_models.stderr
+    );
+}
+
+#[test]
+fn check_accepts_the_examples_and_prints_what_they_declare() {
+    let dir = TempDir::new().unwrap();
+    let out = run(specstar(dir.path())
+        .args(["check", "--models"])
+        .arg(example_models()));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains(
+            "model `document`, schema version v1, indexes [state, word_count, author.name]"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("model `task`"), "{}", out.stdout);
+    assert!(out.stdout.contains("2 model files are valid"));
+}
+
+#[test]
+fn check_refuses_every_bad_file_naming_it() {
+    let dir = TempDir::new().unwrap();
+    let models = dir.path().join("models");
+    std::fs::create_dir(&models).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(models.join(name), text).unwrap();
+    write(
+        "a.yaml",
+        "name: thing\nschema_version: v1\nschema: {type: object, properties: {x: {type: string}}}\n",
+    );
+    write(
+        "b.yaml",
+        "name: thing\nschema_version: v1\nschema: {type: object}\n",
+    );
+    write("broken.yml", "name: [unclosed\n");
+    write(
+        "bad-schema.json",
+        r#"{"name": "odd", "schema_version": "v1", "schema": {"type": 12}}"#,
+    );
+    write(
+        "bad-index.yaml",
+        "name: other\nschema_version: v1\nindexes: [missing.path]\nschema: {type: object, properties: {x: {type: string}}}\n",
+    );
+    write("notes.txt", "not a model file: left alone");
+    let out = run(specstar(dir.path()).args(["check", "--models", "models"]));
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let err = out.stderr;
+    assert!(err.contains("4 problems"), "{err}");
+    assert!(
+        err.contains("b.yaml: declares the model `thing`, as")
+            && err.contains("a.yaml does already"),
+        "{err}"
+    );
+    assert!(
+        err.contains("broken.yml: is not a valid model file") && err.contains("line 1"),
+        "{err}"
+    );
+    assert!(err.contains("bad-schema.json:"), "{err}");
+    assert!(
+        err.contains("bad-index.yaml:") && err.contains("missing.path"),
+        "{err}"
+    );
+    assert!(!err.contains("notes.txt"), "{err}");
+    let empty = TempDir::new().unwrap();
+    let out = run(specstar(empty.path()).args(["check", "--models", "."]));
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("holds no model file"), "{}", out.stderr);
+}
+
+#[test]
+fn openapi_prints_the_document_with_each_schema() {
+    let dir = TempDir::new().unwrap();
+    let out = run(specstar(dir.path())
+        .args(["openapi", "--models"])
+        .arg(example_models()));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let document: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert!(document["paths"]["/document/{resource_id}"].is_object());
+    assert!(document["paths"]["/task"].is_object());
+    let text = out.stdout;
+    assert!(
+        text.contains("word_count") && text.contains("minLength"),
+        "the schema as given"
+    );
+}
+
+/// A `serve` child process and the address it listens on (read from its log); killed when
+/// dropped unstopped (a failing test leaves no server behind).
+struct Served {
+    child: Child,
+    base: String,
+    stopped: bool,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if !self.stopped {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+#[allow(
+    clippy::zombie_processes,
+    reason = "the child is waited for by Served::stop, or killed and waited for by its Drop"
+)]
+fn serve(dir: &Path, args: &[&str]) -> Served {
+    let mut child = specstar(dir)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let line = rx
+            .recv_timeout(left)
+            .expect("serve logs its address within 30 s");
+        if let Some(at) = line.find("serving http://") {
+            let rest = &line[at + "serving ".len()..];
+            let base = rest.split_whitespace().next().unwrap().to_owned();
+            std::thread::spawn(move || while rx.recv().is_ok() {});
+            return Served {
+                child,
+                base,
+                stopped: false,
+            };
+        }
+    }
+}
+
+impl Served {
+    /// Sends SIGTERM and answers the exit code.
+    fn stop(mut self) -> i32 {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        self.child
+            .wait()
+            .unwrap()
+            .code()
+            .expect("exited, not killed")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_answers_the_api_from_model_files_and_stops_on_sigterm() {
+    let dir = TempDir::new().unwrap();
+    let models = example_models();
+    let served = serve(
+        dir.path(),
+        &["--models", models.to_str().unwrap(), "--data-dir", "data"],
+    );
+    let client = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", served.base);
+    let created = client
+        .post(url("/document"))
+        .json(&json!({ "title": "Guide", "author": { "name": "ann" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let info: Value = created.json().await.unwrap();
+    let id = info["resource_id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("document:"));
+    let data: Value = client
+        .get(url(&format!("/document/{id}/data")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        data,
+        json!({ "title": "Guide", "author": { "name": "ann" }, "tags": [], "state": "draft", "word_count": 0 }),
+        "defaults applied"
+    );
+    let refused = client
+        .post(url("/document"))
+        .json(&json!({ "title": "", "author": { "name": "bo", "extra": 1 } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let problem: Value = refused.json().await.unwrap();
+    assert!(
+        problem["errors"].as_array().unwrap().len() >= 2,
+        "every failing path: {problem}"
+    );
+    let found: Value = client
+        .get(url("/document/data"))
+        .query(&[("qb", "QB['author.name'].eq('ann')")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
+    let docs = client.get(url("/docs")).send().await.unwrap();
+    assert_eq!(docs.status(), 200);
+    assert_eq!(served.stop(), 0, "a clean stop on SIGTERM");
+
+    // The store keeps it: check against it sees the model unchanged, and a changed index.
+    let out = run(specstar(dir.path())
+        .args(["check", "--models"])
+        .arg(&models)
+        .args(["--data-dir", "data"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("document: unchanged (1 resources)"),
+        "{}",
+        out.stdout
+    );
+    let changed = dir.path().join("changed");
+    std::fs::create_dir(&changed).unwrap();
+    let text = std::fs::read_to_string(models.join("document.yaml")).unwrap();
+    std::fs::write(
+        changed.join("document.yaml"),
+        text.replace(
+            "indexes: [state, word_count, author.name]",
+            "indexes: [state, title]",
+        )
+        .replace("schema_version: v1", "schema_version: v2"),
+    )
+    .unwrap();
+    let out =
+        run(specstar(dir.path()).args(["check", "--models", "changed", "--data-dir", "data"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("document: schema version v1 -> v2"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("indexes +[title] -[word_count, author.name]"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("task: held by the store (0 resources), declared by no file"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_come_from_flags_then_environment_then_the_file() {
+    let dir = TempDir::new().unwrap();
+    let models = example_models();
+    std::fs::write(
+        dir.path().join("specstar.toml"),
+        format!(
+            "models = {:?}\ndata_dir = \"from-file\"\n",
+            models.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = run(specstar(dir.path()).arg("check"));
+    assert_eq!(out.code, 0, "models from the file: {}", out.stderr);
+    assert!(
+        out.stdout.contains("the data directory ./from-file") || out.stdout.contains("from-file"),
+        "{}",
+        out.stdout
+    );
+    let out = run(specstar(dir.path())
+        .arg("check")
+        .env("SPECSTAR_DATA_DIR", "from-env"));
+    assert!(
+        out.stdout.contains("from-env") && !out.stdout.contains("from-file"),
+        "{}",
+        out.stdout
+    );
+    let out = run(specstar(dir.path())
+        .args(["check", "--data-dir", "from-flag"])
+        .env("SPECSTAR_DATA_DIR", "from-env"));
+    assert!(
+        out.stdout.contains("from-flag") && !out.stdout.contains("from-env"),
+        "{}",
+        out.stdout
+    );
+    std::fs::write(dir.path().join("specstar.toml"), "modles = \"typo\"\n").unwrap();
+    let out = run(specstar(dir.path()).arg("check"));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("specstar.toml is not valid") && out.stderr.contains("modles"),
+        "{}",
+        out.stderr
+    );
+    let out = run(specstar(dir.path()).args(["check", "--config", "missing.toml"]));
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("missing.toml"), "{}", out.stderr);
+}
