@@ -28,6 +28,9 @@ pub(crate) enum Command {
     Check(CheckArgs),
     /// Prints the OpenAPI document of the model files.
     Openapi(ModelsArg),
+    /// Checks every resource's history in the store (dense numbers, parents, data hashes, the
+    /// chain, the head) and names each one that does not verify; exit 1 if any.
+    Verify(StoreArgs),
 }
 
 /// The models directory.
@@ -48,6 +51,10 @@ pub(crate) struct StoreArgs {
     /// A PostgreSQL database instead (`postgres://user@host:5432/db`).
     #[arg(long, value_name = "URL")]
     pub(crate) database_url: Option<String>,
+    /// The PostgreSQL schema of the store's tables (`public` by default), so that several
+    /// backends can share one database.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) database_schema: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -50,6 +50,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(_) => commands::serve::run(&settings).await,
         Command::Check(_) => commands::check::run(&settings).await,
         Command::Openapi(_) => commands::openapi::run(&settings),
+        Command::Verify(_) => commands::verify::run(&settings).await,
     }
 }
 

@@ -26,8 +26,8 @@ pub(crate) const DEFAULT_ADDR: &str = "127.0.0.1:8000";
 pub(crate) enum StoreChoice {
     /// The embedded SQLite store in this directory.
     DataDir(PathBuf),
-    /// PostgreSQL at this URL.
-    Database(String),
+    /// PostgreSQL at this URL, in this schema (`public` when `None`).
+    Database(String, Option<String>),
 }
 
 impl StoreChoice {
@@ -35,7 +35,10 @@ impl StoreChoice {
     pub(crate) fn describe(&self) -> String {
         match self {
             Self::DataDir(dir) => format!("the data directory {}", dir.display()),
-            Self::Database(url) => format!("the database {}", redact(url)),
+            Self::Database(url, None) => format!("the database {}", redact(url)),
+            Self::Database(url, Some(schema)) => {
+                format!("the database {} (schema {schema})", redact(url))
+            }
         }
     }
 }
@@ -57,6 +60,7 @@ struct Layer {
     models: Option<PathBuf>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
+    database_schema: Option<String>,
     addr: Option<String>,
 }
 
@@ -67,7 +71,10 @@ impl Layer {
                 bail!("{source} names both a data directory and a database URL: keep one")
             }
             (Some(dir), None) => Ok(Some(StoreChoice::DataDir(dir.clone()))),
-            (None, Some(url)) => Ok(Some(StoreChoice::Database(url.clone()))),
+            (None, Some(url)) => Ok(Some(StoreChoice::Database(
+                url.clone(),
+                self.database_schema.clone(),
+            ))),
             (None, None) => Ok(None),
         }
     }
@@ -132,7 +139,8 @@ fn file_layer(given: Option<&Path>) -> anyhow::Result<Layer> {
         .with_context(|| format!("cannot read the settings file {}", path.display()))?;
     let mut layer: Layer = toml::from_str(&text).with_context(|| {
         format!(
-            "the settings file {} is not valid (keys: models, data_dir, database_url, addr)",
+            "the settings file {} is not valid (keys: models, data_dir, database_url, \
+             database_schema, addr)",
             path.display()
         )
     })?;
@@ -156,25 +164,34 @@ fn env_layer() -> Layer {
         models: var("SPECSTAR_MODELS").map(PathBuf::from),
         data_dir: var("SPECSTAR_DATA_DIR").map(PathBuf::from),
         database_url: var(specstar::DATABASE_URL_VAR),
+        database_schema: var("SPECSTAR_DATABASE_SCHEMA"),
         addr: var("SPECSTAR_ADDR"),
     }
 }
 
 fn flag_layer(command: &Command) -> Layer {
-    let store = |args: &StoreArgs| (args.data_dir.clone(), args.database_url.clone());
-    let (models, (data_dir, database_url), addr) = match command {
+    let store = |args: &StoreArgs| {
+        (
+            args.data_dir.clone(),
+            args.database_url.clone(),
+            args.database_schema.clone(),
+        )
+    };
+    let (models, (data_dir, database_url, database_schema), addr) = match command {
         Command::Serve(args) => (
             args.models.models.clone(),
             store(&args.store),
             args.addr.map(|a| a.to_string()),
         ),
         Command::Check(args) => (args.models.models.clone(), store(&args.store), None),
-        Command::Openapi(args) => (args.models.clone(), (None, None), None),
+        Command::Openapi(args) => (args.models.clone(), (None, None, None), None),
+        Command::Verify(args) => (None, store(args), None),
     };
     Layer {
         models,
         data_dir,
         database_url,
+        database_schema,
         addr,
     }
 }

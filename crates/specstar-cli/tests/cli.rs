@@ -385,3 +385,74 @@ async fn settings_come_from_flags_then_environment_then_the_file() {
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("missing.toml"), "{}", out.stderr);
 }
+
+/// The PostgreSQL test database (`SPECSTAR_TEST_DATABASE_URL`); `None` outside CI when unset.
+fn postgres_url() -> Option<String> {
+    match std::env::var("SPECSTAR_TEST_DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!(
+                "CI=true but SPECSTAR_TEST_DATABASE_URL is not set: the PostgreSQL test must run"
+            )
+        }
+        _ => {
+            eprintln!(
+                "NOTE: the binary's PostgreSQL test did NOT run: set SPECSTAR_TEST_DATABASE_URL"
+            );
+            None
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_check_and_verify_on_postgresql() {
+    let Some(url) = postgres_url() else { return };
+    let schema = format!("specstar_cli_test_{}", std::process::id());
+    let dir = TempDir::new().unwrap();
+    let models = example_models();
+    let models = models.to_str().unwrap();
+    let store = [
+        "--database-url",
+        url.as_str(),
+        "--database-schema",
+        schema.as_str(),
+    ];
+    let served = serve(dir.path(), &[&["--models", models][..], &store].concat());
+    let created = reqwest::Client::new()
+        .post(format!("{}/task", served.base))
+        .json(&json!({ "name": "on postgres" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    assert_eq!(served.stop(), 0);
+    let check = run(specstar(dir.path())
+        .args(["check", "--models", models])
+        .args(store));
+    let verify = run(specstar(dir.path()).arg("verify").args(store));
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .unwrap();
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert!(
+        check.stdout.contains(&format!("(schema {schema})")),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check.stdout.contains("task: unchanged (1 resources)"),
+        "{}",
+        check.stdout
+    );
+    assert_eq!(verify.code, 0, "{}", verify.stderr);
+    assert!(
+        verify.stdout.contains("verified 1 resources (1 revisions)"),
+        "{}",
+        verify.stdout
+    );
+}

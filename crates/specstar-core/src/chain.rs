@@ -29,10 +29,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
+use crate::error::{Error, Result};
 use crate::hash::DataHash;
 use crate::id::{ResourceId, RevisionId};
 use crate::revision::RevisionInfo;
-use crate::store::{Head, StoredRevision};
+use crate::store::{Head, Store, StoredRevision};
 
 /// The tag that opens every chain hash's input: a new rule gets a new tag.
 const TAG: &[u8] = b"specstar.chain.v1";
@@ -157,6 +158,39 @@ pub fn link_history(revisions: &mut [StoredRevision]) {
         revision.info.chain_hash = chain;
         parent = Some(chain);
     }
+}
+
+/// How many revisions [`verify`] reads from the store at a time.
+const VERIFY_BATCH: u64 = 256;
+
+/// Verifies `resource_id`'s history in `store`, a page of revisions at a time (see
+/// [`ChainCheck`] for what is checked).
+///
+/// # Errors
+/// [`Error::ResourceNotFound`] when the resource does not exist; store errors.
+pub async fn verify(store: &dyn Store, resource_id: &ResourceId) -> Result<Verification> {
+    let not_found = || Error::ResourceNotFound {
+        resource_id: resource_id.clone(),
+    };
+    let head = store.head(resource_id).await?.ok_or_else(not_found)?;
+    let last = head.meta.current_revision_id.number();
+    let mut check = ChainCheck::new(resource_id.clone());
+    let mut after = 0;
+    while after < last {
+        let page = store
+            .revisions_with_data(resource_id, after, VERIFY_BATCH.min(last - after))
+            .await?
+            .ok_or_else(not_found)?;
+        for revision in page.iter().take_while(|r| r.info.number() <= last) {
+            check.check(revision);
+        }
+        match page.last().map(|r| r.info.number()) {
+            Some(number) if number > after => after = number,
+            // A page that does not move on: the history is shorter than its head says.
+            _ => break,
+        }
+    }
+    Ok(check.finish(&head))
 }
 
 /// What verifying a resource's chain found (`DynResourceManager::verify`, HTTP

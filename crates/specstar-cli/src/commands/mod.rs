@@ -3,9 +3,10 @@
 pub(crate) mod check;
 pub(crate) mod openapi;
 pub(crate) mod serve;
+pub(crate) mod verify;
 
 use anyhow::Context;
-use specstar::Spec;
+use specstar::{PostgresOptions, Spec};
 
 use crate::settings::StoreChoice;
 
@@ -16,7 +17,16 @@ use crate::settings::StoreChoice;
 pub(crate) async fn open(choice: &StoreChoice) -> anyhow::Result<Spec> {
     let spec = match choice {
         StoreChoice::DataDir(dir) => Spec::open(dir).map_err(anyhow::Error::from),
-        StoreChoice::Database(url) => Spec::connect(url).await.map_err(anyhow::Error::from),
+        StoreChoice::Database(url, schema) => {
+            let options = PostgresOptions::new(url)?;
+            let options = match schema {
+                Some(schema) => options.schema(schema)?,
+                None => options,
+            };
+            Spec::connect_with(options)
+                .await
+                .map_err(anyhow::Error::from)
+        }
     };
     spec.with_context(|| format!("cannot open {}", choice.describe()))
 }

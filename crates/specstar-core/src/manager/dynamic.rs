@@ -7,7 +7,7 @@ use bytes::Bytes;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use serde_json::Value;
 
-use crate::chain::{ChainCheck, Verification};
+use crate::chain::Verification;
 use crate::context::WriteContext;
 use crate::diff::{Diff, ValueDiff, diff_values};
 use crate::error::{Error, Result};
@@ -26,9 +26,6 @@ const PATCH_ATTEMPTS: usize = 64;
 /// How many heads [`DynResourceManager::iter_all`] fetches per page: few enough to hold in
 /// memory, many enough that a page costs little more than a row.
 pub const ITER_BATCH: u64 = 500;
-
-/// How many revisions (with their data) [`DynResourceManager::verify`] reads per page.
-const VERIFY_BATCH: u64 = 256;
 
 /// Where an [`DynResourceManager::iter_all_batched`] stream is: the next page's query and the
 /// rest of the current page.
@@ -568,29 +565,7 @@ impl DynResourceManager {
     /// `valid: false` and names the first revision that does not match.
     pub async fn verify(&self, id: &str) -> Result<Verification> {
         let resource_id = self.resource_id(id)?;
-        let not_found = || Error::ResourceNotFound {
-            resource_id: resource_id.clone(),
-        };
-        let head = self.store.head(&resource_id).await?.ok_or_else(not_found)?;
-        let last = head.meta.current_revision_id.number();
-        let mut check = ChainCheck::new(resource_id.clone());
-        let mut after = 0;
-        while after < last {
-            let page = self
-                .store
-                .revisions_with_data(&resource_id, after, VERIFY_BATCH.min(last - after))
-                .await?
-                .ok_or_else(not_found)?;
-            for revision in page.iter().take_while(|r| r.info.number() <= last) {
-                check.check(revision);
-            }
-            match page.last().map(|r| r.info.number()) {
-                Some(number) if number > after => after = number,
-                // A page that does not move on: the history is shorter than its head says.
-                _ => break,
-            }
-        }
-        Ok(check.finish(&head))
+        crate::chain::verify(&*self.store, &resource_id).await
     }
 
     /// The resource's head, deleted or not.
