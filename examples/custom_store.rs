@@ -20,9 +20,9 @@ use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use specstar::{
-    FeedEvent, FeedSignal, Fetched, MemoryStore, ModelDescriptor, ModelFilter, PurgeRequest, Query,
-    RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Schema, Spec,
-    Store, Timestamp, WriteRequest, Written,
+    BoxStream, Exported, FeedEvent, FeedSignal, Fetched, MemoryStore, ModelDescriptor, ModelFilter,
+    PurgeRequest, Query, RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo,
+    RevisionPage, Schema, Spec, Store, Timestamp, WriteRequest, Written,
 };
 
 /// A store that forwards everything to `inner` and records each appended revision.
@@ -97,6 +97,10 @@ impl Store for AuditedStore {
             self.log.push(format!("purged {resource_id}"));
         }
         Ok(purged)
+    }
+
+    async fn export(&self) -> Result<BoxStream<'static, Result<Exported>>> {
+        self.inner.export().await
     }
 
     async fn registered_models(&self) -> Result<Vec<RegisteredModel>> {

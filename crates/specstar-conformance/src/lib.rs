@@ -31,6 +31,7 @@ use specstar_core::Store;
 
 pub mod arrays;
 pub mod chain;
+pub mod export;
 pub mod feed;
 pub mod fixtures;
 pub mod history;
@@ -138,6 +139,9 @@ macro_rules! store_suite {
             watch_yields_events_as_they_commit,
             long_poll_answers_when_an_event_commits,
         );
+        $crate::store_suite!(@export $mode $make;
+            export_is_everything_from_one_snapshot,
+        );
         $crate::store_suite!(@integrity $mode $make;
             typed_writes_round_trip,
             non_finite_floats_are_refused,
@@ -218,6 +222,14 @@ macro_rules! store_suite {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $name() {
                 $crate::store_suite!(@run $mode $make, $crate::chain::$name);
+            }
+        )*
+    };
+    (@export $mode:ident $make:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                $crate::store_suite!(@run $mode $make, $crate::export::$name);
             }
         )*
     };

@@ -12,10 +12,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use futures_util::stream::BoxStream;
 
 use crate::chain::ChainHash;
 use crate::error::{Error, Result};
-use crate::feed::{FeedEvent, FeedSignal, ModelFilter};
+use crate::feed::{FeedEvent, FeedSignal, ModelFilter, PurgeEvent};
 use crate::hash::DataHash;
 use crate::id::ResourceId;
 use crate::meta::{IndexedValues, ResourceMeta};
@@ -153,6 +154,13 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// resource did not exist.
     async fn purge(&self, request: PurgeRequest) -> Result<Option<ResourceMeta>>;
 
+    /// Everything the store holds, read from one snapshot: every resource (its head and all its
+    /// revisions with their data), in resource id order, then every purge event, in sequence
+    /// order. The stream pulls from the store as it is read (memory stays at about one
+    /// resource however large the store), and writes committed after the export began are not
+    /// in it. For backups and moves between stores.
+    async fn export(&self) -> Result<BoxStream<'static, Result<Exported>>>;
+
     /// The models the store holds, as they were last registered, by name: what a new
     /// registration would change (a tool's dry run, a migration's starting point).
     async fn registered_models(&self) -> Result<Vec<RegisteredModel>>;
@@ -218,6 +226,26 @@ impl From<&ModelDef> for ModelDescriptor {
             indexed_fields: model.indexed_fields().to_vec(),
         }
     }
+}
+
+/// A resource whole, as a store holds it: its head and every revision, oldest first, with its
+/// data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredResource {
+    /// The head.
+    pub head: Head,
+    /// Revision `n` at index `n - 1`.
+    pub revisions: Vec<StoredRevision>,
+}
+
+/// One item of an [export](Store::export).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Exported {
+    /// A resource, whole.
+    Resource(StoredResource),
+    /// A permanent delete (the feed's purge event).
+    Purge(PurgeEvent),
 }
 
 /// A model as a store last registered it.

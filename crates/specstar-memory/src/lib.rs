@@ -14,12 +14,15 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 use parking_lot::RwLock;
 use specstar_core::plan::{Plan, PlannedData, needs_current_data, plan};
 use specstar_core::{
-    Error, FeedEvent, FeedSignal, Fetched, Head, ModelDescriptor, ModelFilter, PurgeEvent,
-    PurgeRequest, Query, RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo,
-    RevisionPage, Store, StoredRevision, Timestamp, WriteRequest, Written,
+    Error, Exported, FeedEvent, FeedSignal, Fetched, Head, ModelDescriptor, ModelFilter,
+    PurgeEvent, PurgeRequest, Query, RegisteredModel, ResourceId, ResourceMeta, Result,
+    RevisionInfo, RevisionPage, Store, StoredResource, StoredRevision, Timestamp, WriteRequest,
+    Written,
 };
 
 use index::ModelIndex;
@@ -137,6 +140,33 @@ impl Store for MemoryStore {
         });
         index.schema_version = Some(model.schema_version.to_string());
         Ok(())
+    }
+
+    async fn export(&self) -> Result<BoxStream<'static, Result<Exported>>> {
+        // The snapshot is a copy taken under the lock: the data is shared (`Bytes`), so it
+        // costs the records, not the data.
+        let state = self.state.read();
+        let mut resources: Vec<&Entry> = state.resources.values().collect();
+        resources.sort_by(|a, b| a.head.meta.resource_id.cmp(&b.head.meta.resource_id));
+        let mut items: Vec<Result<Exported>> = resources
+            .into_iter()
+            .map(|entry| {
+                Ok(Exported::Resource(StoredResource {
+                    head: entry.head.clone(),
+                    revisions: entry.revisions.clone(),
+                }))
+            })
+            .collect();
+        items.extend(
+            state
+                .by_sequence
+                .values()
+                .filter_map(|sequenced| match sequenced {
+                    Sequenced::Purge(event) => Some(Ok(Exported::Purge(event.clone()))),
+                    Sequenced::Revision(..) => None,
+                }),
+        );
+        Ok(futures_util::stream::iter(items).boxed())
     }
 
     async fn registered_models(&self) -> Result<Vec<RegisteredModel>> {

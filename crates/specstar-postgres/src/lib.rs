@@ -35,6 +35,7 @@
 mod analyze;
 mod chains;
 mod error;
+mod export;
 mod feed;
 mod migrate;
 mod nul;
@@ -52,11 +53,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use futures_util::stream::BoxStream;
 use parking_lot::RwLock;
 use specstar_core::{
-    Error, FeedEvent, FeedSignal, Fetched, Head, ModelDescriptor, ModelFilter, PurgeRequest, Query,
-    RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Store,
-    StoredRevision, Timestamp, WriteRequest, Written,
+    Error, Exported, FeedEvent, FeedSignal, Fetched, Head, ModelDescriptor, ModelFilter,
+    PurgeRequest, Query, RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo,
+    RevisionPage, Store, StoredRevision, Timestamp, WriteRequest, Written,
 };
 use tokio_postgres::NoTls;
 
@@ -305,6 +307,10 @@ impl Store for PostgresStore {
             self.inner.feed.committed(sequence);
             meta
         }))
+    }
+
+    async fn export(&self) -> Result<BoxStream<'static, Result<Exported>>> {
+        export::start(&self.inner.pool).await
     }
 
     async fn registered_models(&self) -> Result<Vec<RegisteredModel>> {

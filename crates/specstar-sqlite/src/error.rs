@@ -43,6 +43,9 @@ pub enum SqliteError {
     /// The writer thread could not be started.
     #[error("cannot start the writer thread of the sqlite store: {0}")]
     SpawnWriter(#[source] std::io::Error),
+    /// The thread of an export could not be started.
+    #[error("cannot start the export thread of the sqlite store: {0}")]
+    SpawnExport(#[source] std::io::Error),
     /// The writer thread is gone (it panicked): no write can be made through this store any
     /// more. Open the file again.
     #[error("the writer thread of the sqlite store has stopped; reopen the store")]

@@ -40,6 +40,7 @@ mod backfill;
 mod chains;
 mod elements;
 mod error;
+mod export;
 mod indexes;
 mod integrity;
 mod reader;
@@ -56,11 +57,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::stream::BoxStream;
 use rusqlite::{Connection, OpenFlags};
 use specstar_core::{
-    Error, FeedEvent, FeedSignal, Fetched, Head, ModelDescriptor, ModelFilter, PurgeRequest, Query,
-    RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Store,
-    StoredRevision, Timestamp, WriteRequest, Written,
+    Error, Exported, FeedEvent, FeedSignal, Fetched, Head, ModelDescriptor, ModelFilter,
+    PurgeRequest, Query, RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo,
+    RevisionPage, Store, StoredRevision, Timestamp, WriteRequest, Written,
 };
 
 pub use error::SqliteError;
@@ -144,6 +146,8 @@ impl SqliteOptions {
 /// reference waits for the writes in flight to commit and closes the file.
 pub struct SqliteStore {
     path: PathBuf,
+    /// How long a connection of an export waits for a lock.
+    busy_timeout: Duration,
     // Dropped before the writer, so that the writer's connection is the last one to close and
     // checkpoints the WAL into the file.
     readers: ReadPool,
@@ -207,6 +211,7 @@ impl SqliteStore {
         tracing::debug!(path = %path.display(), "opened sqlite store");
         Ok(Self {
             path,
+            busy_timeout: options.busy_timeout,
             readers,
             writer,
             stats,
@@ -339,6 +344,10 @@ impl Store for SqliteStore {
 
     async fn purge(&self, request: PurgeRequest) -> Result<Option<ResourceMeta>> {
         self.writer.purge(request).await
+    }
+
+    async fn export(&self) -> Result<BoxStream<'static, Result<Exported>>> {
+        export::start(&self.path, self.busy_timeout).await
     }
 
     async fn registered_models(&self) -> Result<Vec<RegisteredModel>> {

@@ -554,7 +554,7 @@ impl DynResourceManager {
 
     /// Verifies the resource's tamper-evident chain: reads its head and every revision with its
     /// data, a page at a time, and recomputes each revision's data hash and chain hash (see
-    /// [`ChainCheck`] for the rule). Deleted resources are verified like live ones.
+    /// [`ChainCheck`](crate::chain::ChainCheck) for the rule). Deleted resources are verified like live ones.
     ///
     /// A revision appended while the check runs is left for the next check: the head read
     /// first bounds the history checked.
