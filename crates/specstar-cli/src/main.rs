@@ -8,6 +8,7 @@
 mod cli;
 mod commands;
 mod model_files;
+mod progress;
 mod request_log;
 mod settings;
 

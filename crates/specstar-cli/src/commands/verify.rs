@@ -6,10 +6,8 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use specstar::{DynResourceManager, JsonSchemaModel, Query, RegisteredModel, Store, StreamExt};
 
+use crate::progress::Progress;
 use crate::settings::{Settings, StoreChoice};
-
-/// A progress line every this many resources.
-const PROGRESS_EVERY: u64 = 10_000;
 
 /// What a run found.
 #[derive(Default)]
@@ -33,9 +31,16 @@ pub(crate) async fn run(settings: &Settings) -> anyhow::Result<()> {
     let spec = super::open(&choice).await?;
     let store = spec.store().clone();
     let mut tally = Tally::default();
-    for model in store.registered_models().await? {
-        verify_model(&store, &model, &mut tally).await?;
+    let models = store.registered_models().await?;
+    let mut total = 0;
+    for model in &models {
+        total += store.count(&model.name, true).await?;
     }
+    let mut progress = Progress::new("resources", total);
+    for model in &models {
+        verify_model(&store, model, &mut tally, &mut progress).await?;
+    }
+    progress.finish();
     println!(
         "verified {} resources ({} revisions) in {}",
         tally.resources,
@@ -58,6 +63,7 @@ async fn verify_model(
     store: &Arc<dyn Store>,
     model: &RegisteredModel,
     tally: &mut Tally,
+    progress: &mut Progress,
 ) -> anyhow::Result<()> {
     // Only heads are listed: a model that accepts any object is enough to page them.
     let reader = JsonSchemaModel::new(
@@ -84,14 +90,12 @@ async fn verify_model(
             let first = verification
                 .first_invalid_revision_id
                 .map_or_else(|| "its head".to_owned(), |id| id.to_string());
-            println!(
+            progress.println(&format!(
                 "broken {}: first invalid revision {first}",
                 meta.resource_id
-            );
+            ));
         }
-        if tally.resources.is_multiple_of(PROGRESS_EVERY) {
-            eprintln!("verified {} resources…", tally.resources);
-        }
+        progress.inc();
     }
     Ok(())
 }
