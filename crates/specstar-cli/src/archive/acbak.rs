@@ -110,6 +110,19 @@ pub(crate) struct ArchivedRevision {
     pub(crate) data: serde_json::Value,
 }
 
+impl ArchivedRevision {
+    /// Whether `data_hash` is the xxh3-128 of `raw_data`, as the reference computes it; None
+    /// when the revision has no hash or one of another algorithm. The archive has no checksum
+    /// of its own: this is what catches damaged data. But the reference's `migrate()` rewrites
+    /// the data and keeps the old hash, so a migrated revision (`parent_schema_version` set)
+    /// does not match.
+    pub(crate) fn hash_matches(&self) -> Option<bool> {
+        let hex = self.data_hash.as_deref()?.strip_prefix("xxh3_128:")?;
+        let computed = xxhash_rust::xxh3::xxh3_128(&self.raw_data);
+        Some(hex.eq_ignore_ascii_case(&format!("{computed:032x}")))
+    }
+}
+
 /// A blob (the content of a `Binary` field), as archived.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ArchivedBlob {
@@ -527,9 +540,13 @@ impl<R: Read> Resources<R> {
     fn resource(&mut self, meta: ArchivedMeta) -> Result<ArchivedResource, Error> {
         let at = self.reader.last;
         let mut revisions = Vec::new();
-        for record in self.reader.by_ref() {
+        #[allow(
+            clippy::while_let_on_iterator,
+            reason = "the body reads the reader's position between records"
+        )]
+        while let Some(record) = self.reader.next() {
             match record? {
-                Record::Revision(revision) => revisions.push(revision),
+                Record::Revision(revision) => self.add(&mut revisions, revision)?,
                 other => {
                     self.pending = Some(other);
                     break;
@@ -556,6 +573,30 @@ impl<R: Read> Resources<R> {
             meta,
             revisions,
         })
+    }
+
+    /// Adds `revision` to those of its resource. The reference's memory store lists a migrated
+    /// revision twice, so the same record twice is one revision; two different records with one
+    /// revision id are an error.
+    fn add(
+        &self,
+        revisions: &mut Vec<ArchivedRevision>,
+        revision: ArchivedRevision,
+    ) -> Result<(), Error> {
+        match revisions
+            .iter()
+            .find(|r| r.revision_id == revision.revision_id)
+        {
+            None => revisions.push(revision),
+            Some(same) if *same == revision => {}
+            Some(_) => {
+                return Err(self.reader.error_at_last(format!(
+                    "a second, different revision {:?}",
+                    revision.revision_id
+                )));
+            }
+        }
+        Ok(())
     }
 
     fn step(&mut self) -> Option<Result<Item, Error>> {

@@ -9,7 +9,8 @@ const ONE_MODEL: &[u8] = include_bytes!("../../../tests/fixtures/acbak/one_model
 const TWO_MODELS: &[u8] = include_bytes!("../../../tests/fixtures/acbak/two_models.acbak");
 const EMPTY: &[u8] = include_bytes!("../../../tests/fixtures/acbak/empty.acbak");
 const WITH_BLOB: &[u8] = include_bytes!("../../../tests/fixtures/acbak/with_blob.acbak");
-const FIXTURES: [&[u8]; 4] = [ONE_MODEL, TWO_MODELS, EMPTY, WITH_BLOB];
+const MIGRATED: &[u8] = include_bytes!("../../../tests/fixtures/acbak/migrated.acbak");
+const FIXTURES: [&[u8]; 5] = [ONE_MODEL, TWO_MODELS, EMPTY, WITH_BLOB, MIGRATED];
 
 fn items(bytes: &[u8]) -> Vec<Item> {
     Reader::new(bytes)
@@ -236,6 +237,76 @@ fn blobs_come_after_the_resources() {
 }
 
 #[test]
+fn every_data_hash_but_a_migrated_one_matches_its_data() {
+    for fixture in FIXTURES {
+        for resource in resources(fixture) {
+            for revision in &resource.revisions {
+                // A migrated revision keeps the hash of its data before the migration.
+                let expected = revision.parent_schema_version.is_none();
+                assert_eq!(
+                    revision.hash_matches(),
+                    Some(expected),
+                    "{}",
+                    revision.revision_id
+                );
+                let mut damaged = revision.clone();
+                damaged.raw_data.push(b' ');
+                assert_eq!(damaged.hash_matches(), Some(false));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_migrated_revision_listed_twice_is_one_revision() {
+    let all = resources(MIGRATED);
+    let [note] = all.as_slice() else {
+        panic!("one resource expected: {all:?}");
+    };
+    assert_eq!(ids(&note.revisions), ["note:n1:1"]);
+    let revision = &note.revisions[0];
+    assert_eq!(revision.parent_schema_version.as_deref(), Some("v1"));
+    assert_eq!(revision.schema_version.as_deref(), Some("v2"));
+    assert_eq!(note.meta.schema_version.as_deref(), Some("v2"));
+    assert_eq!(revision.data, json!({"text": "hello world", "words": 2}));
+    // The record level shows both copies.
+    let copies = Reader::new(MIGRATED)
+        .filter(|r| matches!(r, Ok(Record::Revision(_))))
+        .count();
+    assert_eq!(copies, 2);
+}
+
+#[test]
+fn two_different_revisions_with_one_id_are_an_error() {
+    // The frames of one_model: header, start, meta of doc-a, doc-a:1, doc-a:2, ...
+    let mut frames = Vec::new();
+    let mut rest = ONE_MODEL;
+    while let [a, b, c, d, tail @ ..] = rest {
+        let length = u32::from_be_bytes([*a, *b, *c, *d]) as usize;
+        frames.push(&rest[..4 + length]);
+        rest = &tail[length..];
+    }
+    // doc-a:1 twice, identical: one revision.
+    let mut bytes = frames[..4].concat();
+    bytes.extend(frames[3]);
+    // Then doc-a:2 renamed doc-a:1 (the same length): a different revision with that id.
+    let mut renamed = frames[4].to_vec();
+    let at = renamed
+        .windows(b"doc-a:2".len())
+        .position(|w| w == b"doc-a:2")
+        .expect("the id is in the frame");
+    renamed[at + b"doc-a:".len()] = b'1';
+    bytes.extend(&renamed);
+    bytes.extend(frames[5..].concat());
+    let message = error_of(&bytes);
+    assert!(message.starts_with("frame 6 "), "{message}");
+    assert!(
+        message.contains("a second, different revision \"document:doc-a:1\""),
+        "{message}"
+    );
+}
+
+#[test]
 fn open_reads_a_file() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -321,8 +392,9 @@ fn tagged(tag: &str, fields: Vec<(&str, rmpv::Value)>) -> Vec<u8> {
 }
 
 fn error_of(bytes: &[u8]) -> String {
+    // The reader's error, or the grouping's (which the reader cannot see).
     match read_all(bytes) {
-        (_, Some(e), _, Some(_)) => e.to_string(),
+        (_, Some(e), _, Some(_)) | (_, None, _, Some(e)) => e.to_string(),
         other => panic!("no error: {other:?}"),
     }
 }
