@@ -477,6 +477,13 @@ fn naive_and_wide_times_read() {
         decode::time(&seconds).ok(),
         "2026-01-02T03:00:05Z".parse().ok()
     );
+    // Half a second before 1970: seconds -1, nanoseconds 500,000,000.
+    let mut before = 500_000_000_u32.to_be_bytes().to_vec();
+    before.extend((-1_i64).to_be_bytes());
+    assert_eq!(
+        decode::time(&Value::Ext(-1, before)).ok(),
+        "1969-12-31T23:59:59.5Z".parse().ok()
+    );
     assert!(decode::time(&Value::Ext(-1, vec![0; 5])).is_err());
     assert!(decode::time(&Value::Ext(-1, vec![0xff; 12])).is_err());
 }
