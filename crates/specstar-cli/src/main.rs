@@ -5,6 +5,7 @@
 //! models directory. Exit status: 0 on success, 1 on an error (said on stderr, with what to
 //! do), 2 on bad usage (clap's).
 
+mod archive;
 mod cli;
 mod commands;
 mod model_files;
