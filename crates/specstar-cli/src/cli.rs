@@ -28,6 +28,9 @@ pub(crate) enum Command {
     Check(CheckArgs),
     /// Prints the OpenAPI document of the model files.
     Openapi(ModelsArg),
+    /// Writes the whole store (every model, resource, revision and purge) to one archive,
+    /// from one snapshot, while the store keeps serving.
+    Export(ExportArgs),
     /// Checks every resource's history in the store (dense numbers, parents, data hashes, the
     /// chain, the head) and names each one that does not verify; exit 1 if any.
     Verify(StoreArgs),
@@ -74,4 +77,16 @@ pub(crate) struct CheckArgs {
     pub(crate) models: ModelsArg,
     #[command(flatten)]
     pub(crate) store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// The archive to write (replaced if it exists, once the new one is complete).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: PathBuf,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+    /// The model files, whose JSON Schemas the archive then carries.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) models: Option<PathBuf>,
 }

@@ -456,3 +456,107 @@ async fn serve_check_and_verify_on_postgresql() {
         verify.stdout
     );
 }
+
+/// Writes one history, the same every time (ids, times, users), into `spec`.
+async fn write_the_same_history(spec: &specstar::Spec) {
+    use specstar::{FixedClock, JsonSchemaModel, WriteContext};
+    let schema = json!({
+        "type": "object",
+        "properties": { "text": { "type": "string" }, "state": { "type": "string" } }
+    });
+    let model = JsonSchemaModel::new("note", "v1", schema).index("state");
+    spec.add_model_def(model.build().unwrap()).await.unwrap();
+    let clock = FixedClock::new("2026-03-01T12:00:00Z".parse().unwrap());
+    let context = WriteContext::default()
+        .with_clock(clock.clone())
+        .as_user("ann");
+    let notes = spec
+        .dyn_resource_manager("note")
+        .unwrap()
+        .with_context(context);
+    for key in ["b", "a", "c"] {
+        let data = json!({ "text": format!("note {key}"), "state": "draft" });
+        notes
+            .create_with_id(&format!("note:{key}"), data)
+            .await
+            .unwrap();
+        clock.advance_micros(1_000);
+    }
+    let update = json!({ "text": "note a, again", "state": "done" });
+    notes.update("note:a", update, None).await.unwrap();
+    notes.delete("note:b", None).await.unwrap();
+    clock.advance_micros(5_000);
+    notes.permanently_delete("note:c").await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_history_exports_the_same_bytes_from_sqlite_and_postgresql() {
+    let Some(url) = postgres_url() else { return };
+    let dir = TempDir::new().unwrap();
+    let spec = specstar::Spec::open(dir.path().join("data")).unwrap();
+    write_the_same_history(&spec).await;
+    drop(spec);
+    let schema = format!("specstar_cli_export_{}", std::process::id());
+    let options = specstar::PostgresOptions::new(&url)
+        .unwrap()
+        .schema(&schema)
+        .unwrap();
+    let spec = specstar::Spec::connect_with(options).await.unwrap();
+    write_the_same_history(&spec).await;
+    drop(spec);
+
+    let from_sqlite =
+        run(specstar(dir.path()).args(["export", "--out", "sqlite.archive", "--data-dir", "data"]));
+    let pg = [
+        "--database-url",
+        url.as_str(),
+        "--database-schema",
+        schema.as_str(),
+    ];
+    let from_pg = run(specstar(dir.path())
+        .args(["export", "--out", "pg.archive"])
+        .args(pg));
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .unwrap();
+    assert_eq!(from_sqlite.code, 0, "{}", from_sqlite.stderr);
+    assert_eq!(from_pg.code, 0, "{}", from_pg.stderr);
+    assert!(
+        from_sqlite
+            .stdout
+            .contains("exported 2 resources (4 revisions, 1 purges) of 1 models"),
+        "{}",
+        from_sqlite.stdout
+    );
+    let a = std::fs::read(dir.path().join("sqlite.archive")).unwrap();
+    let b = std::fs::read(dir.path().join("pg.archive")).unwrap();
+    assert!(!a.is_empty());
+    assert!(
+        a == b,
+        "byte-identical archives ({} and {} bytes)",
+        a.len(),
+        b.len()
+    );
+    assert!(!dir.path().join("sqlite.archive.partial").exists());
+}
+
+#[test]
+fn export_needs_a_store_and_creates_nothing_on_failure() {
+    let dir = TempDir::new().unwrap();
+    let out =
+        run(specstar(dir.path()).args(["export", "--out", "x.archive", "--data-dir", "nowhere"]));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("there is no store in nowhere"),
+        "{}",
+        out.stderr
+    );
+    assert!(!dir.path().join("x.archive").exists() && !dir.path().join("nowhere").exists());
+    let no_out = run(specstar(dir.path()).args(["export", "--data-dir", "d"]));
+    assert_eq!(no_out.code, 2, "--out is required");
+}

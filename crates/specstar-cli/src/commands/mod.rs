@@ -1,6 +1,7 @@
 //! The verbs, one module each, and what they share: opening the store.
 
 pub(crate) mod check;
+pub(crate) mod export;
 pub(crate) mod openapi;
 pub(crate) mod serve;
 pub(crate) mod verify;
