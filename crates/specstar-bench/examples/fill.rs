@@ -36,11 +36,16 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    ensure!(args.revisions >= 1 && args.writers >= 1, "--revisions and --writers are at least 1");
+    ensure!(
+        args.revisions >= 1 && args.writers >= 1,
+        "--revisions and --writers are at least 1"
+    );
     let opened = open_store(&args.store).await?;
     let store = opened.store.clone();
     let model = Arc::new(workload::schema().build()?);
-    store.register_model(&ModelDescriptor::from(&*model)).await?;
+    store
+        .register_model(&ModelDescriptor::from(&*model))
+        .await?;
     let mgr = ResourceManager::<Issue>::new(model, store)?;
     let begun = Instant::now();
     let tasks: Vec<_> = (0..args.writers)

@@ -139,6 +139,18 @@ async fn bad_parameters_are_clear_400s() {
         .await
         .unwrap();
     problem(bad_resume, 400, "invalid_query").await;
+    let empty_resume = server
+        .get("/_changes")
+        .header("accept", "text/event-stream")
+        .header("last-event-id", "")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        empty_resume.status(),
+        200,
+        "an empty Last-Event-ID means none yet"
+    );
 }
 
 #[tokio::test]

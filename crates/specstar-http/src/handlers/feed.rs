@@ -215,7 +215,14 @@ fn last_event_id(headers: &HeaderMap) -> Result<Option<u64>, Problem> {
     let Some(value) = headers.get("last-event-id") else {
         return Ok(None);
     };
-    let text = value.to_str().unwrap_or("").trim();
+    let Ok(text) = value.to_str() else {
+        return Err(Problem::invalid_query("Last-Event-ID is not text"));
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        // The event stream's own way of saying "no event yet".
+        return Ok(None);
+    }
     text.parse().map(Some).map_err(|_| {
         Problem::invalid_query(format!(
             "Last-Event-ID {text:?}: expected the sequence number of an event (a whole number)"
