@@ -67,8 +67,8 @@ pub use registry::Registry;
 pub use revision::{Action, RevisionInfo};
 pub use schema::{EncodedData, FieldShape, IndexedField, JsonSchemaModel, Model, ModelDef, Schema};
 pub use store::{
-    Change, Exported, Fetched, Head, ModelDescriptor, PurgeRequest, RegisteredModel, RevisionPage,
-    Store, StoredResource, StoredRevision, WriteRequest, Written,
+    Change, Exported, Fetched, Head, Inspection, ModelDescriptor, PurgeRequest, RegisteredModel,
+    RevisionPage, Store, StoredResource, StoredRevision, WriteRequest, Written,
 };
 pub use time::{Clock, FixedClock, SystemClock, Timestamp};
 

@@ -259,6 +259,18 @@ pub struct RegisteredModel {
     pub indexed_paths: Vec<String>,
 }
 
+/// What a store holds, read without changing anything (no migration, nothing created): what a
+/// dry run compares model declarations with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inspection {
+    /// The layout version found; 0 when there is no store there yet.
+    pub layout_version: i64,
+    /// The layout version this code writes (opening the store migrates it there).
+    pub current_layout_version: i64,
+    /// The registered models, by name, each with its count of resources (deleted ones too).
+    pub models: Vec<(RegisteredModel, u64)>,
+}
+
 /// One write, as the resource manager asks it of a store.
 #[derive(Clone, Debug)]
 pub struct WriteRequest {

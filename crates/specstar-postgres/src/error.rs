@@ -38,6 +38,9 @@ pub enum PostgresError {
     /// or every connection stayed busy past the wait timeout).
     #[error("cannot get a postgresql connection from the pool: {0}")]
     Pool(#[from] PoolError),
+    /// A connection of its own (an inspection) could not be made.
+    #[error("cannot connect to postgresql: {0}")]
+    Connect(#[source] tokio_postgres::Error),
     /// The pool could not be built from the options.
     #[error("cannot build the postgresql connection pool: {reason}")]
     BuildPool {

@@ -37,6 +37,7 @@ mod chains;
 mod error;
 mod export;
 mod feed;
+mod inspect;
 mod migrate;
 mod nul;
 mod options;
@@ -56,9 +57,9 @@ use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod, R
 use futures_util::stream::BoxStream;
 use parking_lot::RwLock;
 use specstar_core::{
-    Error, Exported, FeedEvent, FeedSignal, Fetched, Head, ModelDescriptor, ModelFilter,
-    PurgeRequest, Query, RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo,
-    RevisionPage, Store, StoredRevision, Timestamp, WriteRequest, Written,
+    Error, Exported, FeedEvent, FeedSignal, Fetched, Head, Inspection, ModelDescriptor,
+    ModelFilter, PurgeRequest, Query, RegisteredModel, ResourceId, ResourceMeta, Result,
+    RevisionInfo, RevisionPage, Store, StoredRevision, Timestamp, WriteRequest, Written,
 };
 use tokio_postgres::NoTls;
 
@@ -152,6 +153,17 @@ impl PostgresStore {
                 freshness: analyze::Freshness::default(),
             }),
         })
+    }
+
+    /// What the options' schema holds (layout version, models, resource counts), read without
+    /// changing anything: no migration runs and no schema is created. Layout 0 and no models
+    /// when the schema has no store yet.
+    ///
+    /// # Errors
+    /// [`PostgresError::SchemaTooNew`] for a schema of newer code; [`PostgresError::Connect`]
+    /// and PostgreSQL's errors.
+    pub async fn inspect(options: &PostgresOptions) -> Result<Inspection> {
+        inspect::inspect(options).await
     }
 
     /// The schema the store's tables are in.

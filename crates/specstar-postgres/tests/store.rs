@@ -487,3 +487,36 @@ async fn an_element_test_on_an_array_field_uses_its_gin_index() {
     let found = mgr.search(&query).await.expect("searches");
     assert_eq!(found.len(), 1);
 }
+
+/// Inspecting a schema reads it without changing it: nothing is created where there is no
+/// store, and a store's layout, models and counts are read as they are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspect_reads_a_schema_without_changing_it() {
+    let Some(url) = test_url() else { return };
+    let schema = TestSchema::new(&url);
+    let none = PostgresStore::inspect(&schema.options())
+        .await
+        .expect("inspects");
+    assert_eq!((none.layout_version, none.models.len()), (0, 0));
+    let client = raw(&url, "public").await;
+    let exists = client
+        .query_opt(
+            "SELECT 1 FROM pg_namespace WHERE nspname = $1",
+            &[&schema.name()],
+        )
+        .await
+        .expect("the catalog reads");
+    assert!(exists.is_none(), "inspect creates no schema");
+    let store: Arc<dyn Store> = Arc::new(schema.store().await);
+    let (mgr, _) = tasks(&store).await;
+    mgr.create(task("t", None)).await.expect("created");
+    let found = PostgresStore::inspect(&schema.options())
+        .await
+        .expect("inspects");
+    assert_eq!(found.layout_version, found.current_layout_version);
+    assert_eq!(found.models.len(), 1);
+    assert_eq!(
+        (found.models[0].0.name.as_str(), found.models[0].1),
+        ("task", 1)
+    );
+}

@@ -42,6 +42,7 @@ mod elements;
 mod error;
 mod export;
 mod indexes;
+mod inspect;
 mod integrity;
 mod reader;
 mod rows;
@@ -60,9 +61,9 @@ use async_trait::async_trait;
 use futures_util::stream::BoxStream;
 use rusqlite::{Connection, OpenFlags};
 use specstar_core::{
-    Error, Exported, FeedEvent, FeedSignal, Fetched, Head, ModelDescriptor, ModelFilter,
-    PurgeRequest, Query, RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo,
-    RevisionPage, Store, StoredRevision, Timestamp, WriteRequest, Written,
+    Error, Exported, FeedEvent, FeedSignal, Fetched, Head, Inspection, ModelDescriptor,
+    ModelFilter, PurgeRequest, Query, RegisteredModel, ResourceId, ResourceMeta, Result,
+    RevisionInfo, RevisionPage, Store, StoredRevision, Timestamp, WriteRequest, Written,
 };
 
 pub use error::SqliteError;
@@ -177,6 +178,16 @@ impl SqliteStore {
     /// cannot use WAL, or was written by a newer version ([`SqliteError::SchemaTooNew`]).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         Self::open_with(path, SqliteOptions::default())
+    }
+
+    /// What the file at `path` holds (layout version, models, resource counts), read without
+    /// changing anything: no migration runs and no file is created. Layout 0 and no models
+    /// when there is no file.
+    ///
+    /// # Errors
+    /// [`SqliteError::SchemaTooNew`] for a file of newer code; SQLite's errors.
+    pub fn inspect(path: impl AsRef<Path>) -> Result<Inspection> {
+        inspect::inspect(path.as_ref())
     }
 
     /// Opens the store in the file at `path` with `options`; see [`open`](Self::open).

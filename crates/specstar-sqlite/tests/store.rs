@@ -422,3 +422,27 @@ async fn a_dropped_store_stops_its_writer_and_closes_the_file() {
         "the wal is left behind"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspect_reads_a_file_without_changing_it() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("a.db");
+    let none = SqliteStore::inspect(&path).unwrap();
+    assert_eq!((none.layout_version, none.models.len()), (0, 0));
+    assert!(!path.exists(), "inspect creates no file");
+    let (store, notes) = open(&path).await;
+    notes.create(note("a", "")).await.unwrap();
+    drop((store, notes));
+    let found = SqliteStore::inspect(&path).unwrap();
+    assert_eq!(found.layout_version, found.current_layout_version);
+    assert_eq!(found.models.len(), 1);
+    assert_eq!(
+        (found.models[0].0.name.as_str(), found.models[0].1),
+        ("note", 1)
+    );
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let refused = SqliteStore::inspect(&path).unwrap_err();
+    assert!(refused.to_string().contains("99"), "{refused}");
+}

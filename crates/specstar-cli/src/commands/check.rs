@@ -1,7 +1,11 @@
 //! `specstar check --models DIR [store]`: are the model files valid, and (with a store) what
-//! would the next `serve` change in it?
+//! would the next `serve` change in it? A dry run: the store is read, never migrated or
+//! created.
 
-use specstar::{ModelDef, RegisteredModel, Store};
+use anyhow::Context;
+use specstar::{
+    Inspection, ModelDef, PostgresOptions, PostgresStore, RegisteredModel, SqliteStore,
+};
 
 use crate::model_files;
 use crate::settings::{Settings, StoreChoice};
@@ -22,38 +26,56 @@ pub(crate) async fn run(settings: &Settings) -> anyhow::Result<()> {
     let Some(choice) = &settings.store else {
         return Ok(());
     };
+    let inspection = inspect(choice)
+        .await
+        .with_context(|| format!("cannot read {}", choice.describe()))?;
     println!("against {}:", choice.describe());
-    if let StoreChoice::DataDir(dir) = choice
-        && !dir.join(specstar::DATABASE_FILE).exists()
-    {
-        // A dry run creates nothing: no store there yet means every model is new.
+    if inspection.layout_version == 0 {
         for loaded in &models {
-            println!(
-                "  {}: new: the next serve creates the store and registers it",
-                loaded.model.name()
-            );
+            let name = loaded.model.name();
+            println!("  {name}: new: the next serve creates the store and registers it");
         }
         return Ok(());
     }
-    let spec = super::open(choice).await?;
-    let store = spec.store();
-    let held = store.registered_models().await?;
-    for loaded in &models {
-        let model = &loaded.model;
-        let found = held.iter().find(|h| h.name == model.name());
-        println!("  {}", compare(&**store, model, found).await?);
+    if inspection.layout_version < inspection.current_layout_version {
+        println!(
+            "  the store's layout is version {}: the next serve migrates it to {}",
+            inspection.layout_version, inspection.current_layout_version
+        );
     }
-    for stale in held
+    for loaded in &models {
+        let held = inspection
+            .models
+            .iter()
+            .find(|(h, _)| h.name == loaded.model.name());
+        println!("  {}", compare(&loaded.model, held));
+    }
+    for (stale, count) in inspection
+        .models
         .iter()
-        .filter(|h| !models.iter().any(|m| m.model.name() == h.name))
+        .filter(|(h, _)| !models.iter().any(|m| m.model.name() == h.name))
     {
-        let count = store.count(&stale.name, true).await?;
         println!(
             "  {}: held by the store ({count} resources), declared by no file: not served, kept",
             stale.name
         );
     }
     Ok(())
+}
+
+/// What the store holds, read without changing it.
+async fn inspect(choice: &StoreChoice) -> anyhow::Result<Inspection> {
+    Ok(match choice {
+        StoreChoice::DataDir(dir) => SqliteStore::inspect(dir.join(specstar::DATABASE_FILE))?,
+        StoreChoice::Database(url, schema) => {
+            let options = PostgresOptions::new(url)?;
+            let options = match schema {
+                Some(schema) => options.schema(schema)?,
+                None => options,
+            };
+            PostgresStore::inspect(&options).await?
+        }
+    })
 }
 
 fn paths(model: &ModelDef) -> Vec<String> {
@@ -64,17 +86,13 @@ fn paths(model: &ModelDef) -> Vec<String> {
         .collect()
 }
 
-/// What the next serve would do to the store for `model`, which the store holds as `held`.
-async fn compare(
-    store: &dyn Store,
-    model: &ModelDef,
-    held: Option<&RegisteredModel>,
-) -> anyhow::Result<String> {
+/// What the next serve would do to the store for `model`, which the store holds as `held`
+/// (with its count of resources).
+fn compare(model: &ModelDef, held: Option<&(RegisteredModel, u64)>) -> String {
     let name = model.name();
-    let Some(held) = held else {
-        return Ok(format!("{name}: new: the next serve registers it"));
+    let Some((held, count)) = held else {
+        return format!("{name}: new: the next serve registers it");
     };
-    let count = store.count(name, true).await?;
     let wanted = paths(model);
     let mut changes = Vec::new();
     if held.schema_version != **model.schema_version() {
@@ -85,31 +103,26 @@ async fn compare(
             model.schema_version()
         ));
     }
-    let added: Vec<&String> = wanted
+    let added: Vec<&str> = wanted
         .iter()
         .filter(|p| !held.indexed_paths.contains(p))
+        .map(String::as_str)
         .collect();
-    let dropped: Vec<&String> = held
+    let dropped: Vec<&str> = held
         .indexed_paths
         .iter()
         .filter(|p| !wanted.contains(p))
+        .map(String::as_str)
         .collect();
     if !added.is_empty() || !dropped.is_empty() {
-        let list = |paths: &[&String]| {
-            paths
-                .iter()
-                .map(|p| p.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         changes.push(format!(
             "indexes +[{}] -[{}]: the next serve recomputes the indexed values of its {count} resources",
-            list(&added),
-            list(&dropped)
+            added.join(", "),
+            dropped.join(", ")
         ));
     }
     if changes.is_empty() {
-        return Ok(format!("{name}: unchanged ({count} resources)"));
+        return format!("{name}: unchanged ({count} resources)");
     }
-    Ok(format!("{name}: {}", changes.join("; ")))
+    format!("{name}: {}", changes.join("; "))
 }
