@@ -4,7 +4,8 @@
 //!
 //! The store is chosen as a whole: the first of those sources that names one (a data directory
 //! or a database URL) decides, so that a flag's `--database-url` is never mixed with a file's
-//! `data_dir`. One source naming both is an error.
+//! `data_dir`. One source naming both is an error. A database's schema is taken from the first
+//! source that names one, wherever the URL came from.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -98,6 +99,16 @@ impl Settings {
                 }
             }
         };
+        // The schema qualifies a database wherever its URL came from.
+        let schema = flags
+            .database_schema
+            .clone()
+            .or(env.database_schema.clone())
+            .or(file.database_schema.clone());
+        let store = store.map(|choice| match choice {
+            StoreChoice::Database(url, _) => StoreChoice::Database(url, schema),
+            other => other,
+        });
         let addr_text = flags.addr.or(env.addr).or(file.addr);
         let addr = match addr_text {
             None => DEFAULT_ADDR.parse().expect("the default address parses"),
