@@ -114,8 +114,11 @@ async fn another_stores_write_wakes_the_signal() {
     let watcher = schema.store().await;
     let writer: Arc<dyn Store> = Arc::new(schema.store().await);
     let (mgr, _) = specstar_conformance::fixtures::issues(&writer).await;
+    // Asking for the signal starts the listener, which raises the signal once it listens: that
+    // raise may come before the waiter subscribes (a busy machine), so the first write's wake is
+    // either it or the write's notification. Either way the listener listens after it.
     let mut waiter = watcher.feed_signal().expect("a signal").subscribe();
-    // The listener raises the signal once it is listening.
+    mgr.create(issue("first")).await.expect("written");
     let listening = tokio::time::timeout(Duration::from_secs(10), waiter.changed()).await;
     assert_eq!(listening.ok(), Some(true), "the listener starts");
     for i in 0..3 {
