@@ -404,6 +404,24 @@ fn postgres_url() -> Option<String> {
     }
 }
 
+/// A plain connection to the test database.
+async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+/// Drops a test's schema with everything in it.
+async fn drop_schema(url: &str, schema: &str) {
+    connect(url)
+        .await
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_check_and_verify_on_postgresql() {
     let Some(url) = postgres_url() else { return };
@@ -417,6 +435,23 @@ async fn serve_check_and_verify_on_postgresql() {
         "--database-schema",
         schema.as_str(),
     ];
+    // A dry run against a schema with no store yet: every model is new, nothing is created.
+    let dry = run(specstar(dir.path())
+        .args(["check", "--models", models])
+        .args(store));
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(
+        dry.stdout
+            .contains("task: new: the next serve creates the store"),
+        "{}",
+        dry.stdout
+    );
+    let created = connect(&url)
+        .await
+        .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&schema])
+        .await
+        .unwrap();
+    assert!(created.is_none(), "check creates no schema");
     let served = serve(dir.path(), &[&["--models", models][..], &store].concat());
     let created = reqwest::Client::new()
         .post(format!("{}/task", served.base))
@@ -430,14 +465,7 @@ async fn serve_check_and_verify_on_postgresql() {
         .args(["check", "--models", models])
         .args(store));
     let verify = run(specstar(dir.path()).arg("verify").args(store));
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    client
-        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-        .await
-        .unwrap();
+    drop_schema(&url, &schema).await;
     assert_eq!(check.code, 0, "{}", check.stderr);
     assert!(
         check.stdout.contains(&format!("(schema {schema})")),
@@ -516,14 +544,7 @@ async fn the_same_history_exports_the_same_bytes_from_sqlite_and_postgresql() {
     let from_pg = run(specstar(dir.path())
         .args(["export", "--out", "pg.archive"])
         .args(pg));
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    client
-        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-        .await
-        .unwrap();
+    drop_schema(&url, &schema).await;
     assert_eq!(from_sqlite.code, 0, "{}", from_sqlite.stderr);
     assert_eq!(from_pg.code, 0, "{}", from_pg.stderr);
     assert!(

@@ -219,3 +219,18 @@ pub async fn posts(store: &Arc<dyn Store>) -> (ResourceManager<Post>, Arc<ModelD
         .with_context(WriteContext::default().with_clock(FixedClock::new(start_time())));
     (manager, model)
 }
+
+/// A new issue with four revisions, create, update, delete and restore: a history with every
+/// kind of revision a chain links.
+pub async fn four_revisions(mgr: &ResourceManager<Issue>) -> specstar_core::ResourceId {
+    let first = issue("search returns duplicates");
+    let id = mgr.create(first.clone()).await.unwrap().resource_id;
+    let second = Issue {
+        status: Status::InProgress,
+        ..first
+    };
+    mgr.update(&id, second).await.unwrap();
+    mgr.delete(&id).await.unwrap();
+    mgr.restore(&id).await.unwrap();
+    id
+}

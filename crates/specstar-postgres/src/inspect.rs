@@ -1,6 +1,6 @@
 //! Reading what a schema holds without changing it: no migration, no schema created.
 
-use specstar_core::{Error, Inspection, RegisteredModel, Result};
+use specstar_core::{Error, Inspection, Result};
 use tokio_postgres::NoTls;
 
 use crate::PostgresOptions;
@@ -64,25 +64,20 @@ async fn read(client: &tokio_postgres::Client, schema: &str) -> Result<Inspectio
     if found == 0 || !exists(table("models")).await? {
         return Ok(inspection);
     }
-    let sql = format!(
-        "SELECT m.name, m.schema_version, m.indexed_fields, \
-         (SELECT count(*) FROM {schema}.heads h WHERE h.model = m.name) \
-         FROM {schema}.models m ORDER BY m.name"
-    );
-    for row in client.query(&sql, &[]).await.map_err(Error::store)? {
-        let name: String = row.try_get(0).map_err(Error::store)?;
-        let fields: serde_json::Value = row.try_get(2).map_err(Error::store)?;
-        let indexed_paths = specstar_sql::model::field_list(
-            &name,
-            "indexed_fields",
-            serde_json::from_value(fields),
-        )?;
-        let count: i64 = row.try_get(3).map_err(Error::store)?;
-        let model = RegisteredModel {
-            schema_version: row.try_get(1).map_err(Error::store)?,
-            name,
-            indexed_paths,
-        };
+    // The connection's search path is the schema (see `PostgresOptions`).
+    let counts = client
+        .query("SELECT model, count(*) FROM heads GROUP BY model", &[])
+        .await
+        .map_err(Error::store)?;
+    for model in crate::read::registered_models(client).await? {
+        let count = counts
+            .iter()
+            .find(|row| {
+                row.try_get::<_, &str>(0)
+                    .is_ok_and(|name| name == model.name)
+            })
+            .map_or(Ok(0), |row| row.try_get::<_, i64>(1))
+            .map_err(Error::store)?;
         inspection
             .models
             .push((model, specstar_sql::int::count(count)));

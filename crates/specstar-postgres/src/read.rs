@@ -233,13 +233,13 @@ pub(crate) async fn count(client: &Client, model: &str, include_deleted: bool) -
     Ok(int::count(count))
 }
 
-/// The models the schema holds, by name, as last registered.
-pub(crate) async fn registered_models(client: &Client) -> Result<Vec<RegisteredModel>> {
-    let stmt = client
-        .prepare_cached("SELECT name, schema_version, indexed_fields FROM models ORDER BY name")
-        .await
-        .map_err(Error::store)?;
-    let rows = client.query(&stmt, &[]).await.map_err(Error::store)?;
+/// The models the schema holds, by name, as last registered. On any connection (a pooled one,
+/// or an inspection's own), as a plain query: it is read seldom.
+pub(crate) async fn registered_models(
+    client: &tokio_postgres::Client,
+) -> Result<Vec<RegisteredModel>> {
+    const SQL: &str = "SELECT name, schema_version, indexed_fields FROM models ORDER BY name";
+    let rows = client.query(SQL, &[]).await.map_err(Error::store)?;
     rows.iter()
         .map(|row| {
             let name: String = row.try_get(0).map_err(Error::store)?;

@@ -6,36 +6,9 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{TestSchema, test_url};
-use specstar_conformance::fixtures::{Issue, Status, issue, issues};
-use specstar_core::{ResourceId, ResourceManager, Store};
-use tokio_postgres::NoTls;
-
-async fn raw(url: &str, schema: &str) -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .expect("the test server answers");
-    tokio::spawn(connection);
-    client
-        .batch_execute(&format!("SET search_path = {schema}"))
-        .await
-        .expect("search_path");
-    client
-}
-
-/// A resource with four revisions: create, update, delete, restore.
-async fn four_revisions(mgr: &ResourceManager<Issue>) -> ResourceId {
-    let first = issue("search returns duplicates");
-    let id = mgr.create(first.clone()).await.unwrap().resource_id;
-    let second = Issue {
-        status: Status::InProgress,
-        ..first
-    };
-    mgr.update(&id, second).await.unwrap();
-    mgr.delete(&id).await.unwrap();
-    mgr.restore(&id).await.unwrap();
-    id
-}
+use common::{TestSchema, raw, test_url};
+use specstar_conformance::fixtures::{four_revisions, issues};
+use specstar_core::Store;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_names_the_first_revision_edited_in_the_database() {

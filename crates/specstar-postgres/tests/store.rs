@@ -6,23 +6,10 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{TestSchema, test_url};
+use common::{TestSchema, raw, test_url};
 use specstar_conformance::fixtures::{task, tasks};
 use specstar_core::{Error, Filter, Op, Query, Store};
 use specstar_postgres::{PostgresError, PostgresOptions, PostgresStore};
-use tokio_postgres::NoTls;
-
-async fn raw(url: &str, schema: &str) -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .expect("the test server answers");
-    tokio::spawn(connection);
-    client
-        .batch_execute(&format!("SET search_path = {schema}"))
-        .await
-        .expect("search_path");
-    client
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn stores_opening_at_once_migrate_once() {

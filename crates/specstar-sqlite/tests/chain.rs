@@ -3,24 +3,10 @@
 
 use std::sync::Arc;
 
-use specstar_conformance::fixtures::{Issue, Status, issue, issues};
-use specstar_core::{DataHash, ResourceId, ResourceManager, Store};
+use specstar_conformance::fixtures::{four_revisions, issues};
+use specstar_core::{DataHash, Store};
 use specstar_sqlite::SqliteStore;
 use tempfile::TempDir;
-
-/// A resource with four revisions: create, update, delete, restore.
-async fn four_revisions(mgr: &ResourceManager<Issue>) -> ResourceId {
-    let first = issue("search returns duplicates");
-    let id = mgr.create(first.clone()).await.unwrap().resource_id;
-    let second = Issue {
-        status: Status::InProgress,
-        ..first
-    };
-    mgr.update(&id, second).await.unwrap();
-    mgr.delete(&id).await.unwrap();
-    mgr.restore(&id).await.unwrap();
-    id
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_names_the_first_revision_edited_in_the_file() {

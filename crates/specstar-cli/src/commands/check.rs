@@ -3,9 +3,7 @@
 //! created.
 
 use anyhow::Context;
-use specstar::{
-    Inspection, ModelDef, PostgresOptions, PostgresStore, RegisteredModel, SqliteStore,
-};
+use specstar::{Inspection, ModelDef, PostgresStore, RegisteredModel, SqliteStore};
 
 use crate::model_files;
 use crate::settings::{Settings, StoreChoice};
@@ -68,12 +66,7 @@ async fn inspect(choice: &StoreChoice) -> anyhow::Result<Inspection> {
     Ok(match choice {
         StoreChoice::DataDir(dir) => SqliteStore::inspect(dir.join(specstar::DATABASE_FILE))?,
         StoreChoice::Database(url, schema) => {
-            let options = PostgresOptions::new(url)?;
-            let options = match schema {
-                Some(schema) => options.schema(schema)?,
-                None => options,
-            };
-            PostgresStore::inspect(&options).await?
+            PostgresStore::inspect(&super::postgres_options(url, schema.as_deref())?).await?
         }
     })
 }

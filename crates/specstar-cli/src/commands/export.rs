@@ -14,27 +14,15 @@ use specstar::{Exported, RegisteredModel, StreamExt};
 use crate::archive::native::{ArchivedModel, Writer};
 use crate::model_files;
 use crate::progress::Progress;
-use crate::settings::{Settings, StoreChoice};
+use crate::settings::Settings;
 
 pub(crate) async fn run(settings: &Settings, out: &Path) -> anyhow::Result<()> {
     let choice = settings.store_or_default();
-    if let StoreChoice::DataDir(dir) = &choice
-        && !dir.join(specstar::DATABASE_FILE).exists()
-    {
-        bail!(
-            "there is no store in {} (no {}): name one with --data-dir or --database-url",
-            dir.display(),
-            specstar::DATABASE_FILE
-        );
-    }
-    let spec = super::open(&choice).await?;
+    let spec = super::open_existing(&choice).await?;
     let store = spec.store().clone();
     let held = store.registered_models().await?;
     let models = archived_models(settings, &held)?;
-    let mut total = 0;
-    for model in &held {
-        total += store.count(&model.name, true).await?;
-    }
+    let total = super::resource_total(&*store, &held).await?;
     let partial = partial_path(out);
     let file =
         File::create(&partial).with_context(|| format!("cannot create {}", partial.display()))?;

@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use specstar::{DynResourceManager, JsonSchemaModel, Query, RegisteredModel, Store, StreamExt};
 
 use crate::progress::Progress;
-use crate::settings::{Settings, StoreChoice};
+use crate::settings::Settings;
 
 /// What a run found.
 #[derive(Default)]
@@ -19,23 +19,11 @@ struct Tally {
 
 pub(crate) async fn run(settings: &Settings) -> anyhow::Result<()> {
     let choice = settings.store_or_default();
-    if let StoreChoice::DataDir(dir) = &choice
-        && !dir.join(specstar::DATABASE_FILE).exists()
-    {
-        bail!(
-            "there is no store in {} (no {}): name one with --data-dir or --database-url",
-            dir.display(),
-            specstar::DATABASE_FILE
-        );
-    }
-    let spec = super::open(&choice).await?;
+    let spec = super::open_existing(&choice).await?;
     let store = spec.store().clone();
     let mut tally = Tally::default();
     let models = store.registered_models().await?;
-    let mut total = 0;
-    for model in &models {
-        total += store.count(&model.name, true).await?;
-    }
+    let total = super::resource_total(&*store, &models).await?;
     let mut progress = Progress::new("resources", total);
     for model in &models {
         verify_model(&store, model, &mut tally, &mut progress).await?;

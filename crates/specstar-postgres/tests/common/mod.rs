@@ -226,3 +226,17 @@ pub(crate) async fn revisions_after(
         })
         .collect()
 }
+
+/// A plain connection to the test database with `schema` as its search path: to read or edit
+/// the store's tables behind its back.
+pub(crate) async fn raw(url: &str, schema: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .expect("the test server answers");
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!("SET search_path = {schema}"))
+        .await
+        .expect("search_path");
+    client
+}
