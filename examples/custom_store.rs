@@ -20,9 +20,9 @@ use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use specstar::{
-    BoxStream, Exported, FeedEvent, FeedSignal, Fetched, MemoryStore, ModelDescriptor, ModelFilter,
-    PurgeRequest, Query, RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo,
-    RevisionPage, Schema, Spec, Store, Timestamp, WriteRequest, Written,
+    BoxStream, Exported, FeedEvent, FeedSignal, Fetched, ImportOptions, ImportReport, MemoryStore,
+    ModelDescriptor, ModelFilter, PurgeRequest, Query, RegisteredModel, ResourceId, ResourceMeta,
+    Result, RevisionInfo, RevisionPage, Schema, Spec, Store, Timestamp, WriteRequest, Written,
 };
 
 /// A store that forwards everything to `inner` and records each appended revision.
@@ -101,6 +101,18 @@ impl Store for AuditedStore {
 
     async fn export(&self) -> Result<BoxStream<'static, Result<Exported>>> {
         self.inner.export().await
+    }
+
+    async fn import(
+        &self,
+        models: &[ModelDescriptor],
+        items: BoxStream<'_, Result<Exported>>,
+        options: &ImportOptions,
+    ) -> Result<ImportReport> {
+        let report = self.inner.import(models, items, options).await?;
+        self.log
+            .push(format!("imported {} resources", report.resources));
+        Ok(report)
     }
 
     async fn registered_models(&self) -> Result<Vec<RegisteredModel>> {

@@ -299,6 +299,54 @@ impl Spec {
         specstar_core::feed::watch(self.store.clone(), since, filter)
     }
 
+    /// Everything the store holds, from one snapshot, as a stream (see [`Store::export`]): what
+    /// [`import`](Self::import) loads into another store.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn export(&self) -> Result<BoxStream<'static, Result<Exported>>> {
+        self.store.export().await
+    }
+
+    /// Loads an export into this spec's store, all or nothing, for the registered models (see
+    /// [`Store::import`] and [the import rules](specstar_core::import)): revision ids, hashes,
+    /// chains, times and users are kept, sequence numbers move past the store's last.
+    ///
+    /// ```
+    /// # #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    /// # struct Issue { title: String }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), specstar::Error> {
+    /// let old = specstar::Spec::in_memory();
+    /// old.add_model(specstar::Schema::<Issue>::new("v1")).await?;
+    /// old.resource_manager::<Issue>()?.create(Issue { title: "moved".into() }).await?;
+    ///
+    /// let new = specstar::Spec::in_memory();
+    /// new.add_model(specstar::Schema::<Issue>::new("v1")).await?;
+    /// let options = specstar::ImportOptions::new("migration");
+    /// let report = new.import(old.export().await?, &options).await?;
+    /// assert_eq!(report.resources, 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::UnknownModel`] for a resource of a model not registered here; as
+    /// [`Store::import`].
+    pub async fn import(
+        &self,
+        items: BoxStream<'_, Result<Exported>>,
+        options: &ImportOptions,
+    ) -> Result<ImportReport> {
+        let models: Vec<ModelDescriptor> = self
+            .registry
+            .all()
+            .iter()
+            .map(|model| ModelDescriptor::from(&**model))
+            .collect();
+        self.store.import(&models, items, options).await
+    }
+
     /// The registered models.
     pub fn registry(&self) -> &Arc<Registry> {
         &self.registry

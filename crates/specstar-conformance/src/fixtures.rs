@@ -149,14 +149,18 @@ pub fn task(name: &str, points: Option<i64>) -> Task {
     }
 }
 
-/// A manager of tasks in `store` (name, points, due and done indexed), with a fixed clock.
-pub async fn tasks(store: &Arc<dyn Store>) -> (ResourceManager<Task>, FixedClock) {
-    let schema = Schema::<Task>::new("v1")
+/// The tasks' schema: `Task` v1 with name, points, due and done indexed.
+pub fn task_schema() -> Schema<Task> {
+    Schema::<Task>::new("v1")
         .index("name")
         .index("points")
         .index("due")
-        .index("done");
-    let model = register(store, schema).await;
+        .index("done")
+}
+
+/// A manager of tasks in `store` (see [`task_schema`]), with a fixed clock.
+pub async fn tasks(store: &Arc<dyn Store>) -> (ResourceManager<Task>, FixedClock) {
+    let model = register(store, task_schema()).await;
     let clock = FixedClock::new(start_time());
     let manager = ResourceManager::new(model, store.clone())
         .expect("the model was declared with Task")

@@ -35,6 +35,7 @@ pub mod export;
 pub mod feed;
 pub mod fixtures;
 pub mod history;
+pub mod import;
 pub mod integrity;
 pub mod json_models;
 pub mod model;
@@ -142,6 +143,12 @@ macro_rules! store_suite {
         $crate::store_suite!(@export $mode $make;
             export_is_everything_from_one_snapshot,
         );
+        $crate::store_suite!(@import $mode $make;
+            import_into_an_empty_store_keeps_everything,
+            import_duplicates_fail_skip_or_overwrite,
+            a_failed_import_leaves_the_store_as_it_was,
+            import_into_a_store_in_use_numbers_after_its_events,
+        );
         $crate::store_suite!(@integrity $mode $make;
             typed_writes_round_trip,
             non_finite_floats_are_refused,
@@ -233,6 +240,14 @@ macro_rules! store_suite {
             }
         )*
     };
+    (@import $mode:ident $make:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                $crate::store_suite!(@run2 $mode $make, $crate::import::$name);
+            }
+        )*
+    };
     (@feed $mode:ident $make:path; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -271,6 +286,14 @@ macro_rules! store_suite {
     (@run optional $make:path, $scenario:path) => {
         if let Some(store) = $make().await {
             $scenario(store).await
+        }
+    };
+    (@run2 plain $make:path, $scenario:path) => {
+        $scenario($make().await, $make().await).await
+    };
+    (@run2 optional $make:path, $scenario:path) => {
+        if let (Some(first), Some(second)) = ($make().await, $make().await) {
+            $scenario(first, second).await
         }
     };
 }

@@ -36,6 +36,7 @@ pub mod error;
 pub mod feed;
 pub mod hash;
 pub mod id;
+pub mod import;
 pub mod json;
 pub mod limits;
 pub mod manager;
@@ -55,6 +56,7 @@ pub use error::{Error, ErrorCode, FieldError, FieldErrors, Result};
 pub use feed::{FeedEvent, FeedPage, FeedSignal, MAX_FEED_LIMIT, ModelFilter, PurgeEvent};
 pub use hash::DataHash;
 pub use id::{ResourceId, RevisionId, RevisionRef};
+pub use import::{ImportOptions, ImportReport, Importer, OnDuplicate};
 pub use limits::{
     MAX_QUERY_CONDITIONS, MAX_QUERY_DEPTH, MAX_QUERY_NESTING, MAX_QUERY_SORTS, MAX_QUERY_VALUES,
 };

@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::feed::{FeedEvent, FeedSignal, ModelFilter, PurgeEvent};
 use crate::hash::DataHash;
 use crate::id::ResourceId;
+use crate::import::{ImportOptions, ImportReport};
 use crate::meta::{IndexedValues, ResourceMeta};
 use crate::query::Query;
 use crate::revision::{Action, RevisionInfo};
@@ -160,6 +161,26 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// resource however large the store), and writes committed after the export began are not
     /// in it. For backups and moves between stores.
     async fn export(&self) -> Result<BoxStream<'static, Result<Exported>>>;
+
+    /// Loads resources whole and purge events, as [`export`](Self::export) gives them, all or
+    /// nothing: [the import rules](crate::import) say what is checked, kept and moved. The
+    /// store registers `models` (the target's definitions of every model among the items) in
+    /// the same transaction, and commits only after the last item: an error from the items, a
+    /// check or the store leaves it as it was.
+    ///
+    /// # Errors
+    /// [`Error::UnknownModel`] for a resource of a model not in `models`;
+    /// [`Error::AlreadyExists`] for a resource the store holds, under [`OnDuplicate::Fail`];
+    /// [`Error::Corrupt`] for a resource whose history does not verify; the items' own errors;
+    /// store errors.
+    ///
+    /// [`OnDuplicate::Fail`]: crate::import::OnDuplicate::Fail
+    async fn import(
+        &self,
+        models: &[ModelDescriptor],
+        items: BoxStream<'_, Result<Exported>>,
+        options: &ImportOptions,
+    ) -> Result<ImportReport>;
 
     /// The models the store holds, as they were last registered, by name: what a new
     /// registration would change (a tool's dry run, a migration's starting point).

@@ -8,9 +8,11 @@
 //! Searches are answered from per-model indexes (see the `index` module): B-trees over the
 //! indexed fields narrow a search to candidates, and the query's own definition decides them.
 
+mod import;
 mod index;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -19,10 +21,10 @@ use futures_util::stream::BoxStream;
 use parking_lot::RwLock;
 use specstar_core::plan::{Plan, PlannedData, needs_current_data, plan};
 use specstar_core::{
-    Error, Exported, FeedEvent, FeedSignal, Fetched, Head, ModelDescriptor, ModelFilter,
-    PurgeEvent, PurgeRequest, Query, RegisteredModel, ResourceId, ResourceMeta, Result,
-    RevisionInfo, RevisionPage, Store, StoredResource, StoredRevision, Timestamp, WriteRequest,
-    Written,
+    Error, Exported, FeedEvent, FeedSignal, Fetched, Head, ImportOptions, ImportReport, Importer,
+    ModelDescriptor, ModelFilter, PurgeEvent, PurgeRequest, Query, RegisteredModel, ResourceId,
+    ResourceMeta, Result, RevisionInfo, RevisionPage, Store, StoredResource, StoredRevision,
+    Timestamp, WriteRequest, Written,
 };
 
 use index::ModelIndex;
@@ -117,6 +119,52 @@ impl Entry {
     }
 }
 
+impl State {
+    /// Registers a model: its index, and its resources' indexed values when its fields changed.
+    fn register(&mut self, model: &ModelDescriptor) -> Result<()> {
+        let Self {
+            resources, models, ..
+        } = self;
+        let index = models.entry(model.name.to_string()).or_default();
+        if index.defs != model.indexed_fields && !index.ids.is_empty() {
+            backfill(model, &index.ids, resources)?;
+        }
+        index.register(&model.indexed_fields, |id| {
+            resources.get(id).map(|e| &e.head.meta.indexed_data)
+        });
+        index.schema_version = Some(model.schema_version.to_string());
+        Ok(())
+    }
+
+    /// Erases a resource and records its purge event; its head as it was and the event's
+    /// number, `None` when it does not exist.
+    fn erase(
+        &mut self,
+        resource_id: &ResourceId,
+        user: Arc<str>,
+        time: Timestamp,
+    ) -> Option<(ResourceMeta, u64)> {
+        let entry = self.resources.remove(resource_id)?;
+        for revision in &entry.revisions {
+            self.by_sequence.remove(&revision.info.sequence);
+        }
+        let meta = entry.head.meta;
+        if let Some(index) = self.models.get_mut(resource_id.model()) {
+            index.update(resource_id, Some(&meta.indexed_data), None);
+        }
+        self.last_sequence += 1;
+        let sequence = self.last_sequence;
+        let event = PurgeEvent {
+            sequence,
+            resource_id: resource_id.clone(),
+            created_time: time,
+            created_by: user,
+        };
+        self.by_sequence.insert(sequence, Sequenced::Purge(event));
+        Some((meta, sequence))
+    }
+}
+
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
@@ -127,19 +175,20 @@ impl MemoryStore {
 #[async_trait]
 impl Store for MemoryStore {
     async fn register_model(&self, model: &ModelDescriptor) -> Result<()> {
-        let mut state = self.state.write();
-        let State {
-            resources, models, ..
-        } = &mut *state;
-        let index = models.entry(model.name.to_string()).or_default();
-        if index.defs != model.indexed_fields && !index.ids.is_empty() {
-            backfill(model, &index.ids, resources)?;
-        }
-        index.register(&model.indexed_fields, |id| {
-            resources.get(id).map(|e| &e.head.meta.indexed_data)
-        });
-        index.schema_version = Some(model.schema_version.to_string());
-        Ok(())
+        self.state.write().register(model)
+    }
+
+    async fn import(
+        &self,
+        models: &[ModelDescriptor],
+        items: BoxStream<'_, Result<Exported>>,
+        options: &ImportOptions,
+    ) -> Result<ImportReport> {
+        let importer = Importer::new(models);
+        let gathered = import::gather(&importer, items).await?;
+        let (report, last) = self.state.write().import(models, gathered, options)?;
+        self.signal.raise(last);
+        Ok(report)
     }
 
     async fn export(&self) -> Result<BoxStream<'static, Result<Exported>>> {
@@ -343,29 +392,14 @@ impl Store for MemoryStore {
     }
 
     async fn purge(&self, request: PurgeRequest) -> Result<Option<ResourceMeta>> {
-        let mut state = self.state.write();
-        let Some(entry) = state.resources.remove(&request.resource_id) else {
-            return Ok(None);
-        };
-        for revision in &entry.revisions {
-            state.by_sequence.remove(&revision.info.sequence);
-        }
-        let meta = entry.head.meta;
-        if let Some(index) = state.models.get_mut(request.resource_id.model()) {
-            index.update(&request.resource_id, Some(&meta.indexed_data), None);
-        }
-        state.last_sequence += 1;
-        let sequence = state.last_sequence;
-        let event = PurgeEvent {
-            sequence,
-            resource_id: request.resource_id,
-            created_time: request.time,
-            created_by: request.user,
-        };
-        state.by_sequence.insert(sequence, Sequenced::Purge(event));
-        drop(state);
-        self.signal.raise(sequence);
-        Ok(Some(meta))
+        let erased = self
+            .state
+            .write()
+            .erase(&request.resource_id, request.user, request.time);
+        Ok(erased.map(|(meta, sequence)| {
+            self.signal.raise(sequence);
+            meta
+        }))
     }
 
     async fn changes(

@@ -72,6 +72,10 @@ pub enum PostgresError {
         /// The last reason it was retried.
         last: String,
     },
+    /// An import's items stopped coming before their end (the caller failed or gave up):
+    /// nothing of it was written.
+    #[error("the import was abandoned before its last item; nothing of it was written")]
+    ImportAbandoned,
     /// A write task stopped before it finished (it panicked, or the runtime shut down).
     #[error("a postgresql store task stopped before it finished: {0}")]
     TaskStopped(String),

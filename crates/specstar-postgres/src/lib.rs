@@ -37,6 +37,7 @@ mod chains;
 mod error;
 mod export;
 mod feed;
+mod import;
 mod inspect;
 mod migrate;
 mod nul;
@@ -57,9 +58,9 @@ use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod, R
 use futures_util::stream::BoxStream;
 use parking_lot::RwLock;
 use specstar_core::{
-    Error, Exported, FeedEvent, FeedSignal, Fetched, Head, Inspection, ModelDescriptor,
-    ModelFilter, PurgeRequest, Query, RegisteredModel, ResourceId, ResourceMeta, Result,
-    RevisionInfo, RevisionPage, Store, StoredRevision, Timestamp, WriteRequest, Written,
+    Error, Exported, FeedEvent, FeedSignal, Fetched, Head, ImportOptions, ImportReport, Inspection,
+    ModelDescriptor, ModelFilter, PurgeRequest, Query, RegisteredModel, ResourceId, ResourceMeta,
+    Result, RevisionInfo, RevisionPage, Store, StoredRevision, Timestamp, WriteRequest, Written,
 };
 use tokio_postgres::NoTls;
 
@@ -235,6 +236,24 @@ impl Store for PostgresStore {
         .await?;
         self.inner.indexed.write().insert(name, Arc::new(fields));
         Ok(())
+    }
+
+    async fn import(
+        &self,
+        models: &[ModelDescriptor],
+        items: BoxStream<'_, Result<Exported>>,
+        options: &ImportOptions,
+    ) -> Result<ImportReport> {
+        let loaded = import::import(&self.inner.pool, models, items, options).await?;
+        {
+            let mut indexed = self.inner.indexed.write();
+            for (name, fields) in loaded.fields {
+                indexed.insert(name, Arc::new(fields));
+            }
+        }
+        self.inner.feed.committed(loaded.last);
+        analyze::analyze(&self.inner.pool).await?;
+        Ok(loaded.report)
     }
 
     async fn write(&self, request: WriteRequest) -> Result<Written> {

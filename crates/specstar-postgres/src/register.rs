@@ -12,7 +12,7 @@
 //! at a time, locking each page's heads first (`FOR UPDATE`) and reading their current data
 //! after, so a concurrent write either lands before the page is read or waits for the commit.
 
-use deadpool_postgres::Client;
+use deadpool_postgres::{Client, Transaction};
 use serde_json::Value;
 use specstar_core::{Error, ModelDescriptor, Result};
 use specstar_sql::backfill::{Backfill, PAGE};
@@ -28,12 +28,23 @@ pub(crate) async fn register(
     client: &mut Client,
     model: &ModelDescriptor,
 ) -> Result<search::Fields> {
+    let tx = client.transaction().await.map_err(Error::store)?;
+    let fields = register_in(&tx, model).await?;
+    tx.commit().await.map_err(Error::store)?;
+    Ok(fields)
+}
+
+/// Registers `model` in the open transaction `tx` (an import's), which keeps the lock of
+/// registrations until it ends; returns its indexed fields as then recorded.
+pub(crate) async fn register_in(
+    tx: &Transaction<'_>,
+    model: &ModelDescriptor,
+) -> Result<search::Fields> {
     search::check_paths(model)?;
     let fields = model.indexed_paths();
     let fields_json = serde_json::to_value(&fields).expect("a list of strings always serializes");
     let arrays = specstar_sql::model::array_paths(model);
     let arrays_json = serde_json::to_value(&arrays).expect("a list of strings always serializes");
-    let tx = client.transaction().await.map_err(Error::store)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK])
         .await
         .map_err(Error::store)?;
@@ -64,7 +75,7 @@ pub(crate) async fn register(
     // Other arrays among the fields are a change too: an array of times indexes its elements
     // in canonical form.
     if previous != Some((fields_json, arrays_json)) {
-        reindex(&tx, model).await?;
+        reindex(tx, model).await?;
     }
     // Only the missing ones: `CREATE INDEX IF NOT EXISTS` would ask for the table's ownership
     // at every start-up, which an application's role may not have once the schema is set up.
@@ -85,7 +96,6 @@ pub(crate) async fn register(
             tx.batch_execute(&statement).await.map_err(Error::store)?;
         }
     }
-    tx.commit().await.map_err(Error::store)?;
     Ok(search::Fields {
         paths: fields,
         arrays,
@@ -94,7 +104,7 @@ pub(crate) async fn register(
 
 /// Recomputes the indexed values of every resource of `model` from its current revision;
 /// returns how many resources it rewrote.
-async fn reindex(tx: &deadpool_postgres::Transaction<'_>, model: &ModelDescriptor) -> Result<u64> {
+async fn reindex(tx: &Transaction<'_>, model: &ModelDescriptor) -> Result<u64> {
     let total: i64 = tx
         .query_one(
             "SELECT count(*) FROM heads WHERE model = $1",

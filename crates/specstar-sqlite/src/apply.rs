@@ -8,8 +8,8 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{CachedStatement, Connection, OptionalExtension};
 use specstar_core::plan::{Appended, Plan, PlannedData, needs_current_data, plan};
 use specstar_core::{
-    Error, Head, ModelDescriptor, PurgeRequest, ResourceMeta, Result, RevisionInfo, WriteRequest,
-    Written,
+    Error, Head, ModelDescriptor, PurgeRequest, ResourceId, ResourceMeta, Result, RevisionInfo,
+    Timestamp, WriteRequest, Written,
 };
 
 use crate::rows::{self, to_sql_int};
@@ -114,7 +114,7 @@ fn append(
 }
 
 /// Binds parameters 1 to 10 of a revision insert: everything but the data.
-fn bind_info(stmt: &mut CachedStatement<'_>, info: &RevisionInfo) -> Result<()> {
+pub(crate) fn bind_info(stmt: &mut CachedStatement<'_>, info: &RevisionInfo) -> Result<()> {
     let (number, parent) = specstar_sql::int::revision_numbers(info, "sqlite")?;
     let bind = |stmt: &mut CachedStatement<'_>| -> rusqlite::Result<()> {
         stmt.raw_bind_parameter(1, info.resource_id.as_str())?;
@@ -133,7 +133,7 @@ fn bind_info(stmt: &mut CachedStatement<'_>, info: &RevisionInfo) -> Result<()> 
 
 /// Inserts (for a new resource) or updates its head, its slot columns included; `info` is the
 /// revision it points at.
-fn write_head(
+pub(crate) fn write_head(
     conn: &Connection,
     new: bool,
     meta: &ResourceMeta,
@@ -196,11 +196,22 @@ fn write_head(
 }
 
 /// Erases a resource's head and revisions and records its purge event; returns the head as it
-/// was. The event's number comes from the revisions' own `AUTOINCREMENT` counter (the row of
-/// `sqlite_sequence`, created when the table has none yet), so revisions and purges share one
-/// sequence and the next revision is numbered after the purge.
+/// was. The event's number comes from the revisions' own `AUTOINCREMENT` counter (see
+/// [`next_sequence`]), so revisions and purges share one sequence and the next revision is
+/// numbered after the purge.
 pub(crate) fn purge(conn: &Connection, request: &PurgeRequest) -> Result<Option<ResourceMeta>> {
     let id = &request.resource_id;
+    let Some(head) = erase(conn, id)? else {
+        return Ok(None);
+    };
+    let sequence = next_sequence(conn)?;
+    record_purge(conn, sequence, id, request.time, &request.user).map_err(Error::store)?;
+    Ok(Some(head.meta))
+}
+
+/// Deletes a resource's revisions, head and element rows; the head as it was, `None` when
+/// there is none.
+pub(crate) fn erase(conn: &Connection, id: &ResourceId) -> Result<Option<Head>> {
     let Some(head) = rows::head(conn, id)? else {
         return Ok(None);
     };
@@ -211,32 +222,64 @@ pub(crate) fn purge(conn: &Connection, request: &PurgeRequest) -> Result<Option<
         .and_then(|mut stmt| stmt.execute([id.as_str()]))
         .map_err(Error::store)?;
     crate::elements::delete(conn, id.as_str())?;
+    Ok(Some(head))
+}
+
+/// The last sequence number given out: the `revisions` table's `AUTOINCREMENT` counter (the
+/// row of `sqlite_sequence`, created when the table has none yet).
+pub(crate) fn last_sequence(conn: &Connection) -> Result<u64> {
+    ensure_counter(conn)?;
+    let last: i64 = conn
+        .prepare_cached("SELECT seq FROM sqlite_sequence WHERE name = 'revisions'")
+        .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)))
+        .map_err(Error::store)?;
+    Ok(u64::try_from(last).unwrap_or(0))
+}
+
+/// Takes the next sequence number from the counter of [`last_sequence`].
+pub(crate) fn next_sequence(conn: &Connection) -> Result<i64> {
+    ensure_counter(conn)?;
+    conn.prepare_cached(
+        "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'revisions' RETURNING seq",
+    )
+    .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)))
+    .map_err(Error::store)
+}
+
+/// Moves the counter of [`last_sequence`] up to `last` (never down).
+pub(crate) fn raise_sequence(conn: &Connection, last: u64) -> Result<()> {
+    ensure_counter(conn)?;
+    let last = to_sql_int(last)?;
+    conn.prepare_cached("UPDATE sqlite_sequence SET seq = max(seq, ?1) WHERE name = 'revisions'")
+        .and_then(|mut stmt| stmt.execute([last]))
+        .map(drop)
+        .map_err(Error::store)
+}
+
+fn ensure_counter(conn: &Connection) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO sqlite_sequence (name, seq) SELECT 'revisions', 0 \
          WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'revisions')",
     )
     .and_then(|mut stmt| stmt.execute([]))
-    .map_err(Error::store)?;
-    let sequence: i64 = conn
-        .prepare_cached(
-            "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'revisions' RETURNING seq",
-        )
-        .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)))
-        .map_err(Error::store)?;
+    .map(drop)
+    .map_err(Error::store)
+}
+
+/// Records a purge event.
+pub(crate) fn record_purge(
+    conn: &Connection,
+    sequence: i64,
+    id: &ResourceId,
+    time: Timestamp,
+    user: &str,
+) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO purges (sequence, resource_id, created_time, created_by) \
          VALUES (?1, ?2, ?3, ?4)",
     )
-    .and_then(|mut stmt| {
-        stmt.execute((
-            sequence,
-            id.as_str(),
-            request.time.as_micros(),
-            &*request.user,
-        ))
-    })
-    .map_err(Error::store)?;
-    Ok(Some(head.meta))
+    .and_then(|mut stmt| stmt.execute((sequence, id.as_str(), time.as_micros(), user)))
+    .map(drop)
 }
 
 /// Records a model (or its new schema version and indexed fields), creates the indexes of its

@@ -56,6 +56,10 @@ pub enum SqliteError {
         /// SQLite's message.
         reason: String,
     },
+    /// An import's items stopped coming before their end (the caller's task failed or was
+    /// dropped): nothing of it was written.
+    #[error("the import was abandoned before its last item; nothing of it was written")]
+    ImportAbandoned,
     /// SQLite rolled back the whole transaction of a batch after an error in one of its
     /// writes (a full disk, an I/O error): the writes before it in the batch were lost too.
     #[error("sqlite rolled back a batch of writes after an error in one of them: {reason}")]

@@ -41,6 +41,7 @@ mod chains;
 mod elements;
 mod error;
 mod export;
+mod import;
 mod indexes;
 mod inspect;
 mod integrity;
@@ -61,9 +62,9 @@ use async_trait::async_trait;
 use futures_util::stream::BoxStream;
 use rusqlite::{Connection, OpenFlags};
 use specstar_core::{
-    Error, Exported, FeedEvent, FeedSignal, Fetched, Head, Inspection, ModelDescriptor,
-    ModelFilter, PurgeRequest, Query, RegisteredModel, ResourceId, ResourceMeta, Result,
-    RevisionInfo, RevisionPage, Store, StoredRevision, Timestamp, WriteRequest, Written,
+    Error, Exported, FeedEvent, FeedSignal, Fetched, Head, ImportOptions, ImportReport, Inspection,
+    ModelDescriptor, ModelFilter, PurgeRequest, Query, RegisteredModel, ResourceId, ResourceMeta,
+    Result, RevisionInfo, RevisionPage, Store, StoredRevision, Timestamp, WriteRequest, Written,
 };
 
 pub use error::SqliteError;
@@ -271,6 +272,15 @@ impl SqliteStore {
 impl Store for SqliteStore {
     async fn register_model(&self, model: &ModelDescriptor) -> Result<()> {
         self.writer.register_model(model.clone()).await
+    }
+
+    async fn import(
+        &self,
+        models: &[ModelDescriptor],
+        items: BoxStream<'_, Result<Exported>>,
+        options: &ImportOptions,
+    ) -> Result<ImportReport> {
+        import::import(&self.writer, models, items, options).await
     }
 
     async fn write(&self, request: WriteRequest) -> Result<Written> {

@@ -23,12 +23,14 @@ use std::thread::JoinHandle;
 
 use rusqlite::Connection;
 use specstar_core::{
-    Error, FeedSignal, ModelDescriptor, PurgeRequest, ResourceMeta, Result, WriteRequest, Written,
+    Error, FeedSignal, ImportReport, ModelDescriptor, PurgeRequest, ResourceMeta, Result,
+    WriteRequest, Written,
 };
 use tokio::sync::oneshot;
 
 use crate::apply;
 use crate::error::SqliteError;
+use crate::import::ImportJob;
 use crate::stats::StatsCache;
 
 /// Where a job's outcome goes.
@@ -39,6 +41,7 @@ enum Job {
     Write(WriteRequest, Reply<Written>),
     Purge(PurgeRequest, Reply<Option<ResourceMeta>>),
     RegisterModel(ModelDescriptor, Reply<()>),
+    Import(ImportJob, Reply<ImportReport>),
 }
 
 /// A job that ran, with the outcome to send once its batch is committed.
@@ -46,6 +49,7 @@ enum Done {
     Write(Reply<Written>, Result<Written>),
     Purge(Reply<Option<ResourceMeta>>, Result<Option<ResourceMeta>>),
     RegisterModel(Reply<()>, Result<()>),
+    Import(Reply<ImportReport>, Result<ImportReport>),
 }
 
 impl Job {
@@ -56,6 +60,7 @@ impl Job {
             Self::RegisterModel(model, reply) => {
                 Done::RegisterModel(reply, apply::register_model(conn, &model))
             }
+            Self::Import(job, reply) => Done::Import(reply, crate::import::run(conn, job)),
         }
     }
 
@@ -64,15 +69,16 @@ impl Job {
         match self {
             Self::Write(request, _) => Some(request.resource_id.model().to_owned()),
             Self::Purge(request, _) => Some(request.resource_id.model().to_owned()),
-            Self::RegisterModel(..) => None,
+            Self::RegisterModel(..) | Self::Import(..) => None,
         }
     }
 
-    /// The model a registration registers.
-    fn registered_model(&self) -> Option<String> {
+    /// The models a registration or an import registers (whose statistics are then measured).
+    fn registered_models(&self) -> Vec<String> {
         match self {
-            Self::RegisterModel(model, _) => Some(model.name.to_string()),
-            _ => None,
+            Self::RegisterModel(model, _) => vec![model.name.to_string()],
+            Self::Import(job, _) => job.models.iter().map(|m| m.name.to_string()).collect(),
+            Self::Write(..) | Self::Purge(..) => Vec::new(),
         }
     }
 
@@ -82,6 +88,7 @@ impl Job {
             Self::Write(_, reply) => Done::Write(reply, Err(error)),
             Self::Purge(_, reply) => Done::Purge(reply, Err(error)),
             Self::RegisterModel(_, reply) => Done::RegisterModel(reply, Err(error)),
+            Self::Import(_, reply) => Done::Import(reply, Err(error)),
         }
     }
 }
@@ -93,6 +100,7 @@ impl Done {
             Self::Write(_, result) => result.as_ref().is_ok_and(|w| w.appended),
             Self::Purge(_, result) => result.as_ref().is_ok_and(Option::is_some),
             Self::RegisterModel(..) => false,
+            Self::Import(_, result) => result.is_ok(),
         }
     }
 
@@ -101,6 +109,7 @@ impl Done {
             Self::Write(_, result) => result.as_ref().err(),
             Self::Purge(_, result) => result.as_ref().err(),
             Self::RegisterModel(_, result) => result.as_ref().err(),
+            Self::Import(_, result) => result.as_ref().err(),
         }
     }
 
@@ -110,6 +119,7 @@ impl Done {
             Self::Write(_, result) => *result = Err(error),
             Self::Purge(_, result) => *result = Err(error),
             Self::RegisterModel(_, result) => *result = Err(error),
+            Self::Import(_, result) => *result = Err(error),
         }
     }
 
@@ -123,6 +133,9 @@ impl Done {
                 let _ = reply.send(result);
             }
             Self::RegisterModel(reply, result) => {
+                let _ = reply.send(result);
+            }
+            Self::Import(reply, result) => {
                 let _ = reply.send(result);
             }
         }
@@ -168,6 +181,12 @@ impl Writer {
         self.submit(|reply| Job::RegisterModel(model, reply)).await
     }
 
+    /// Runs an import job (see [`import`](crate::import)); it holds the writer until its
+    /// channel ends.
+    pub(crate) async fn import(&self, job: ImportJob) -> Result<ImportReport> {
+        self.submit(|reply| Job::Import(job, reply)).await
+    }
+
     async fn submit<T>(&self, job: impl FnOnce(Reply<T>) -> Job) -> Result<T> {
         let stopped = || Error::store(SqliteError::WriterStopped);
         let (reply, outcome) = oneshot::channel();
@@ -211,7 +230,7 @@ fn run(
         }
         tracing::trace!(jobs = batch.len(), "committing a batch");
         let written: Vec<String> = batch.iter().filter_map(Job::written_model).collect();
-        let registered: Vec<String> = batch.iter().filter_map(Job::registered_model).collect();
+        let registered: Vec<String> = batch.iter().flat_map(Job::registered_models).collect();
         let mut fed = false;
         for done in commit_batch(&conn, batch.drain(..)) {
             fed |= done.fed();
