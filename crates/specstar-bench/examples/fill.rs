@@ -3,8 +3,11 @@
 //!
 //! ```text
 //! cargo run --release -p specstar-bench --example fill -- --store sqlite --data-dir DIR \
-//!     [--resources 100000] [--revisions 3] [--writers 32]
+//!     [--resources 100000] [--revisions 3] [--writers 32] [--model-file FILE]
 //! ```
+//!
+//! `--model-file` also writes the workload's model as a model file of the `specstar` binary
+//! (JSON), so that `specstar import` can load an export of the store.
 //!
 //! Each resource gets `--revisions` revisions: its create, then updates alternating between the
 //! workload's updated and original item. The store must be empty.
@@ -31,6 +34,9 @@ struct Args {
     /// Concurrent writers.
     #[arg(long, default_value_t = 32)]
     writers: usize,
+    /// Where to write the workload's model as a model file (JSON), if anywhere.
+    #[arg(long)]
+    model_file: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -43,6 +49,16 @@ async fn main() -> anyhow::Result<()> {
     let opened = open_store(&args.store).await?;
     let store = opened.store.clone();
     let model = Arc::new(workload::schema().build()?);
+    if let Some(path) = &args.model_file {
+        let file = serde_json::json!({
+            "name": model.name(),
+            "schema_version": &**model.schema_version(),
+            "indexes": model.indexed_fields().iter().map(|f| f.path()).collect::<Vec<_>>(),
+            "schema": model.json_schema(),
+        });
+        std::fs::write(path, serde_json::to_vec_pretty(&file)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     store
         .register_model(&ModelDescriptor::from(&*model))
         .await?;

@@ -31,6 +31,9 @@ pub(crate) enum Command {
     /// Writes the whole store (every model, resource, revision and purge) to one archive,
     /// from one snapshot, while the store keeps serving.
     Export(ExportArgs),
+    /// Loads an archive (one of `specstar export`, or a `.acbak` backup of the Python
+    /// reference) into the store, all or nothing: a damaged archive changes nothing.
+    Import(ImportArgs),
     /// Checks every resource's history in the store (dense numbers, parents, data hashes, the
     /// chain, the head) and names each one that does not verify; exit 1 if any.
     Verify(StoreArgs),
@@ -89,4 +92,39 @@ pub(crate) struct ExportArgs {
     /// The model files, whose JSON Schemas the archive then carries.
     #[arg(long, value_name = "DIR")]
     pub(crate) models: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// The archive: a `specstar export` file, or a `.acbak` backup of specstar 0.12.3.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+    /// The model files of the archived models (needed for a `.acbak`, and for an archive
+    /// exported without `--models`); they win over the models an archive carries.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) models: Option<PathBuf>,
+    /// What to do with a resource the store holds already: refuse the import (`fail`), keep
+    /// the store's (`skip`), or replace it with the archived one (`overwrite`).
+    #[arg(long, value_enum, default_value_t = OnDuplicateArg::Fail)]
+    pub(crate) on_duplicate: OnDuplicateArg,
+}
+
+/// `--on-duplicate`'s values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum OnDuplicateArg {
+    Fail,
+    Skip,
+    Overwrite,
+}
+
+impl From<OnDuplicateArg> for specstar::OnDuplicate {
+    fn from(arg: OnDuplicateArg) -> Self {
+        match arg {
+            OnDuplicateArg::Fail => Self::Fail,
+            OnDuplicateArg::Skip => Self::Skip,
+            OnDuplicateArg::Overwrite => Self::Overwrite,
+        }
+    }
 }

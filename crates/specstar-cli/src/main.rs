@@ -54,6 +54,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Openapi(_) => commands::openapi::run(&settings),
         Command::Verify(_) => commands::verify::run(&settings).await,
         Command::Export(args) => commands::export::run(&settings, &args.out).await,
+        Command::Import(args) => commands::import::run(&settings, &args).await,
     }
 }
 

@@ -8,19 +8,34 @@ use indicatif::{ProgressBar, ProgressStyle};
 /// A plain progress line every this many items.
 const LINE_EVERY: u64 = 10_000;
 
-/// The progress of counting up to a known total.
+/// The progress of counting items, up to a known total or not.
 pub(crate) enum Progress {
     Bar(ProgressBar),
     Lines {
         what: &'static str,
         done: u64,
-        total: u64,
+        /// `None` when the total is not known in advance.
+        total: Option<u64>,
     },
 }
 
 impl Progress {
     /// Progress over `total` items, each one `what` (plural, e.g. "resources").
     pub(crate) fn new(what: &'static str, total: u64) -> Self {
+        let template = format!("{{bar:40}} {{pos}}/{{len}} {what} ({{per_sec}}, {{eta}} left)");
+        Self::start(what, Some(total), &template)
+    }
+
+    /// Progress over items whose total is not known in advance (an archive's resources).
+    pub(crate) fn counting(what: &'static str) -> Self {
+        Self::start(
+            what,
+            None,
+            &format!("{{spinner}} {{pos}} {what} ({{per_sec}})"),
+        )
+    }
+
+    fn start(what: &'static str, total: Option<u64>, template: &str) -> Self {
         if !std::io::stderr().is_terminal() {
             return Self::Lines {
                 what,
@@ -28,9 +43,8 @@ impl Progress {
                 total,
             };
         }
-        let bar = ProgressBar::new(total);
-        let template = format!("{{bar:40}} {{pos}}/{{len}} {what} ({{per_sec}}, {{eta}} left)");
-        if let Ok(style) = ProgressStyle::with_template(&template) {
+        let bar = total.map_or_else(ProgressBar::new_spinner, ProgressBar::new);
+        if let Ok(style) = ProgressStyle::with_template(template) {
             bar.set_style(style);
         }
         Self::Bar(bar)
@@ -43,7 +57,10 @@ impl Progress {
             Self::Lines { what, done, total } => {
                 *done += 1;
                 if done.is_multiple_of(LINE_EVERY) {
-                    eprintln!("{done} of {total} {what}…");
+                    match total {
+                        Some(total) => eprintln!("{done} of {total} {what}…"),
+                        None => eprintln!("{done} {what}…"),
+                    }
                 }
             }
         }

@@ -198,6 +198,7 @@ fn flag_layer(command: &Command) -> Layer {
         Command::Openapi(args) => (args.models.clone(), (None, None, None), None),
         Command::Verify(args) => (None, store(args), None),
         Command::Export(args) => (args.models.clone(), store(&args.store), None),
+        Command::Import(args) => (args.models.clone(), store(&args.store), None),
     };
     Layer {
         models,

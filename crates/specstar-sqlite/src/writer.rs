@@ -230,9 +230,17 @@ fn run(
         }
         tracing::trace!(jobs = batch.len(), "committing a batch");
         let written: Vec<String> = batch.iter().filter_map(Job::written_model).collect();
-        let registered: Vec<String> = batch.iter().flat_map(Job::registered_models).collect();
+        let registering: Vec<Vec<String>> = batch.iter().map(Job::registered_models).collect();
+        let done = commit_batch(&conn, batch.drain(..));
+        // Only the registrations that were committed have indexes to measure.
+        let registered: Vec<String> = done
+            .iter()
+            .zip(registering)
+            .filter(|(done, _)| done.error().is_none())
+            .flat_map(|(_, models)| models)
+            .collect();
         let mut fed = false;
-        for done in commit_batch(&conn, batch.drain(..)) {
+        for done in done {
             fed |= done.fed();
             done.send();
         }

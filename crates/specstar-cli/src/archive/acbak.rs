@@ -6,6 +6,7 @@
 //! revisions) at a time, so memory stays bounded by the largest resource. Every problem is an
 //! [`Error`] naming the frame (counted from 1) and its byte offset; no input makes it panic.
 
+pub(crate) mod convert;
 mod decode;
 #[cfg(test)]
 mod tests;

@@ -20,10 +20,6 @@ use serde_json::value::RawValue;
 use specstar::{ChainHash, DataHash, PurgeEvent, ResourceMeta, RevisionInfo, StoredResource};
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
-#[allow(
-    dead_code,
-    reason = "read by `specstar import`, being built; tested with the writer"
-)]
 pub(crate) mod read;
 
 /// The format's name, in the header.

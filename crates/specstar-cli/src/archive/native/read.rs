@@ -133,8 +133,10 @@ impl<R: Read> Reader<R> {
     /// The next frame's kind and payload, checked; `None` at the clean end of the stream.
     fn frame(&mut self) -> anyhow::Result<Option<(u8, Vec<u8>)>> {
         let number = self.frames + 1;
+        let unreadable =
+            || format!("frame {number}: the archive cannot be read (truncated or corrupt?)");
         let mut start = [0_u8; 5];
-        match read_exact_or_end(&mut self.input, &mut start)? {
+        match read_exact_or_end(&mut self.input, &mut start).with_context(unreadable)? {
             0 => return Ok(None),
             5 => {}
             _ => bail!("frame {number}: the archive is cut short in a frame's start (truncated?)"),
@@ -145,9 +147,7 @@ impl<R: Read> Reader<R> {
             "frame {number}: a length of {length} bytes is corrupt"
         );
         let mut rest = vec![0_u8; length as usize + 8];
-        self.input
-            .read_exact(&mut rest)
-            .with_context(|| format!("frame {number}: the archive is cut short (truncated?)"))?;
+        self.input.read_exact(&mut rest).with_context(unreadable)?;
         let (payload, checksum) = rest.split_at(length as usize);
         let mut bytes = start.to_vec();
         bytes.extend_from_slice(payload);
