@@ -3,6 +3,7 @@
 //! target's. Each scenario takes two fresh stores of the kind under test.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
@@ -325,6 +326,87 @@ pub async fn import_into_a_store_in_use_numbers_after_its_events(
         .await
         .unwrap();
     assert_eq!(found.len(), 1, "found by the field only the target indexes");
+}
+
+/// Writes made while an import is under way are numbered so that a feed reader paging
+/// throughout misses none of them, nor any imported event: no number appears behind its
+/// cursor (the stores hold their writers, or number the import, so).
+pub async fn writes_during_an_import_never_land_behind_a_feed_reader(
+    source: TestStore,
+    target: TestStore,
+) {
+    const WRITERS: usize = 3;
+    let archive = populated(&source.store).await;
+    let (mgr, _) = issues(&target.store).await;
+    let done = Arc::new(AtomicBool::new(false));
+    let tailer = {
+        let (store, done) = (target.store.clone(), done.clone());
+        tokio::spawn(async move {
+            let (mut since, mut seen) = (0, Vec::new());
+            loop {
+                let finished = done.load(Ordering::SeqCst);
+                let page = changes(&*store, since, 3, &ModelFilter::all())
+                    .await
+                    .unwrap();
+                since = page.last_seq;
+                seen.extend(page.changes.iter().map(FeedEvent::sequence));
+                if finished && page.changes.is_empty() {
+                    return seen;
+                }
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    // The import's last item waits for the gate, so that writes queue while it is open.
+    let (open_gate, gate) = tokio::sync::oneshot::channel::<()>();
+    let held = futures_util::stream::once(async move {
+        let _ = gate.await;
+    })
+    .filter_map(|()| async { None::<Result<Exported>> });
+    let items = stream(archive).chain(held).boxed();
+    let import = {
+        let store = target.store.clone();
+        tokio::spawn(async move {
+            store
+                .import(&models(), items, &options(OnDuplicate::Fail))
+                .await
+        })
+    };
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let mgr = mgr.clone();
+            tokio::spawn(async move {
+                let created = mgr.create(issue(&format!("writer {w}"))).await.unwrap();
+                mgr.update(&created.resource_id, issue("again"))
+                    .await
+                    .unwrap();
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    open_gate.send(()).unwrap();
+    import.await.unwrap().unwrap();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    done.store(true, Ordering::SeqCst);
+    let seen = tailer.await.unwrap();
+    let all: Vec<u64> = changes(&*target.store, 0, MAX_FEED_LIMIT, &ModelFilter::all())
+        .await
+        .unwrap()
+        .changes
+        .iter()
+        .map(FeedEvent::sequence)
+        .collect();
+    assert_eq!(
+        all.len(),
+        6 + 2 * WRITERS,
+        "5 imported revisions, 1 purge, the writes"
+    );
+    assert_eq!(
+        seen, all,
+        "the reader paging throughout saw every event, in order"
+    );
 }
 
 /// The sequence numbers of an archive's events, in order.

@@ -148,6 +148,7 @@ macro_rules! store_suite {
             import_duplicates_fail_skip_or_overwrite,
             a_failed_import_leaves_the_store_as_it_was,
             import_into_a_store_in_use_numbers_after_its_events,
+            writes_during_an_import_never_land_behind_a_feed_reader,
         );
         $crate::store_suite!(@integrity $mode $make;
             typed_writes_round_trip,
