@@ -139,6 +139,18 @@ pub(crate) fn write_head(
     meta: &ResourceMeta,
     info: &RevisionInfo,
 ) -> Result<()> {
+    let fields = crate::search::indexed_fields(conn, meta.resource_id.model())?;
+    write_head_with(conn, new, meta, info, &fields)
+}
+
+/// [`write_head`] with the model's indexed fields at hand (an import reads them once).
+pub(crate) fn write_head_with(
+    conn: &Connection,
+    new: bool,
+    meta: &ResourceMeta,
+    info: &RevisionInfo,
+    fields: &[String],
+) -> Result<()> {
     let id = meta.resource_id.as_str();
     let indexed =
         serde_json::to_string(&meta.indexed_data).expect("a map of json values always serializes");
@@ -153,9 +165,8 @@ pub(crate) fn write_head(
         SqlValue::Integer(i64::from(meta.is_deleted)),
         SqlValue::Text(indexed),
     ];
-    let fields = crate::search::indexed_fields(conn, meta.resource_id.model())?;
     params.push(SqlValue::Text(info.chain_hash.to_string()));
-    params.extend(slots::values(&fields, &meta.indexed_data));
+    params.extend(slots::values(fields, &meta.indexed_data));
     let first_slot = 11;
     if new {
         params.push(SqlValue::Text(meta.resource_id.model().to_owned()));

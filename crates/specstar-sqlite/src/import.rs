@@ -8,6 +8,8 @@
 //! error or the store's own, the file is left as it was. Other writes wait meanwhile (the
 //! writer is one thread); reads go on from the snapshot before the import.
 
+use std::collections::HashMap;
+
 use futures_util::stream::BoxStream;
 use rusqlite::{Connection, OptionalExtension};
 use specstar_core::import::Readied;
@@ -61,9 +63,13 @@ pub(crate) fn run(conn: &Connection, mut job: ImportJob) -> Result<ImportReport>
         apply::register_model(conn, model)?;
     }
     let last = apply::last_sequence(conn)?;
-    let held: i64 = conn
-        .query_row("SELECT count(*) FROM heads", [], |row| row.get(0))
-        .map_err(Error::store)?;
+    // Only replacing duplicates reserves numbers, one per resource the file holds.
+    let held: i64 = match job.options.on_duplicate {
+        OnDuplicate::Overwrite => conn
+            .query_row("SELECT count(*) FROM heads", [], |row| row.get(0))
+            .map_err(Error::store)?,
+        OnDuplicate::Fail | OnDuplicate::Skip => 0,
+    };
     let offset = import::sequence_offset(
         last,
         u64::try_from(held).unwrap_or(0),
@@ -78,6 +84,7 @@ pub(crate) fn run(conn: &Connection, mut job: ImportJob) -> Result<ImportReport>
         },
         last_purge: last,
         highest: last,
+        fields: HashMap::new(),
     };
     loop {
         match job.items.blocking_recv() {
@@ -98,6 +105,8 @@ struct Loader<'a> {
     last_purge: u64,
     /// The highest sequence number loaded.
     highest: u64,
+    /// Per model, its indexed fields and its array fields among them, read once.
+    fields: HashMap<String, (Vec<String>, Vec<String>)>,
 }
 
 impl Loader<'_> {
@@ -156,14 +165,19 @@ impl Loader<'_> {
             .revisions
             .last()
             .expect("a readied resource has revisions");
-        apply::write_head(self.conn, true, meta, &last.info)?;
-        crate::elements::follow(
-            self.conn,
-            meta.resource_id.model(),
-            meta.resource_id.as_str(),
-            None,
-            &meta.indexed_data,
-        )
+        let model = meta.resource_id.model();
+        if !self.fields.contains_key(model) {
+            let indexed = crate::search::indexed_fields(self.conn, model)?;
+            let arrays = crate::elements::fields(self.conn, model)?;
+            self.fields.insert(model.to_owned(), (indexed, arrays));
+        }
+        let (indexed, arrays) = &self.fields[model];
+        apply::write_head_with(self.conn, true, meta, &last.info, indexed)?;
+        if arrays.is_empty() {
+            return Ok(());
+        }
+        let id = meta.resource_id.as_str();
+        crate::elements::insert(self.conn, model, arrays, id, &meta.indexed_data)
     }
 
     fn purge(&mut self, mut event: PurgeEvent) -> Result<()> {

@@ -84,11 +84,15 @@ async fn load(
         .await
         .and_then(|row| row.try_get(0))
         .map_err(Error::store)?;
-    let held: i64 = tx
-        .query_one("SELECT count(*) FROM heads", &[])
-        .await
-        .and_then(|row| row.try_get(0))
-        .map_err(Error::store)?;
+    // Only replacing duplicates reserves numbers, one per resource the schema holds.
+    let held: i64 = match options.on_duplicate {
+        OnDuplicate::Overwrite => tx
+            .query_one("SELECT count(*) FROM heads", &[])
+            .await
+            .and_then(|row| row.try_get(0))
+            .map_err(Error::store)?,
+        OnDuplicate::Fail | OnDuplicate::Skip => 0,
+    };
     let last = u64::try_from(last).unwrap_or(0);
     let held = u64::try_from(held).unwrap_or(0);
     let offset = import::sequence_offset(last, held, options.on_duplicate);
