@@ -197,11 +197,15 @@ impl Spec {
     /// [`Error::DuplicateModel`], or the store's error.
     pub async fn add_model_def(&self, model: ModelDef) -> Result<Arc<ModelDef>> {
         let model = self.registry.add(model)?;
-        if let Err(error) = self
-            .store
-            .register_model(&ModelDescriptor::from(&*model))
-            .await
-        {
+        let registered = async {
+            DynResourceManager::new(model.clone(), self.store.clone())
+                .check_migratable()
+                .await?;
+            self.store
+                .register_model(&ModelDescriptor::from(&*model))
+                .await
+        };
+        if let Err(error) = registered.await {
             self.registry.remove(model.name());
             return Err(error);
         }
@@ -215,6 +219,19 @@ impl Spec {
     pub fn resource_manager<T: Model>(&self) -> Result<ResourceManager<T>> {
         let model = self.registry.get_type::<T>()?;
         Ok(ResourceManager::new(model, self.store.clone())?.with_context(self.context.clone()))
+    }
+
+    /// Migrates every live resource of the model declared with `T` whose current revision is
+    /// of an older schema version: one revision of action `migrate` each, `progress` called as
+    /// it goes (see [`DynResourceManager::migrate_all`]). Running it again does nothing.
+    ///
+    /// # Errors
+    /// [`Error::UnknownModel`]; as [`DynResourceManager::migrate_all`].
+    pub async fn migrate_all<T: Model>(
+        &self,
+        progress: impl FnMut(MigrationProgress) + Send,
+    ) -> Result<MigrationReport> {
+        self.resource_manager::<T>()?.migrate_all(progress).await
     }
 
     /// The untyped resource manager of the model named `name`.

@@ -38,6 +38,7 @@ pub mod history;
 pub mod import;
 pub mod integrity;
 pub mod json_models;
+pub mod migration;
 pub mod model;
 pub mod properties;
 pub mod scenarios;
@@ -184,6 +185,11 @@ macro_rules! store_suite {
             a_field_that_becomes_an_array_finds_old_resources,
             arrays_match_the_definition,
         );
+        $crate::store_suite!(@migration $mode $make;
+            old_versions_read_upcast_and_migrate_once,
+            a_migration_that_keeps_the_bytes_moves_the_version,
+            versions_without_a_path_are_refused_at_registration,
+        );
         $crate::store_suite!(@json_models $mode $make;
             json_schema_models_search_nested_paths,
         );
@@ -198,6 +204,14 @@ macro_rules! store_suite {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $name() {
                 $crate::store_suite!(@run $mode $make, $crate::arrays::$name);
+            }
+        )*
+    };
+    (@migration $mode:ident $make:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                $crate::store_suite!(@run $mode $make, $crate::migration::$name);
             }
         )*
     };

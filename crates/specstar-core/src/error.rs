@@ -215,6 +215,41 @@ pub enum Error {
         /// What does not fit, field by field.
         errors: FieldErrors,
     },
+    /// A stored revision's schema version has no chain of migration steps to the current one,
+    /// so it cannot be migrated: declare a step from its version
+    /// (`Schema::migrate_from`, `Schema::migrate_json`).
+    #[error(
+        "revision {revision_id} of model {model:?} is of schema version \
+         {stored_schema_version:?}, and no migration step leads from it to the current version \
+         {current_schema_version:?}: declare one (Schema::migrate_from or migrate_json)"
+    )]
+    NoMigrationPath {
+        /// The model.
+        model: String,
+        /// The revision.
+        revision_id: RevisionId,
+        /// Its schema version.
+        stored_schema_version: Arc<str>,
+        /// The model's schema version now.
+        current_schema_version: Arc<str>,
+    },
+    /// A migration step failed on a stored revision's data: nothing was written.
+    #[error(
+        "the migration step of model {model:?} from {from:?} to {to:?} failed on revision \
+         {revision_id}: {reason}"
+    )]
+    MigrationFailed {
+        /// The model.
+        model: String,
+        /// The revision whose data the step was given.
+        revision_id: RevisionId,
+        /// The step's version of origin.
+        from: Arc<str>,
+        /// The step's target version.
+        to: Arc<str>,
+        /// What the step said.
+        reason: String,
+    },
     /// Stored data could not be decoded: the store holds something this version cannot read.
     #[error("stored data of {what} cannot be decoded: {reason}")]
     Corrupt {
@@ -254,6 +289,8 @@ impl Error {
             Self::UnindexedField { .. } => ErrorCode::UnindexedField,
             Self::InvalidQuery { .. } => ErrorCode::InvalidQuery,
             Self::DoesNotFitModel { .. } => ErrorCode::RevisionDoesNotFitModel,
+            Self::NoMigrationPath { .. } => ErrorCode::NoMigrationPath,
+            Self::MigrationFailed { .. } => ErrorCode::MigrationFailed,
             Self::Corrupt { .. } => ErrorCode::CorruptData,
             Self::Store(_) => ErrorCode::StoreError,
         }
@@ -459,6 +496,25 @@ mod tests {
                     errors: errors(),
                 },
                 ErrorCode::RevisionDoesNotFitModel,
+            ),
+            (
+                Error::NoMigrationPath {
+                    model: text("issue"),
+                    revision_id: rid.revision(1),
+                    stored_schema_version: "v0".into(),
+                    current_schema_version: "v2".into(),
+                },
+                ErrorCode::NoMigrationPath,
+            ),
+            (
+                Error::MigrationFailed {
+                    model: text("issue"),
+                    revision_id: rid.revision(1),
+                    from: "v1".into(),
+                    to: "v2".into(),
+                    reason: text("no title"),
+                },
+                ErrorCode::MigrationFailed,
             ),
             (
                 Error::Corrupt {

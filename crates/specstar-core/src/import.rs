@@ -191,7 +191,8 @@ impl Importer {
             .expect("a verified history has revisions");
         let data: serde_json::Value = serde_json::from_slice(&current.data)
             .map_err(|e| corrupt(format!("its current data is not JSON: {e}")))?;
-        resource.head.meta.indexed_data = model.indexed_values(&data);
+        resource.head.meta.indexed_data =
+            model.indexed_values_of(&current.info.schema_version, &data);
         Ok(resource)
     }
 

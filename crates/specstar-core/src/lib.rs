@@ -61,7 +61,8 @@ pub use limits::{
     MAX_QUERY_CONDITIONS, MAX_QUERY_DEPTH, MAX_QUERY_NESTING, MAX_QUERY_SORTS, MAX_QUERY_VALUES,
 };
 pub use manager::{
-    DataPatch, DynResource, DynResourceManager, ITER_BATCH, Resource, ResourceManager,
+    DataPatch, DynResource, DynResourceManager, ITER_BATCH, MigrationProgress, MigrationReport,
+    Resource, ResourceManager,
 };
 pub use meta::{IndexedValues, ResourceMeta};
 pub use query::{Condition, Cursor, Direction, Field, Filter, MetaField, Op, Query, Sort};
@@ -70,7 +71,7 @@ pub use revision::{Action, RevisionInfo};
 pub use schema::{EncodedData, FieldShape, IndexedField, JsonSchemaModel, Model, ModelDef, Schema};
 pub use store::{
     Change, Exported, Fetched, Head, Inspection, ModelDescriptor, PurgeRequest, RegisteredModel,
-    RevisionPage, Store, StoredResource, StoredRevision, WriteRequest, Written,
+    RevisionPage, Store, StoredResource, StoredRevision, Upcast, WriteRequest, Written,
 };
 pub use time::{Clock, FixedClock, SystemClock, Timestamp};
 

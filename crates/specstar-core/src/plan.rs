@@ -161,7 +161,7 @@ struct Next {
 }
 
 /// The revision a write appends to an existing resource, or `None` when it changes nothing
-/// (the data is already current, or a live resource is restored).
+/// (the data and its schema version are already current, or a live resource is restored).
 fn next_revision(head: &Head, request: &WriteRequest) -> Option<Next> {
     let meta = &head.meta;
     // A tombstone and a restore carry the current data, schema version and indexed values.
@@ -176,7 +176,13 @@ fn next_revision(head: &Head, request: &WriteRequest) -> Option<Next> {
     match &request.change {
         // Refused by `check_preconditions`; nothing to append should it come this far.
         Change::Create(_) => None,
-        Change::Put { data, .. } if data.hash == head.data_hash => None,
+        // The same data under the same schema version; a migration that leaves the bytes as
+        // they were still moves the head to the new version.
+        Change::Put { data, .. }
+            if data.hash == head.data_hash && request.schema_version == meta.schema_version =>
+        {
+            None
+        }
         Change::Put { data, action } => Some(Next {
             data_hash: data.hash,
             data: PlannedData::New(data.bytes.clone()),

@@ -218,7 +218,29 @@ pub struct ModelDescriptor {
     pub schema_version: Arc<str>,
     /// The indexed fields, in declaration order.
     pub indexed_fields: Vec<IndexedField>,
+    /// How data of older schema versions is brought to this one, when the model declares
+    /// migration steps: a store's backfill indexes old heads by their upcast data.
+    pub upcast: Option<Upcast>,
 }
+
+/// A model's migration path, as stores call it: data of a schema version into the current
+/// version's (see [`ModelDef::upcast`]).
+#[derive(Clone)]
+pub struct Upcast(Arc<ModelDef>);
+
+impl std::fmt::Debug for Upcast {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Upcast({:?})", self.0.migration_sources())
+    }
+}
+
+impl PartialEq for Upcast {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Upcast {}
 
 impl ModelDescriptor {
     /// The paths of the indexed fields, in declaration order.
@@ -237,6 +259,25 @@ impl ModelDescriptor {
             .map(|field| (field.path().to_owned(), field.value_in(data)))
             .collect()
     }
+    /// The indexed values of a head whose current data `data` is of schema version
+    /// `version`: those of its upcast data when the version is older and the model migrates
+    /// it (so that search on a renamed or new field finds old resources), else of the data as
+    /// stored. What a store's backfill computes.
+    pub fn indexed_values_of(&self, version: &str, data: &serde_json::Value) -> IndexedValues {
+        if let Some(upcast) = &self.upcast
+            && version != &*self.schema_version
+            && upcast.0.has_migration_path(version)
+        {
+            match upcast.0.upcast_value(version, data.clone()) {
+                Ok(current) => return self.indexed_values(&current),
+                Err(error) => tracing::warn!(
+                    model = %self.name, version, %error,
+                    "a head's data could not be upcast; it is indexed as stored"
+                ),
+            }
+        }
+        self.indexed_values(data)
+    }
 }
 
 impl From<&ModelDef> for ModelDescriptor {
@@ -245,6 +286,8 @@ impl From<&ModelDef> for ModelDescriptor {
             name: model.name_arc().clone(),
             schema_version: model.schema_version().clone(),
             indexed_fields: model.indexed_fields().to_vec(),
+            upcast: (!model.migration_sources().is_empty())
+                .then(|| Upcast(Arc::new(model.clone()))),
         }
     }
 }

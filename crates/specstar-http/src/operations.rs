@@ -556,6 +556,19 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     },
     Operation {
         method: Method::Post,
+        path: "/{resource_id}/migrate",
+        id: "migrate",
+        summary: "Migrate: when the current revision is of an older schema version, a new revision (action migrate) with its data upcast to the current one",
+        parameters: &[&[RESOURCE_ID]],
+        body: None,
+        answers: &[meta(
+            "The meta after the migration (unchanged when it was on the current version).",
+        )],
+        errors: &[400, 404, 409, 410, 500],
+        handler: |m| on(m, write::migrate),
+    },
+    Operation {
+        method: Method::Post,
         path: "/{resource_id}/switch/{revision_id}",
         id: "switch",
         summary: "Revert: a new revision copying an old one's data",

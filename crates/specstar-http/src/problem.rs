@@ -268,6 +268,24 @@ impl Problem {
                     .with("stored_schema_version", stored_schema_version.to_string())
                     .with("current_schema_version", current_schema_version.to_string())
             }
+            Error::NoMigrationPath {
+                revision_id,
+                stored_schema_version,
+                current_schema_version,
+                ..
+            } => self
+                .with("revision_id", revision_id.to_string())
+                .with("stored_schema_version", stored_schema_version.to_string())
+                .with("current_schema_version", current_schema_version.to_string()),
+            Error::MigrationFailed {
+                revision_id,
+                from,
+                to,
+                ..
+            } => self
+                .with("revision_id", revision_id.to_string())
+                .with("from_schema_version", from.to_string())
+                .with("to_schema_version", to.to_string()),
             // The other errors say all they have in their message. (`Error` is non-exhaustive
             // outside the core, so this arm cannot go; a new variant's status is still forced
             // by the exhaustive table of codes.)

@@ -98,7 +98,8 @@ fn backfill(
                 what: format!("resource {id}"),
                 reason: format!("its current data is not JSON: {e}"),
             })?;
-        entry.head.meta.indexed_data = model.indexed_values(&data);
+        let version = &entry.current().info.schema_version;
+        entry.head.meta.indexed_data = model.indexed_values_of(version, &data);
     }
     tracing::info!(model = %model.name, resources = ids.len(), "backfilled indexed fields");
     Ok(())
@@ -126,7 +127,13 @@ impl State {
             resources, models, ..
         } = self;
         let index = models.entry(model.name.to_string()).or_default();
-        if index.defs != model.indexed_fields && !index.ids.is_empty() {
+        // A new schema version the model migrates to: old heads are indexed by their upcast data.
+        let upcasts = model.upcast.is_some()
+            && index
+                .schema_version
+                .as_deref()
+                .is_some_and(|version| version != &*model.schema_version);
+        if (upcasts || index.defs != model.indexed_fields) && !index.ids.is_empty() {
             backfill(model, &index.ids, resources)?;
         }
         index.register(&model.indexed_fields, |id| {

@@ -48,16 +48,24 @@ pub(crate) async fn register_in(
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK])
         .await
         .map_err(Error::store)?;
-    let previous: Option<(Value, Value)> = tx
+    let previous: Option<(Value, Value, String)> = tx
         .query_opt(
-            "SELECT indexed_fields, element_fields FROM models WHERE name = $1",
+            "SELECT indexed_fields, element_fields, schema_version FROM models WHERE name = $1",
             &[&&*model.name],
         )
         .await
         .map_err(Error::store)?
-        .map(|row| Ok::<_, tokio_postgres::Error>((row.try_get(0)?, row.try_get(1)?)))
+        .map(|row| {
+            Ok::<_, tokio_postgres::Error>((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+        })
         .transpose()
         .map_err(Error::store)?;
+    // A new schema version the model migrates to: old heads are indexed by their upcast data.
+    let upcasts = model.upcast.is_some()
+        && previous
+            .as_ref()
+            .is_some_and(|(_, _, version)| *version != *model.schema_version);
+    let previous = previous.map(|(fields, arrays, _)| (fields, arrays));
     tx.execute(
         "INSERT INTO models (name, schema_version, indexed_fields, element_fields) \
          VALUES ($1, $2, $3, $4) \
@@ -74,7 +82,7 @@ pub(crate) async fn register_in(
     .map_err(Error::store)?;
     // Other arrays among the fields are a change too: an array of times indexes its elements
     // in canonical form.
-    if previous != Some((fields_json, arrays_json)) {
+    if upcasts || previous != Some((fields_json, arrays_json)) {
         reindex(tx, model).await?;
     }
     // Only the missing ones: `CREATE INDEX IF NOT EXISTS` would ask for the table's ownership
@@ -126,7 +134,7 @@ async fn reindex(tx: &Transaction<'_>, model: &ModelDescriptor) -> Result<u64> {
         .map_err(Error::store)?;
     let read = tx
         .prepare(
-            "SELECT h.resource_id, r.data FROM heads h JOIN revisions r \
+            "SELECT h.resource_id, r.schema_version, r.data FROM heads h JOIN revisions r \
              ON r.resource_id = h.resource_id AND r.number = h.current_number \
              WHERE h.resource_id = ANY($1::text[])",
         )
@@ -158,8 +166,9 @@ async fn reindex(tx: &Transaction<'_>, model: &ModelDescriptor) -> Result<u64> {
         let mut texts = Vec::with_capacity(rows.len());
         for row in &rows {
             let id: String = row.try_get(0).map_err(Error::store)?;
-            let data: &[u8] = row.try_get(1).map_err(Error::store)?;
-            let values = backfill.values(&id, data)?;
+            let version: &str = row.try_get(1).map_err(Error::store)?;
+            let data: &[u8] = row.try_get(2).map_err(Error::store)?;
+            let values = backfill.values(&id, version, data)?;
             texts.push(rows::indexed_text(&values));
             indexed.push(crate::nul::indexed_column(&values));
             page_ids.push(id);

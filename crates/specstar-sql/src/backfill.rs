@@ -47,16 +47,18 @@ impl<'m> Backfill<'m> {
         &self.after
     }
 
-    /// The indexed values of resource `id` from its current data.
+    /// The indexed values of resource `id` from its current data, of schema version
+    /// `version` (upcast first when the model migrates it: see
+    /// [`ModelDescriptor::indexed_values_of`]).
     ///
     /// # Errors
     /// [`Error::Corrupt`] when the data is not JSON.
-    pub fn values(&self, id: &str, data: &[u8]) -> Result<IndexedValues> {
+    pub fn values(&self, id: &str, version: &str, data: &[u8]) -> Result<IndexedValues> {
         let data: serde_json::Value = serde_json::from_slice(data).map_err(|e| Error::Corrupt {
             what: format!("resource {id}"),
             reason: format!("its current data is not JSON: {e}"),
         })?;
-        Ok(self.model.indexed_values(&data))
+        Ok(self.model.indexed_values_of(version, &data))
     }
 
     /// Records a page of `rewritten` resources whose last resource id is `last`, logging the
@@ -92,15 +94,18 @@ mod tests {
             name: Arc::from("issue"),
             schema_version: Arc::from("v1"),
             indexed_fields: vec![IndexedField::at("status", false).expect("a path")],
+            upcast: None,
         };
         assert!(Backfill::start(&model, 0, String::new()).is_none());
         let mut backfill = Backfill::start(&model, 3, "issue:".into()).expect("three");
         assert_eq!(backfill.after(), "issue:");
         let values = backfill
-            .values("issue:a", br#"{"status":"open","x":1}"#)
+            .values("issue:a", "v1", br#"{"status":"open","x":1}"#)
             .expect("json");
         assert_eq!(values.get("status"), Some(&serde_json::json!("open")));
-        let error = backfill.values("issue:a", b"{").expect_err("not json");
+        let error = backfill
+            .values("issue:a", "v1", b"{")
+            .expect_err("not json");
         assert!(error.to_string().contains("resource issue:a"), "{error}");
         backfill.advance("issue:b", 2);
         assert_eq!(backfill.after(), "issue:b");

@@ -62,6 +62,7 @@ mod tests {
                 field("status", FieldShape::Scalar),
                 field("labels", FieldShape::Array),
             ],
+            upcast: None,
         };
         let arrays = array_paths(&model);
         assert_eq!(arrays, ["labels", "tags"]);

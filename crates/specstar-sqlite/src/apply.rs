@@ -303,14 +303,24 @@ pub(crate) fn register_model(conn: &Connection, model: &ModelDescriptor) -> Resu
         serde_json::to_string(&model.indexed_paths()).expect("a list of strings always serializes");
     let arrays = serde_json::to_string(&specstar_sql::model::array_paths(model))
         .expect("a list of strings always serializes");
-    let previous: Option<(String, String)> = conn
-        .prepare_cached("SELECT indexed_fields, element_fields FROM models WHERE name = ?1")
+    let previous: Option<(String, String, String)> = conn
+        .prepare_cached(
+            "SELECT indexed_fields, element_fields, schema_version FROM models WHERE name = ?1",
+        )
         .and_then(|mut stmt| {
-            stmt.query_row([&*model.name], |row| Ok((row.get(0)?, row.get(1)?)))
-                .optional()
+            stmt.query_row([&*model.name], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .optional()
         })
         .map_err(Error::store)?;
-    let (previous, previous_arrays) = previous.unzip();
+    // A new schema version the model migrates to: old heads are indexed by their upcast data.
+    let upcasts = model.upcast.is_some()
+        && previous
+            .as_ref()
+            .is_some_and(|(_, _, version)| *version != *model.schema_version);
+    let (previous, previous_arrays): (Option<String>, Option<String>) =
+        previous.map(|(fields, arrays, _)| (fields, arrays)).unzip();
     conn.prepare_cached(
         "INSERT INTO models (name, schema_version, indexed_fields, element_fields) \
          VALUES (?1, ?2, ?3, ?4) \
@@ -333,8 +343,9 @@ pub(crate) fn register_model(conn: &Connection, model: &ModelDescriptor) -> Resu
         crate::backfill::reindex(conn, model)?;
         return indexes::create(conn, model);
     }
-    if previous_arrays.as_ref() != Some(&arrays) {
-        // The same fields, but other arrays among them: their elements are indexed anew.
+    if upcasts || previous_arrays.as_ref() != Some(&arrays) {
+        // The same fields, but other arrays among them (their elements are indexed anew), or
+        // a new version whose old heads are indexed by their upcast data.
         crate::backfill::reindex(conn, model)?;
     }
     indexes::create(conn, model)

@@ -43,10 +43,12 @@ pub(crate) fn reindex(conn: &Connection, model: &ModelDescriptor) -> Result<u64>
     );
     loop {
         let page = read_page(conn, backfill.after(), &end)?;
-        let Some((last, _)) = page.last() else { break };
+        let Some((last, _, _)) = page.last() else {
+            break;
+        };
         let mut update = conn.prepare_cached(&sql).map_err(Error::store)?;
-        for (id, data) in &page {
-            let indexed = backfill.values(id, data)?;
+        for (id, version, data) in &page {
+            let indexed = backfill.values(id, version, data)?;
             let mut params = vec![
                 SqlValue::Text(id.clone()),
                 SqlValue::Text(
@@ -64,18 +66,19 @@ pub(crate) fn reindex(conn: &Connection, model: &ModelDescriptor) -> Result<u64>
     }
     Ok(backfill.finish())
 }
-/// The ids and current data of the next page of heads in `(after, end)`.
-fn read_page(conn: &Connection, after: &str, end: &str) -> Result<Vec<(String, Vec<u8>)>> {
+/// The ids, current schema versions and current data of the next page of heads in
+/// `(after, end)`.
+fn read_page(conn: &Connection, after: &str, end: &str) -> Result<Vec<(String, String, Vec<u8>)>> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT h.resource_id, r.data FROM heads h \
+            "SELECT h.resource_id, r.schema_version, r.data FROM heads h \
              JOIN revisions r ON r.resource_id = h.resource_id AND r.number = h.current_number \
              WHERE h.resource_id > ?1 AND h.resource_id < ?2 \
              ORDER BY h.resource_id LIMIT ?3",
         )
         .map_err(Error::store)?;
     stmt.query_map((after, end, PAGE as i64), |row| {
-        Ok((row.get(0)?, row.get(1)?))
+        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
     })
     .and_then(|rows| rows.collect())
     .map_err(Error::store)

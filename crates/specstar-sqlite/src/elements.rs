@@ -168,6 +168,7 @@ mod tests {
                     .expect("a path")
                     .with_shape(shape),
             ],
+            upcast: None,
         }
     }
 

@@ -343,6 +343,7 @@ pub(crate) mod tests {
             name: Arc::from("issue"),
             schema_version: Arc::from("v1"),
             indexed_fields: vec![IndexedField::at("status", false).expect("a path")],
+            upcast: None,
         };
         crate::apply::register_model(&conn, &model).expect("registers");
         let query = Query::all().filter(Filter::data("status", Op::Eq, "open"));

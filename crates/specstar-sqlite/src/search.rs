@@ -443,6 +443,7 @@ mod tests {
                 .into_iter()
                 .map(|path| IndexedField::at(path, false).expect("a well-formed path"))
                 .collect(),
+            upcast: None,
         };
         crate::apply::register_model(&conn, &model).expect("registers");
         (dir, conn)

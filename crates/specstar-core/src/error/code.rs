@@ -49,6 +49,11 @@ pub enum ErrorCode {
     /// declared now (it changed since), so it cannot be read into the type, reverted to or
     /// restored until a migration.
     RevisionDoesNotFitModel,
+    /// `no_migration_path`: a stored revision's schema version has no chain of migration steps
+    /// to the current one, so it cannot be migrated.
+    NoMigrationPath,
+    /// `migration_failed`: a migration step failed on a stored revision's data.
+    MigrationFailed,
     /// `patch_failed`: a patch cannot be applied to the current data (a failed `test`
     /// operation, a missing path…).
     PatchFailed,
@@ -70,7 +75,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order: for tables and tests that must cover them all.
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 20] = [
         Self::MalformedId,
         Self::ForeignModel,
         Self::ForeignRevision,
@@ -83,6 +88,8 @@ impl ErrorCode {
         Self::PreconditionFailed,
         Self::ValidationFailed,
         Self::RevisionDoesNotFitModel,
+        Self::NoMigrationPath,
+        Self::MigrationFailed,
         Self::PatchFailed,
         Self::UnindexedField,
         Self::InvalidQuery,
@@ -106,6 +113,8 @@ impl ErrorCode {
             Self::PreconditionFailed => "precondition_failed",
             Self::ValidationFailed => "validation_failed",
             Self::RevisionDoesNotFitModel => "revision_does_not_fit_model",
+            Self::NoMigrationPath => "no_migration_path",
+            Self::MigrationFailed => "migration_failed",
             Self::PatchFailed => "patch_failed",
             Self::UnindexedField => "unindexed_field",
             Self::InvalidQuery => "invalid_query",

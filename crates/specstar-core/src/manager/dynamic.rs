@@ -21,7 +21,7 @@ use crate::time::Timestamp;
 
 /// How many times a patch without an expected revision re-reads and re-applies itself when
 /// other writers keep moving the head between its read and its write.
-const PATCH_ATTEMPTS: usize = 64;
+pub(crate) const PATCH_ATTEMPTS: usize = 64;
 
 /// How many heads [`DynResourceManager::iter_all`] fetches per page: few enough to hold in
 /// memory, many enough that a page costs little more than a row.
@@ -84,7 +84,9 @@ pub enum DataPatch {
     Merge(Value),
 }
 
-/// One revision of a resource with its data as canonical JSON bytes, and the resource's head:
+/// One revision of a resource with its data as canonical JSON bytes, and the resource's head
+/// (the data of a revision written under an older schema version comes upcast to the current
+/// one when a migration path exists: see [`ModelDef::upcast`](crate::ModelDef::upcast)):
 /// what the untyped manager reads, as [`Resource<T>`](crate::Resource) is what the typed one
 /// reads. (A store's [`Fetched`](crate::Fetched) is the same read before the manager checked
 /// that the revision exists and, for the current one, that the resource is not deleted.)
@@ -168,7 +170,7 @@ impl DynResourceManager {
         ResourceId::parse_for(self.model.name(), id)
     }
 
-    fn request(
+    pub(crate) fn request(
         &self,
         resource_id: ResourceId,
         change: Change,
@@ -457,7 +459,7 @@ impl DynResourceManager {
             revision_id: resource_id.revision(asked),
         })?;
         Ok(DynResource {
-            data: revision.data,
+            data: self.model.upcast(&revision.info, revision.data)?,
             info: revision.info,
             meta: fetched.meta,
         })
@@ -519,7 +521,7 @@ impl DynResourceManager {
             return Err(Error::Deleted { resource_id });
         }
         Ok(DynResource {
-            data: revision.data,
+            data: self.model.upcast(&revision.info, revision.data)?,
             info: revision.info,
             meta: fetched.meta,
         })

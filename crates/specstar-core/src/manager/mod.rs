@@ -5,7 +5,9 @@
 //! is the typed layer over it: the user's struct in, the user's struct out.
 
 mod dynamic;
+mod migrate;
 mod typed;
 
 pub use dynamic::{DataPatch, DynResource, DynResourceManager, ITER_BATCH};
+pub use migrate::{MigrationProgress, MigrationReport};
 pub use typed::{Resource, ResourceManager};

@@ -340,6 +340,28 @@ impl<T: Model> ResourceManager<T> {
             .info)
     }
 
+    /// Brings a resource whose current revision is of an older schema version to the current
+    /// one, with a revision of action `migrate` (see [`DynResourceManager::migrate`]); returns
+    /// the current revision, the same one when there was nothing to do.
+    ///
+    /// # Errors
+    /// As [`DynResourceManager::migrate`].
+    pub async fn migrate(&self, id: impl AsRef<str>) -> Result<RevisionInfo> {
+        Ok(self.inner.migrate(id.as_ref()).await?.info)
+    }
+
+    /// Migrates every live resource on an older schema version, calling `progress` as it
+    /// goes (see [`DynResourceManager::migrate_all`]).
+    ///
+    /// # Errors
+    /// As [`DynResourceManager::migrate_all`].
+    pub async fn migrate_all(
+        &self,
+        progress: impl FnMut(crate::MigrationProgress) + Send,
+    ) -> Result<crate::MigrationReport> {
+        self.inner.migrate_all(progress).await
+    }
+
     /// Restores a deleted resource as a new revision; a live one is left as it is. Returns the
     /// current revision.
     ///

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::field::{indexed_fields, resolve_ref};
+use super::migration::{Migrations, Step};
 use super::validation::{pointer_path, push_schema_error};
 use super::{Codec, ModelDef};
 use crate::error::{Error, FieldError, FieldErrors, Result};
@@ -55,6 +56,7 @@ pub struct JsonSchemaModel {
     version: String,
     schema: Value,
     indexed: Vec<String>,
+    steps: Vec<Step>,
 }
 
 impl JsonSchemaModel {
@@ -66,7 +68,21 @@ impl JsonSchemaModel {
             version: version.into(),
             schema,
             indexed: Vec::new(),
+            steps: Vec::new(),
         }
+    }
+
+    /// Declares a migration step on raw JSON, from version `from` to version `to` (see
+    /// [`Schema::migrate_json`](super::Schema::migrate_json)).
+    #[must_use]
+    pub fn migrate_json<E: std::fmt::Display>(
+        mut self,
+        from: impl Into<String>,
+        to: impl Into<String>,
+        step: impl Fn(Value) -> std::result::Result<Value, E> + Send + Sync + 'static,
+    ) -> Self {
+        self.steps.push(Step::json(from.into(), to.into(), step));
+        self
     }
 
     /// Declares an indexed field, by name or dotted path (`"state"`, `"author.name"`).
@@ -101,9 +117,11 @@ impl JsonSchemaModel {
             .build(&self.schema)
             .map_err(|e| invalid(format!("the schema cannot be compiled: {e}")))?;
         let schema = Arc::new(self.schema);
+        let version: Arc<str> = self.version.into();
+        let migrations = Migrations::new(version.clone(), self.steps).map_err(invalid)?;
         Ok(ModelDef {
             name: name.as_str().into(),
-            schema_version: self.version.into(),
+            schema_version: version,
             indexed_fields,
             json_schema: Value::clone(&schema),
             type_id: None,
@@ -111,6 +129,7 @@ impl JsonSchemaModel {
                 schema,
                 validator: Arc::new(validator),
             }),
+            migrations: Arc::new(migrations),
         })
     }
 }

@@ -14,6 +14,7 @@
 
 mod field;
 mod json_schema;
+mod migration;
 mod typed;
 mod validation;
 
@@ -37,6 +38,7 @@ use crate::revision::RevisionInfo;
 
 pub use field::{FieldShape, IndexedField};
 pub use json_schema::JsonSchemaModel;
+use migration::{MigrationError, Migrations, Step};
 use typed::TypedCodec;
 
 /// What a Rust type needs to be a model: serde both ways and a JSON Schema.
@@ -72,6 +74,7 @@ pub struct Schema<T> {
     name: Option<String>,
     indexed: Vec<String>,
     allow_unknown_fields: bool,
+    steps: Vec<Step>,
     model: PhantomData<fn() -> T>,
 }
 
@@ -89,6 +92,7 @@ impl<T> Schema<T> {
             name: None,
             indexed: Vec::new(),
             allow_unknown_fields: false,
+            steps: Vec::new(),
             model: PhantomData,
         }
     }
@@ -118,11 +122,67 @@ impl<T: Model> Schema<T> {
         self
     }
 
+    /// Declares how data written under the older version `from`, whose Rust type is `Old`,
+    /// becomes this version's `T`: reads of such revisions answer `step`'s result (the storage
+    /// is not rewritten; see [`ModelDef::upcast`]), and a persisted migration writes it.
+    ///
+    /// ```
+    /// # use specstar_core::Schema;
+    /// #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    /// struct IssueV1 { title: String, assignee: Option<String> }
+    /// #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    /// struct Issue { title: String, owner: Option<String>, priority: u8 }
+    ///
+    /// let schema = Schema::<Issue>::new("v2").migrate_from::<IssueV1, String>("v1", |old| {
+    ///     Ok(Issue { title: old.title, owner: old.assignee, priority: 3 })
+    /// });
+    /// # schema.build().unwrap();
+    /// ```
+    #[must_use]
+    pub fn migrate_from<Old, E>(
+        mut self,
+        from: impl Into<String>,
+        step: impl Fn(Old) -> std::result::Result<T, E> + Send + Sync + 'static,
+    ) -> Self
+    where
+        Old: DeserializeOwned,
+        E: fmt::Display,
+    {
+        let to = self.version.clone();
+        self.steps
+            .push(Step::json(from.into(), to, move |data: Value| {
+                let old: Old = serde_json::from_value(data).map_err(|e| {
+                    format!(
+                        "the data does not fit {}: {e}",
+                        std::any::type_name::<Old>()
+                    )
+                })?;
+                let new = step(old).map_err(|e| e.to_string())?;
+                crate::json::to_json(&new).map_err(|errors| errors.to_string())
+            }));
+        self
+    }
+
+    /// Declares a step on raw JSON, from version `from` to version `to` (this one, or another
+    /// older one that a further step leads on from): for versions whose Rust type is gone.
+    /// Steps chain; the shortest path from a stored version to the current one is taken.
+    #[must_use]
+    pub fn migrate_json<E: fmt::Display>(
+        mut self,
+        from: impl Into<String>,
+        to: impl Into<String>,
+        step: impl Fn(Value) -> std::result::Result<Value, E> + Send + Sync + 'static,
+    ) -> Self {
+        self.steps.push(Step::json(from.into(), to.into(), step));
+        self
+    }
+
     /// Checks the declaration and turns it into a model definition.
     ///
     /// # Errors
     /// [`Error::InvalidSchema`] for a bad name, an empty version, an indexed field the model
-    /// does not have, or one declared twice.
+    /// does not have, or one declared twice, and for a migration step from the current version
+    /// or two steps between the same versions.
     pub fn build(self) -> Result<ModelDef> {
         let name = self.name.unwrap_or_else(default_model_name::<T>);
         let invalid = |reason: String| Error::InvalidSchema {
@@ -137,13 +197,16 @@ impl<T: Model> Schema<T> {
             .map_err(|e| invalid(format!("its JSON Schema cannot be written: {e}")))?;
         let indexed_fields = field::indexed_fields(&json_schema, self.indexed).map_err(invalid)?;
         let codec = TypedCodec::<T>::new(self.allow_unknown_fields, &json_schema);
+        let version: Arc<str> = self.version.into();
+        let migrations = Migrations::new(version.clone(), self.steps).map_err(invalid)?;
         Ok(ModelDef {
             name: name.into(),
-            schema_version: self.version.into(),
+            schema_version: version,
             indexed_fields,
             json_schema,
             type_id: Some(TypeId::of::<T>()),
             codec: Arc::new(codec),
+            migrations: Arc::new(migrations),
         })
     }
 }
@@ -184,6 +247,7 @@ pub struct ModelDef {
     json_schema: Value,
     type_id: Option<TypeId>,
     codec: Arc<dyn Codec>,
+    migrations: Arc<Migrations>,
 }
 
 impl ModelDef {
@@ -216,6 +280,83 @@ impl ModelDef {
     /// The Rust type the model was declared with; `None` for a model declared by a JSON Schema.
     pub fn type_id(&self) -> Option<TypeId> {
         self.type_id
+    }
+
+    /// Whether data of schema version `version` can be brought to the current one (it is the
+    /// current one, or a chain of migration steps leads from it).
+    pub fn has_migration_path(&self, version: &str) -> bool {
+        self.migrations.has_path(version)
+    }
+
+    /// The versions the model's migration steps lead from.
+    pub fn migration_sources(&self) -> Vec<&str> {
+        self.migrations.sources().collect()
+    }
+
+    /// A stored revision's data as the current schema version has it: the bytes as they are
+    /// when the revision is of the current version, or of a version no migration step leads
+    /// from (it is then read as stored, as before migrations existed); else the data brought
+    /// along the migration path, checked by the model and in its normal form. The revision's
+    /// info still says the version it was written in.
+    ///
+    /// # Errors
+    /// [`Error::MigrationFailed`] when a step fails; [`Error::DoesNotFitModel`] when its result
+    /// does not fit the model; [`Error::Corrupt`] for stored bytes that are not JSON.
+    pub fn upcast(&self, info: &RevisionInfo, data: Bytes) -> Result<Bytes> {
+        if info.schema_version == self.schema_version
+            || !self.migrations.has_path(&info.schema_version)
+        {
+            return Ok(data);
+        }
+        Ok(self.migrated(info, &data)?.bytes)
+    }
+
+    /// Data of schema version `version` brought to the current one by the migration steps,
+    /// unchecked (a store's backfill indexes it).
+    ///
+    /// # Errors
+    /// The reason, when there is no path or a step fails.
+    pub fn upcast_value(&self, version: &str, data: Value) -> std::result::Result<Value, String> {
+        self.migrations
+            .upcast(version, data)
+            .map_err(|error| match error {
+                MigrationError::NoPath => format!("no migration path from {version:?}"),
+                MigrationError::Failed { from, to, reason } => {
+                    format!("the step from {from:?} to {to:?} failed: {reason}")
+                }
+            })
+    }
+
+    /// A stored revision's data brought to the current schema version, encoded as a write
+    /// would (what a persisted migration writes).
+    ///
+    /// # Errors
+    /// [`Error::NoMigrationPath`] when no chain of steps leads from its version; as
+    /// [`upcast`](Self::upcast).
+    pub fn migrated(&self, info: &RevisionInfo, data: &[u8]) -> Result<EncodedData> {
+        let value: Value = serde_json::from_slice(data).map_err(|e| Error::Corrupt {
+            what: format!("revision {}", info.revision_id),
+            reason: e.to_string(),
+        })?;
+        let upcast = self
+            .migrations
+            .upcast(&info.schema_version, value)
+            .map_err(|error| match error {
+                MigrationError::NoPath => Error::NoMigrationPath {
+                    model: self.name.to_string(),
+                    revision_id: info.revision_id.clone(),
+                    stored_schema_version: info.schema_version.clone(),
+                    current_schema_version: self.schema_version.clone(),
+                },
+                MigrationError::Failed { from, to, reason } => Error::MigrationFailed {
+                    model: self.name.to_string(),
+                    revision_id: info.revision_id.clone(),
+                    from,
+                    to,
+                    reason,
+                },
+            })?;
+        self.encode_stored(info, upcast)
     }
 
     /// Validates untyped data and encodes its normal form.

@@ -97,15 +97,19 @@ pub(crate) async fn changes(
     state.config.resolve_user(&parts)?;
     let mut query = FeedQuery::parse(&params, &state.registry)?;
     if !wants_events(&parts.headers) {
-        return page(&state.store, &query).await;
+        return page(&state.store, &state.registry, &query).await;
     }
     if let Some(last) = last_event_id(&parts.headers)? {
         query.since = last;
     }
-    Ok(events(state.store, query).into_response())
+    Ok(events(state.store, state.registry, query).into_response())
 }
 
-async fn page(store: &Arc<dyn Store>, query: &FeedQuery) -> Result<Response, Problem> {
+async fn page(
+    store: &Arc<dyn Store>,
+    registry: &Arc<Registry>,
+    query: &FeedQuery,
+) -> Result<Response, Problem> {
     let page = feed::changes_waiting(
         &**store,
         query.since,
@@ -116,7 +120,8 @@ async fn page(store: &Arc<dyn Store>, query: &FeedQuery) -> Result<Response, Pro
     .await?;
     let mut changes = Vec::with_capacity(page.changes.len());
     for event in &page.changes {
-        if let Some(json) = event_json(store, event, query.include_data).await? {
+        let models = query.include_data.then_some(&**registry);
+        if let Some(json) = event_json(store, event, models).await? {
             changes.push(json);
         }
     }
@@ -128,17 +133,19 @@ async fn page(store: &Arc<dyn Store>, query: &FeedQuery) -> Result<Response, Pro
 /// `error` event (the stream goes on, from where it was).
 fn events(
     store: Arc<dyn Store>,
+    registry: Arc<Registry>,
     query: FeedQuery,
 ) -> Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>> {
     let include_data = query.include_data;
     let stream = feed::watch(store.clone(), query.since, query.filter).filter_map(move |item| {
-        let store = store.clone();
+        let (store, registry) = (store.clone(), registry.clone());
         async move {
             let event = match item {
                 Ok(event) => event,
                 Err(error) => return Some(Ok(error_event(Problem::from(error)))),
             };
-            match event_json(&store, &event, include_data).await {
+            let models = include_data.then_some(&*registry);
+            match event_json(&store, &event, models).await {
                 Ok(Some(json)) => Some(Ok(Event::default()
                     .id(event.sequence().to_string())
                     .event("change")
@@ -165,10 +172,11 @@ fn error_event(problem: Problem) -> Event {
 /// An event as the API sends it: the revision info (with the reference's keys) plus `model`,
 /// and `data` when asked; a purge as `{sequence, resource_id, model, action: "purge",
 /// created_time, created_by}`. `None` for a revision whose data is gone (purged since).
+/// With `models` (data asked), the data comes upcast to its model's current schema version.
 async fn event_json(
     store: &Arc<dyn Store>,
     event: &FeedEvent,
-    include_data: bool,
+    models: Option<&Registry>,
 ) -> Result<Option<Value>, Problem> {
     let mut json = match event {
         FeedEvent::Revision(info) => wire::revision_info(info)?,
@@ -186,10 +194,13 @@ async fn event_json(
     };
     if let Some(object) = json.as_object_mut() {
         object.insert("model".into(), json!(event.model()));
-        if include_data && matches!(event, FeedEvent::Revision(_)) {
-            let Some(bytes) = feed::data_of(&**store, event).await? else {
+        if let (Some(models), FeedEvent::Revision(info)) = (models, event) {
+            let Some(mut bytes) = feed::data_of(&**store, event).await? else {
                 return Ok(None);
             };
+            if let Ok(model) = models.get(info.resource_id.model()) {
+                bytes = model.upcast(info, bytes)?;
+            }
             let data: Value = serde_json::from_slice(&bytes).map_err(|e| {
                 tracing::error!(error = %e, "stored data is not JSON");
                 Problem::from_status(http::StatusCode::INTERNAL_SERVER_ERROR)

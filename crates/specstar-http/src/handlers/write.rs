@@ -110,6 +110,18 @@ pub(crate) async fn restore(
     meta_answer(&written)
 }
 
+/// `POST /m/{id}/migrate`: brings the resource to the current schema version with a revision
+/// of action `migrate` (nothing when it is on it); answers the meta. 410 for a deleted
+/// resource, 409 when no migration path leads from its version or a step fails.
+pub(crate) async fn migrate(
+    mgr: Manager,
+    PathParams(segment): PathParams<String>,
+) -> Result<Response, Problem> {
+    let id = mgr.full_id(&segment);
+    let written = mgr.migrate(&id).await?;
+    meta_answer(&written)
+}
+
 /// `POST /m/{id}/switch/{revision_id}`: appends a copy of that revision's data as the newest
 /// revision (history only moves forward); answers the meta. `If-Match` /
 /// `?expected_revision_id=` as on other writes; 409 when that revision's data no longer fits

@@ -22,6 +22,8 @@ pub(crate) const fn core(code: ErrorCode) -> (StatusCode, &'static str) {
         C::RevisionNotFound => (StatusCode::NOT_FOUND, "Revision not found"),
         C::UnknownModel => (StatusCode::NOT_FOUND, "Unknown model"),
         C::RevisionDoesNotFitModel => (StatusCode::CONFLICT, "Revision does not fit the model"),
+        C::NoMigrationPath => (StatusCode::CONFLICT, "No migration path"),
+        C::MigrationFailed => (StatusCode::CONFLICT, "Migration failed"),
         C::ResourceDeleted => (StatusCode::GONE, "Resource deleted"),
         C::NotYetCreated => (StatusCode::NOT_FOUND, "Resource not yet created"),
         C::AlreadyExists => (StatusCode::PRECONDITION_FAILED, "Resource already exists"),
