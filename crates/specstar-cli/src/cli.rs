@@ -34,6 +34,10 @@ pub(crate) enum Command {
     /// Loads an archive (one of `specstar export`, or a `.acbak` backup of the Python
     /// reference) into the store, all or nothing: a damaged archive changes nothing.
     Import(ImportArgs),
+    /// Brings every resource whose current revision is of an older schema version to the
+    /// version of its model file: one revision of action `migrate` each (safe while a server
+    /// serves; running it again does nothing).
+    Migrate(CheckArgs),
     /// Checks every resource's history in the store (dense numbers, parents, data hashes, the
     /// chain, the head) and names each one that does not verify; exit 1 if any.
     Verify(StoreArgs),

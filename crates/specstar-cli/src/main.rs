@@ -8,6 +8,7 @@
 mod archive;
 mod cli;
 mod commands;
+mod migration_steps;
 mod model_files;
 mod progress;
 mod request_log;
@@ -55,6 +56,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Verify(_) => commands::verify::run(&settings).await,
         Command::Export(args) => commands::export::run(&settings, &args.out).await,
         Command::Import(args) => commands::import::run(&settings, &args).await,
+        Command::Migrate(_) => commands::migrate::run(&settings).await,
     }
 }
 

@@ -4,6 +4,7 @@
 //! name: document            # kebab case; ids are document:<uuid>
 //! schema_version: v1
 //! indexes: [state, author.name]
+//! migrations: [{from: v0, rename: {writer: author}}]   # steps from older versions
 //! schema: { type: object, properties: { … } }   # JSON Schema 2020-12 of the data
 //! ```
 //!
@@ -20,6 +21,8 @@ use anyhow::Context;
 use serde::Deserialize;
 use specstar::{JsonSchemaModel, ModelDef};
 
+use crate::migration_steps::StepFile;
+
 /// One model file as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,6 +32,9 @@ struct ModelFile {
     #[serde(default)]
     indexes: Vec<String>,
     schema: serde_json::Value,
+    /// Steps from older schema versions (see `migration_steps`).
+    #[serde(default)]
+    migrations: Vec<StepFile>,
 }
 
 /// A model read from its file.
@@ -138,9 +144,16 @@ fn read(path: &Path) -> Result<ModelDef, String> {
             _ => serde_yaml_ng::from_str(&text)
                 .map_err(|e| format!("is not a valid model file: {e}"))?,
         };
+    let version = file.schema_version.clone();
     let mut model = JsonSchemaModel::new(file.name, file.schema_version, file.schema);
     for path in file.indexes {
         model = model.index(path);
+    }
+    for step in file.migrations {
+        step.check()?;
+        let to = step.to.clone().unwrap_or_else(|| version.clone());
+        let from = step.from.clone();
+        model = model.migrate_json(from, to, move |data| step.run(data));
     }
     model.build().map_err(|e| e.to_string())
 }

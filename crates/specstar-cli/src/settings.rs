@@ -194,7 +194,9 @@ fn flag_layer(command: &Command) -> Layer {
             store(&args.store),
             args.addr.map(|a| a.to_string()),
         ),
-        Command::Check(args) => (args.models.models.clone(), store(&args.store), None),
+        Command::Check(args) | Command::Migrate(args) => {
+            (args.models.models.clone(), store(&args.store), None)
+        }
         Command::Openapi(args) => (args.models.clone(), (None, None, None), None),
         Command::Verify(args) => (None, store(args), None),
         Command::Export(args) => (args.models.clone(), store(&args.store), None),

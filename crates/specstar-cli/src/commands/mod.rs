@@ -3,6 +3,7 @@
 pub(crate) mod check;
 pub(crate) mod export;
 pub(crate) mod import;
+pub(crate) mod migrate;
 pub(crate) mod openapi;
 pub(crate) mod serve;
 pub(crate) mod verify;

@@ -1,0 +1,123 @@
+//! `specstar migrate` with migrations declared in model files: old resources are migrated once,
+//! a second run does nothing, and a model whose store holds a version no step leads from is
+//! refused, naming it.
+
+use std::path::Path;
+
+use serde_json::json;
+use specstar::{JsonSchemaModel, RevisionPage};
+use tempfile::TempDir;
+
+mod common;
+
+use common::{run, specstar};
+
+/// A models directory `name` in `dir` holding `note` at `version` with `migrations`.
+fn models(dir: &Path, name: &str, version: &str, migrations: serde_json::Value) -> String {
+    let models = dir.join(name);
+    std::fs::create_dir_all(&models).unwrap();
+    let file = json!({
+        "name": "note",
+        "schema_version": version,
+        "indexes": ["owner.name"],
+        "migrations": migrations,
+        "schema": {
+            "type": "object",
+            "properties": {
+                "text": {"type": "string"},
+                "owner": {"type": "object", "properties": {"name": {"type": ["string", "null"]}}},
+                "priority": {"type": "integer"}
+            }
+        }
+    });
+    std::fs::write(models.join("note.json"), file.to_string()).unwrap();
+    models.to_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn model_file_migrations_persist_once_and_stranded_versions_are_refused() {
+    let dir = TempDir::new().unwrap();
+    let spec = specstar::Spec::open(dir.path().join("data")).unwrap();
+    let v1 = JsonSchemaModel::new("note", "v1", json!({"type": "object"}))
+        .build()
+        .unwrap();
+    spec.add_model_def(v1).await.unwrap();
+    let notes = spec.dyn_resource_manager("note").unwrap();
+    for key in ["a", "b"] {
+        let data = json!({"text": key, "assignee": "ann", "legacy": true});
+        notes
+            .create_with_id(&format!("note:{key}"), data)
+            .await
+            .unwrap();
+    }
+    drop((notes, spec));
+
+    let steps = json!([{
+        "from": "v1",
+        "rename": {"assignee": "owner.name"},
+        "set": {"priority": 3},
+        "remove": ["legacy"]
+    }]);
+    let v2 = models(dir.path(), "v2", "v2", steps);
+    let first = run(specstar(dir.path()).args(["migrate", "--models", &v2, "--data-dir", "data"]));
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(
+        first.stdout.contains("note: migrated 2 resources to v2"),
+        "{}",
+        first.stdout
+    );
+    let second = run(specstar(dir.path()).args(["migrate", "--models", &v2, "--data-dir", "data"]));
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert!(
+        second.stdout.contains("migrated 0 resources"),
+        "{}",
+        second.stdout
+    );
+
+    let v3 = models(dir.path(), "v3", "v3", json!([{"from": "v2"}]));
+    let spec = specstar::Spec::open(dir.path().join("data")).unwrap();
+    let store = spec.store().clone();
+    let a = "note:a".parse().unwrap();
+    let history = store
+        .revisions(&a, RevisionPage::ALL)
+        .await
+        .unwrap()
+        .unwrap();
+    let versions: Vec<&str> = history.iter().map(|r| &*r.schema_version).collect();
+    assert_eq!(
+        versions,
+        ["v1", "v2"],
+        "one migrate revision; the old one as it was"
+    );
+    let current = store
+        .read(&a, None)
+        .await
+        .unwrap()
+        .unwrap()
+        .revision
+        .unwrap();
+    let data: serde_json::Value = serde_json::from_slice(&current.data).unwrap();
+    assert_eq!(
+        data,
+        json!({"text": "a", "owner": {"name": "ann"}, "priority": 3})
+    );
+    drop((store, spec));
+
+    // v3 has a step from v2 only; the store's resources are all on v2 now: accepted.
+    let fine = run(specstar(dir.path()).args(["migrate", "--models", &v3, "--data-dir", "data"]));
+    assert_eq!(fine.code, 0, "{}", fine.stderr);
+    // Back to a file that knows only v1 → v2, over a store on v3: refused, naming v3.
+    let back = run(specstar(dir.path()).args(["migrate", "--models", &v2, "--data-dir", "data"]));
+    assert_eq!(back.code, 1);
+    assert!(
+        back.stderr.contains("2 on schema version \"v3\""),
+        "{}",
+        back.stderr
+    );
+    let serve = run(specstar(dir.path()).args(["check", "--models", &v2]));
+    assert_eq!(
+        serve.code, 0,
+        "the files themselves are valid: {}",
+        serve.stderr
+    );
+}
