@@ -77,11 +77,9 @@ fn ticket(title: &str, owner: Option<&str>, priority: u8) -> Ticket {
     }
 }
 
-/// v1 data read through v2: every read path upcasts (the info keeps "v1"), the new indexes
-/// find old heads, a revert writes the current version, and `migrate_all` persists exactly
-/// what the lazy reads gave, once.
-pub async fn old_versions_read_upcast_and_migrate_once(t: TestStore) {
-    let old = manager(&t.store, v1()).await;
+/// Writes the v1 tickets: `a` (two revisions, assigned to ann), `b`, and `c` (deleted).
+async fn write_v1(store: &Arc<dyn Store>) {
+    let old = manager(store, v1()).await;
     let first = TicketV1 {
         title: "a".into(),
         assignee: Some("ann".into()),
@@ -111,7 +109,13 @@ pub async fn old_versions_read_upcast_and_migrate_once(t: TestStore) {
     .await
     .unwrap();
     old.delete("ticket:c").await.unwrap();
+}
 
+/// v1 data read through v2: every read path upcasts (the info keeps "v1"), the new indexes
+/// find old heads, a revert writes the current version, and `migrate_all` persists exactly
+/// what the lazy reads gave, once.
+pub async fn old_versions_read_upcast_and_migrate_once(t: TestStore) {
+    write_v1(&t.store).await;
     let new = manager(&t.store, v2()).await;
     let got = new.get("ticket:a").await.unwrap();
     assert_eq!(got.data, ticket("a2", Some("ann"), 3));
