@@ -189,6 +189,7 @@ macro_rules! store_suite {
             old_versions_read_upcast_and_migrate_once,
             a_migration_that_keeps_the_bytes_moves_the_version,
             versions_without_a_path_are_refused_at_registration,
+            a_changed_schema_under_an_unchanged_version_is_refused,
         );
         $crate::store_suite!(@json_models $mode $make;
             json_schema_models_search_nested_paths,

@@ -257,3 +257,55 @@ pub async fn versions_without_a_path_are_refused_at_registration(t: TestStore) {
     let all = new.search_data(&Query::all()).await.unwrap();
     assert!(all.iter().all(|t| t.priority == 2), "v1 → v2 → v3: {all:?}");
 }
+
+/// A changed schema under a version the store registered is refused (bump the version); the
+/// same schema, annotations aside, registers again. Of two registrations of different schemas
+/// under one new version racing, exactly one wins and the other is told why.
+pub async fn a_changed_schema_under_an_unchanged_version_is_refused(t: TestStore) {
+    manager(&t.store, v1()).await;
+    let changed = Schema::<Ticket>::new("v1").name("ticket").build().unwrap();
+    let refused = t
+        .store
+        .register_model(&ModelDescriptor::from(&changed))
+        .await;
+    let Err(Error::InvalidSchema { reason, .. }) = refused else {
+        panic!("refused, not {refused:?}");
+    };
+    assert!(reason.contains("bump the schema version"), "{reason}");
+    manager(&t.store, v1()).await;
+
+    let described = |description: &str| {
+        let schema = json!({"type": "object", "description": description,
+                            "properties": {"text": {"type": "string"}}});
+        specstar_core::JsonSchemaModel::new("memo", "v1", schema)
+            .build()
+            .unwrap()
+    };
+    for text in ["a memo", "a short memo"] {
+        t.store
+            .register_model(&ModelDescriptor::from(&described(text)))
+            .await
+            .expect("a description is no change");
+    }
+
+    let racer = |field: &'static str| {
+        let store = t.store.clone();
+        tokio::spawn(async move {
+            let schema = json!({"type": "object", "properties": {field: {"type": "string"}}});
+            let model = specstar_core::JsonSchemaModel::new("race", "v1", schema)
+                .build()
+                .unwrap();
+            store.register_model(&ModelDescriptor::from(&model)).await
+        })
+    };
+    let (a, b) = (racer("a"), racer("b"));
+    let outcomes = [a.await.unwrap(), b.await.unwrap()];
+    let won = outcomes.iter().filter(|o| o.is_ok()).count();
+    assert_eq!(won, 1, "exactly one wins: {outcomes:?}");
+    assert!(
+        outcomes.iter().any(
+            |o| matches!(o, Err(Error::InvalidSchema { reason, .. }) if reason.contains("bump"))
+        ),
+        "{outcomes:?}"
+    );
+}

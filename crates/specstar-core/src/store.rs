@@ -221,6 +221,9 @@ pub struct ModelDescriptor {
     /// How data of older schema versions is brought to this one, when the model declares
     /// migration steps: a store's backfill indexes old heads by their upcast data.
     pub upcast: Option<Upcast>,
+    /// The fingerprint of the version's schema ([`ModelDef::fingerprint`]), which the store
+    /// records per version and checks at every registration; `None` to check nothing.
+    pub fingerprint: Option<Arc<str>>,
 }
 
 /// A model's migration path, as stores call it: data of a schema version into the current
@@ -259,6 +262,26 @@ impl ModelDescriptor {
             .map(|field| (field.path().to_owned(), field.value_in(data)))
             .collect()
     }
+    /// Refuses this registration when the store `recorded` another schema fingerprint under
+    /// the same version: data of one version must mean one thing.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSchema`] saying to bump the version.
+    pub fn check_fingerprint(&self, recorded: Option<&str>) -> Result<()> {
+        match (&self.fingerprint, recorded) {
+            (Some(mine), Some(theirs)) if **mine != *theirs => Err(Error::InvalidSchema {
+                model: self.name.to_string(),
+                reason: format!(
+                    "the store registered schema version {version:?} with another schema \
+                     ({theirs}; this one is {mine}): a changed schema needs a new version, so \
+                     bump the schema version and declare a migration step from {version:?}",
+                    version = self.schema_version
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// The indexed values of a head whose current data `data` is of schema version
     /// `version`: those of its upcast data when the version is older and the model migrates
     /// it (so that search on a renamed or new field finds old resources), else of the data as
@@ -288,6 +311,7 @@ impl From<&ModelDef> for ModelDescriptor {
             indexed_fields: model.indexed_fields().to_vec(),
             upcast: (!model.migration_sources().is_empty())
                 .then(|| Upcast(Arc::new(model.clone()))),
+            fingerprint: Some(model.fingerprint().clone()),
         }
     }
 }

@@ -44,6 +44,8 @@ struct State {
     last_sequence: u64,
     /// The change feed by sequence: each live revision (its resource and number) and purge.
     by_sequence: BTreeMap<u64, Sequenced>,
+    /// The schema fingerprint of each registered (model, version).
+    fingerprints: HashMap<(String, String), Arc<str>>,
 }
 
 /// What a sequence number stands for in the feed.
@@ -123,6 +125,13 @@ impl Entry {
 impl State {
     /// Registers a model: its index, and its resources' indexed values when its fields changed.
     fn register(&mut self, model: &ModelDescriptor) -> Result<()> {
+        let version = (model.name.to_string(), model.schema_version.to_string());
+        model.check_fingerprint(self.fingerprints.get(&version).map(|f| &**f))?;
+        if let Some(fingerprint) = &model.fingerprint {
+            self.fingerprints
+                .entry(version)
+                .or_insert_with(|| fingerprint.clone());
+        }
         let Self {
             resources, models, ..
         } = self;

@@ -39,6 +39,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("revisions in time order, for as-of reads", V5),
     ("purge events of the change feed", V6),
     ("chain hashes of revisions and heads", V7),
+    ("schema fingerprints of registered versions", V8),
 ];
 
 /// The layout version this code writes: the number of migrations.
@@ -158,6 +159,17 @@ CREATE TABLE IF NOT EXISTS purges (
 const V7: &str = r#"
 ALTER TABLE revisions ADD COLUMN IF NOT EXISTS chain_hash text COLLATE "C" NOT NULL DEFAULT '';
 ALTER TABLE heads ADD COLUMN IF NOT EXISTS chain_hash text COLLATE "C" NOT NULL DEFAULT '';
+"#;
+
+/// The schema fingerprint of every version registered, so that a changed schema under an
+/// unchanged version is refused.
+const V8: &str = r#"
+CREATE TABLE IF NOT EXISTS model_versions (
+    model       text COLLATE "C" NOT NULL,
+    version     text COLLATE "C" NOT NULL,
+    fingerprint text COLLATE "C" NOT NULL,
+    PRIMARY KEY (model, version)
+);
 "#;
 
 /// The advisory lock key of a schema's migrations: the same for every process migrating the

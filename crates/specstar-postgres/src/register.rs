@@ -48,6 +48,7 @@ pub(crate) async fn register_in(
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK])
         .await
         .map_err(Error::store)?;
+    record_fingerprint(tx, model).await?;
     let previous: Option<(Value, Value, String)> = tx
         .query_opt(
             "SELECT indexed_fields, element_fields, schema_version FROM models WHERE name = $1",
@@ -108,6 +109,36 @@ pub(crate) async fn register_in(
         paths: fields,
         arrays,
     })
+}
+
+/// Checks the version's schema fingerprint against the one recorded, and records it when it is
+/// the first (under the registrations' lock: of two processes registering different schemas
+/// under one version, the second is refused).
+async fn record_fingerprint(tx: &Transaction<'_>, model: &ModelDescriptor) -> Result<()> {
+    let Some(fingerprint) = &model.fingerprint else {
+        return Ok(());
+    };
+    let (name, version) = (&*model.name, &*model.schema_version);
+    let recorded: Option<String> = tx
+        .query_opt(
+            "SELECT fingerprint FROM model_versions WHERE model = $1 AND version = $2",
+            &[&name, &version],
+        )
+        .await
+        .map_err(Error::store)?
+        .map(|row| row.try_get(0))
+        .transpose()
+        .map_err(Error::store)?;
+    model.check_fingerprint(recorded.as_deref())?;
+    if recorded.is_none() {
+        tx.execute(
+            "INSERT INTO model_versions (model, version, fingerprint) VALUES ($1, $2, $3)",
+            &[&name, &version, &&**fingerprint],
+        )
+        .await
+        .map_err(Error::store)?;
+    }
+    Ok(())
 }
 
 /// Recomputes the indexed values of every resource of `model` from its current revision;

@@ -74,12 +74,13 @@ async fn the_chain_migration_computes_the_chains_of_existing_data() {
     let before = mgr.list_revisions(&id).await.unwrap();
     drop((mgr, store));
 
-    // As a schema at layout 6 was: no chain hashes, migration 7 not applied.
+    // As a schema at layout 6 was: no chain hashes, no fingerprints, migrations 7 and on not
+    // applied.
     let client = raw(&url, schema.name()).await;
     client
         .batch_execute(
             "UPDATE revisions SET chain_hash = ''; UPDATE heads SET chain_hash = ''; \
-             DELETE FROM specstar_migrations WHERE version = 7;",
+             DROP TABLE model_versions; DELETE FROM specstar_migrations WHERE version >= 7;",
         )
         .await
         .unwrap();

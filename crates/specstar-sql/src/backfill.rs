@@ -95,6 +95,7 @@ mod tests {
             schema_version: Arc::from("v1"),
             indexed_fields: vec![IndexedField::at("status", false).expect("a path")],
             upcast: None,
+            fingerprint: None,
         };
         assert!(Backfill::start(&model, 0, String::new()).is_none());
         let mut backfill = Backfill::start(&model, 3, "issue:".into()).expect("three");

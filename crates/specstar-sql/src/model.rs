@@ -63,6 +63,7 @@ mod tests {
                 field("labels", FieldShape::Array),
             ],
             upcast: None,
+            fingerprint: None,
         };
         let arrays = array_paths(&model);
         assert_eq!(arrays, ["labels", "tags"]);

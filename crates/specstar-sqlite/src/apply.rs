@@ -293,12 +293,35 @@ pub(crate) fn record_purge(
     .map(drop)
 }
 
+/// Checks the version's schema fingerprint against the one recorded, and records it when it is
+/// the first.
+fn record_fingerprint(conn: &Connection, model: &ModelDescriptor) -> Result<()> {
+    let Some(fingerprint) = &model.fingerprint else {
+        return Ok(());
+    };
+    let key = (&*model.name, &*model.schema_version);
+    let recorded: Option<String> = conn
+        .prepare_cached("SELECT fingerprint FROM model_versions WHERE model = ?1 AND version = ?2")
+        .and_then(|mut stmt| stmt.query_row(key, |row| row.get(0)).optional())
+        .map_err(Error::store)?;
+    model.check_fingerprint(recorded.as_deref())?;
+    if recorded.is_none() {
+        conn.prepare_cached(
+            "INSERT INTO model_versions (model, version, fingerprint) VALUES (?1, ?2, ?3)",
+        )
+        .and_then(|mut stmt| stmt.execute((key.0, key.1, &**fingerprint)))
+        .map_err(Error::store)?;
+    }
+    Ok(())
+}
+
 /// Records a model (or its new schema version and indexed fields), creates the indexes of its
 /// fields and, when its indexed fields changed, recomputes the indexed values of its
 /// resources (see [`backfill`](crate::backfill)).
 pub(crate) fn register_model(conn: &Connection, model: &ModelDescriptor) -> Result<()> {
     slots::check_count(model)?;
     indexes::model_literal(&model.name)?;
+    record_fingerprint(conn, model)?;
     let fields =
         serde_json::to_string(&model.indexed_paths()).expect("a list of strings always serializes");
     let arrays = serde_json::to_string(&specstar_sql::model::array_paths(model))

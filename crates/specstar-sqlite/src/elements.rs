@@ -169,6 +169,7 @@ mod tests {
                     .with_shape(shape),
             ],
             upcast: None,
+            fingerprint: None,
         }
     }
 

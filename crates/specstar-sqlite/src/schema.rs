@@ -1,6 +1,6 @@
 //! The layout of the database file and its migrations.
 //!
-//! Five tables (version 6):
+//! Six tables (version 7):
 //! - `models`: one row per registered model (name, schema version, indexed field paths), so a
 //!   file says which models it holds;
 //! - `heads`: one row per resource, its [`ResourceMeta`](specstar_core::ResourceMeta) plus the
@@ -14,7 +14,8 @@
 //! - `elements`: the elements of array fields, one row per element and resource (see
 //!   `elements`), with `models.element_fields` naming which fields are arrays;
 //! - `purges`: one row per permanent delete (its resource, time and user), numbered from the
-//!   revisions' sequence, for the change feed.
+//!   revisions' sequence, for the change feed;
+//! - `model_versions`: the schema fingerprint of every (model, version) registered.
 //!
 //! Times are integers of microseconds since the Unix epoch, booleans 0 or 1, data hashes their
 //! text form, indexed values a JSON object.
@@ -32,7 +33,7 @@ use specstar_core::{Error, Result};
 use crate::error::SqliteError;
 
 /// Migration `i` brings a file from version `i` to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// The layout version this code writes: the number of migrations.
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -159,6 +160,17 @@ CREATE TABLE purges (
 const V6: &str = "
 ALTER TABLE revisions ADD COLUMN chain_hash TEXT NOT NULL DEFAULT '';
 ALTER TABLE heads ADD COLUMN chain_hash TEXT NOT NULL DEFAULT '';
+";
+
+/// The schema fingerprint of every version registered, so that a changed schema under an
+/// unchanged version is refused.
+const V7: &str = "
+CREATE TABLE model_versions (
+    model       TEXT NOT NULL,
+    version     TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    PRIMARY KEY (model, version)
+) WITHOUT ROWID;
 ";
 
 /// Drops version 1's JSON expression indexes (`heads_<model>_<field>`).
@@ -344,6 +356,7 @@ pub(crate) mod tests {
             schema_version: Arc::from("v1"),
             indexed_fields: vec![IndexedField::at("status", false).expect("a path")],
             upcast: None,
+            fingerprint: None,
         };
         crate::apply::register_model(&conn, &model).expect("registers");
         let query = Query::all().filter(Filter::data("status", Op::Eq, "open"));

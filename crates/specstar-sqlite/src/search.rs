@@ -444,6 +444,7 @@ mod tests {
                 .map(|path| IndexedField::at(path, false).expect("a well-formed path"))
                 .collect(),
             upcast: None,
+            fingerprint: None,
         };
         crate::apply::register_model(&conn, &model).expect("registers");
         (dir, conn)

@@ -406,7 +406,7 @@ async fn the_file_is_in_wal_mode_at_the_current_layout_version() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 6, "version 6: the purges (5) and the chain (6)");
+    assert_eq!(version, 7, "version 7: the purges (5), the chain (6), fingerprints (7)");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

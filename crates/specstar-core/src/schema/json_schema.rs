@@ -116,6 +116,7 @@ impl JsonSchemaModel {
             .should_validate_formats(true)
             .build(&self.schema)
             .map_err(|e| invalid(format!("the schema cannot be compiled: {e}")))?;
+        let fingerprint = super::fingerprint::fingerprint(&self.schema).into();
         let schema = Arc::new(self.schema);
         let version: Arc<str> = self.version.into();
         let migrations = Migrations::new(version.clone(), self.steps).map_err(invalid)?;
@@ -130,6 +131,7 @@ impl JsonSchemaModel {
                 validator: Arc::new(validator),
             }),
             migrations: Arc::new(migrations),
+            fingerprint,
         })
     }
 }

@@ -13,6 +13,7 @@
 //! field errors with JSON paths.
 
 mod field;
+mod fingerprint;
 mod json_schema;
 mod migration;
 mod typed;
@@ -203,6 +204,7 @@ impl<T: Model> Schema<T> {
             name: name.into(),
             schema_version: version,
             indexed_fields,
+            fingerprint: fingerprint::fingerprint(&json_schema).into(),
             json_schema,
             type_id: Some(TypeId::of::<T>()),
             codec: Arc::new(codec),
@@ -248,6 +250,7 @@ pub struct ModelDef {
     type_id: Option<TypeId>,
     codec: Arc<dyn Codec>,
     migrations: Arc<Migrations>,
+    fingerprint: Arc<str>,
 }
 
 impl ModelDef {
@@ -280,6 +283,13 @@ impl ModelDef {
     /// The Rust type the model was declared with; `None` for a model declared by a JSON Schema.
     pub fn type_id(&self) -> Option<TypeId> {
         self.type_id
+    }
+
+    /// The fingerprint of the model's JSON Schema, annotations aside (`sha256:…`): what a
+    /// store records of each version it registered, to refuse a changed schema under an
+    /// unchanged version.
+    pub fn fingerprint(&self) -> &Arc<str> {
+        &self.fingerprint
     }
 
     /// Whether data of schema version `version` can be brought to the current one (it is the
