@@ -59,6 +59,41 @@ async fn model_file_migrations_persist_once_and_stranded_versions_are_refused() 
         "remove": ["legacy"]
     }]);
     let v2 = models(dir.path(), "v2", "v2", steps);
+    // A dry run first: what the store holds, and what the next serve would refuse.
+    let check = run(specstar(dir.path()).args(["check", "--models", &v2, "--data-dir", "data"]));
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert!(
+        check.stdout.contains("2 resources on v1: read as v2"),
+        "{}",
+        check.stdout
+    );
+    let no_path = models(dir.path(), "v3-only", "v3", json!([{"from": "v2"}]));
+    let check =
+        run(specstar(dir.path()).args(["check", "--models", &no_path, "--data-dir", "data"]));
+    assert_eq!(check.code, 1, "{}", check.stdout);
+    assert!(
+        check.stdout.contains("no migration step leads from v1"),
+        "{}",
+        check.stdout
+    );
+    let changed = models(dir.path(), "v1-changed", "v1", json!([]));
+    let check =
+        run(specstar(dir.path()).args(["check", "--models", &changed, "--data-dir", "data"]));
+    assert_eq!(check.code, 1, "{}", check.stdout);
+    assert!(
+        check.stdout.contains("registered with another schema"),
+        "{}",
+        check.stdout
+    );
+    let serve =
+        run(specstar(dir.path()).args(["serve", "--models", &changed, "--data-dir", "data"]));
+    assert_eq!(serve.code, 1, "serve refuses to start");
+    assert!(
+        serve.stderr.contains("bump the schema version"),
+        "{}",
+        serve.stderr
+    );
+
     let first = run(specstar(dir.path()).args(["migrate", "--models", &v2, "--data-dir", "data"]));
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert!(

@@ -71,7 +71,8 @@ pub use revision::{Action, RevisionInfo};
 pub use schema::{EncodedData, FieldShape, IndexedField, JsonSchemaModel, Model, ModelDef, Schema};
 pub use store::{
     Change, Exported, Fetched, Head, Inspection, ModelDescriptor, PurgeRequest, RegisteredModel,
-    RevisionPage, Store, StoredResource, StoredRevision, Upcast, WriteRequest, Written,
+    RevisionPage, Store, StoredResource, StoredRevision, Upcast, VersionCount, VersionFingerprint,
+    WriteRequest, Written,
 };
 pub use time::{Clock, FixedClock, SystemClock, Timestamp};
 

@@ -357,6 +357,32 @@ pub struct Inspection {
     pub current_layout_version: i64,
     /// The registered models, by name, each with its count of resources (deleted ones too).
     pub models: Vec<(RegisteredModel, u64)>,
+    /// Which schema versions the resources are on (their heads'), with their counts.
+    pub head_versions: Vec<VersionCount>,
+    /// The schema fingerprint recorded for each registered version.
+    pub fingerprints: Vec<VersionFingerprint>,
+}
+
+/// How many resources of a model have their current revision on a schema version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionCount {
+    /// The model.
+    pub model: String,
+    /// The schema version.
+    pub version: String,
+    /// Its resources, deleted ones too.
+    pub resources: u64,
+}
+
+/// The schema fingerprint a store recorded for a version of a model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionFingerprint {
+    /// The model.
+    pub model: String,
+    /// The schema version.
+    pub version: String,
+    /// Its fingerprint ([`ModelDef::fingerprint`]).
+    pub fingerprint: String,
 }
 
 /// One write, as the resource manager asks it of a store.

@@ -1,6 +1,6 @@
 //! Reading what a schema holds without changing it: no migration, no schema created.
 
-use specstar_core::{Error, Inspection, Result};
+use specstar_core::{Error, Inspection, Result, VersionCount, VersionFingerprint};
 use tokio_postgres::NoTls;
 
 use crate::PostgresOptions;
@@ -29,6 +29,8 @@ async fn read(client: &tokio_postgres::Client, schema: &str) -> Result<Inspectio
         layout_version: 0,
         current_layout_version: i64::from(LAYOUT_VERSION),
         models: Vec::new(),
+        head_versions: Vec::new(),
+        fingerprints: Vec::new(),
     };
     client
         .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -82,5 +84,46 @@ async fn read(client: &tokio_postgres::Client, schema: &str) -> Result<Inspectio
             .models
             .push((model, specstar_sql::int::count(count)));
     }
+    versions(client, found, &mut inspection).await?;
     Ok(inspection)
+}
+
+/// The heads' schema versions with their counts, and the fingerprints recorded (layout 8 on).
+async fn versions(
+    client: &tokio_postgres::Client,
+    layout: i32,
+    inspection: &mut Inspection,
+) -> Result<()> {
+    let rows = client
+        .query(
+            "SELECT model, schema_version, count(*) FROM heads GROUP BY 1, 2 ORDER BY 1, 2",
+            &[],
+        )
+        .await
+        .map_err(Error::store)?;
+    for row in rows {
+        inspection.head_versions.push(VersionCount {
+            model: row.try_get(0).map_err(Error::store)?,
+            version: row.try_get(1).map_err(Error::store)?,
+            resources: specstar_sql::int::count(row.try_get(2).map_err(Error::store)?),
+        });
+    }
+    if layout < 8 {
+        return Ok(());
+    }
+    let rows = client
+        .query(
+            "SELECT model, version, fingerprint FROM model_versions ORDER BY 1, 2",
+            &[],
+        )
+        .await
+        .map_err(Error::store)?;
+    for row in rows {
+        inspection.fingerprints.push(VersionFingerprint {
+            model: row.try_get(0).map_err(Error::store)?,
+            version: row.try_get(1).map_err(Error::store)?,
+            fingerprint: row.try_get(2).map_err(Error::store)?,
+        });
+    }
+    Ok(())
 }

@@ -41,12 +41,19 @@ pub(crate) async fn run(settings: &Settings) -> anyhow::Result<()> {
             inspection.layout_version, inspection.current_layout_version
         );
     }
+    let mut refusals = Vec::new();
     for loaded in &models {
         let held = inspection
             .models
             .iter()
             .find(|(h, _)| h.name == loaded.model.name());
         println!("  {}", compare(&loaded.model, held));
+        for (line, refused) in versions(&loaded.model, &inspection) {
+            println!("    {line}");
+            if refused {
+                refusals.push(format!("{}: {line}", loaded.model.name()));
+            }
+        }
     }
     for (stale, count) in inspection
         .models
@@ -58,7 +65,59 @@ pub(crate) async fn run(settings: &Settings) -> anyhow::Result<()> {
             stale.name
         );
     }
+    if !refusals.is_empty() {
+        anyhow::bail!(
+            "the next serve would refuse {} of the models:\n  {}",
+            refusals.len(),
+            refusals.join("\n  ")
+        );
+    }
     Ok(())
+}
+
+/// What the store holds of `model`'s schema versions: one line per older version its
+/// resources are on (whether a migration step leads from it), and one if the store recorded
+/// another schema under the file's version; each with whether the next serve refuses it.
+fn versions(model: &ModelDef, inspection: &Inspection) -> Vec<(String, bool)> {
+    let mut lines = Vec::new();
+    let current = model.schema_version();
+    let changed = inspection.fingerprints.iter().find(|f| {
+        f.model == model.name() && f.version == **current && f.fingerprint != **model.fingerprint()
+    });
+    if changed.is_some() {
+        lines.push((
+            format!(
+                "schema version {current} is registered with another schema: a changed schema \
+                 needs a new version (bump schema_version and declare a migration from {current})"
+            ),
+            true,
+        ));
+    }
+    let older = inspection
+        .head_versions
+        .iter()
+        .filter(|v| v.model == model.name() && v.version != **current);
+    for version in older {
+        let (name, count) = (&version.version, version.resources);
+        lines.push(if model.has_migration_path(name) {
+            (
+                format!(
+                    "{count} resources on {name}: read as {current} (upcast); \
+                     `specstar migrate` persists it"
+                ),
+                false,
+            )
+        } else {
+            (
+                format!(
+                    "{count} resources on {name}, and no migration step leads from {name} to \
+                     {current}: declare one in the model file"
+                ),
+                true,
+            )
+        });
+    }
+    lines
 }
 
 /// What the store holds, read without changing it.
