@@ -156,3 +156,88 @@ async fn model_file_migrations_persist_once_and_stranded_versions_are_refused() 
         serve.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migration_killed_half_way_loses_nothing_and_finishes_on_rerun() {
+    const RESOURCES: usize = 3_000;
+    let dir = TempDir::new().unwrap();
+    let spec = specstar::Spec::open(dir.path().join("data")).unwrap();
+    let v1 = JsonSchemaModel::new("note", "v1", json!({"type": "object"}))
+        .build()
+        .unwrap();
+    spec.add_model_def(v1).await.unwrap();
+    let notes = spec.dyn_resource_manager("note").unwrap();
+    let writers: Vec<_> = (0..16)
+        .map(|w| {
+            let notes = notes.clone();
+            tokio::spawn(async move {
+                for i in (w..RESOURCES).step_by(16) {
+                    let data = json!({"text": format!("n{i}"), "assignee": "ann"});
+                    notes.create(data).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    drop((notes, spec));
+    let steps = json!([{"from": "v1", "rename": {"assignee": "owner.name"}}]);
+    let v2 = models(dir.path(), "v2", "v2", steps);
+
+    let mut child = specstar(dir.path())
+        .args(["migrate", "--models", &v2, "--data-dir", "data"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed once a first part is migrated (read from the file while it runs).
+    let file = dir.path().join("data").join(specstar::DATABASE_FILE);
+    let on = |inspection: &specstar::Inspection, version: &str| {
+        inspection
+            .head_versions
+            .iter()
+            .find(|v| v.version == version)
+            .map_or(0, |v| v.resources)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while on(&specstar::SqliteStore::inspect(&file).unwrap(), "v2") < 100 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "migrate makes progress"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left = on(&specstar::SqliteStore::inspect(&file).unwrap(), "v1");
+    assert!(left > 0, "killed half-way: some resources are still on v1");
+
+    let rerun = run(specstar(dir.path()).args(["migrate", "--models", &v2, "--data-dir", "data"]));
+    assert_eq!(rerun.code, 0, "{}", rerun.stderr);
+    let verify = run(specstar(dir.path()).args(["verify", "--data-dir", "data"]));
+    assert_eq!(verify.code, 0, "{}", verify.stdout);
+
+    let spec = specstar::Spec::open(dir.path().join("data")).unwrap();
+    let store = spec.store().clone();
+    let mut items = store.export().await.unwrap();
+    let mut resources = 0;
+    while let Some(item) = specstar::StreamExt::next(&mut items).await {
+        let specstar::Exported::Resource(resource) = item.unwrap() else {
+            continue;
+        };
+        resources += 1;
+        let versions: Vec<&str> = resource
+            .revisions
+            .iter()
+            .map(|r| &*r.info.schema_version)
+            .collect();
+        assert_eq!(
+            versions,
+            ["v1", "v2"],
+            "{}: migrated exactly once",
+            resource.head.meta.resource_id
+        );
+    }
+    assert_eq!(resources, RESOURCES);
+}
