@@ -48,7 +48,10 @@ async fn main() -> anyhow::Result<()> {
         begun.elapsed().as_secs_f64()
     );
     let ids = sample(&mgr).await?;
-    println!("get of a v1 revision, upcast: {}", latency(&mgr, &ids).await?);
+    println!(
+        "get of a v1 revision, upcast: {}",
+        latency(&mgr, &ids).await?
+    );
     let begun = Instant::now();
     let report = mgr.migrate_all(|_| {}).await?;
     let seconds = begun.elapsed().as_secs_f64();
@@ -57,7 +60,10 @@ async fn main() -> anyhow::Result<()> {
         report.migrated,
         report.migrated as f64 / seconds
     );
-    println!("get of a v2 revision, current: {}", latency(&mgr, &ids).await?);
+    println!(
+        "get of a v2 revision, current: {}",
+        latency(&mgr, &ids).await?
+    );
     Ok(())
 }
 

@@ -190,6 +190,7 @@ macro_rules! store_suite {
             a_migration_that_keeps_the_bytes_moves_the_version,
             versions_without_a_path_are_refused_at_registration,
             a_changed_schema_under_an_unchanged_version_is_refused,
+            lazy_upcast_and_persisted_migration_agree,
         );
         $crate::store_suite!(@json_models $mode $make;
             json_schema_models_search_nested_paths,

@@ -309,3 +309,37 @@ pub async fn a_changed_schema_under_an_unchanged_version_is_refused(t: TestStore
         "{outcomes:?}"
     );
 }
+
+/// Property: for any v1 data, the lazy read through v2 and the persisted migration give the
+/// same data, and the migration writes the current version with action `migrate`.
+pub async fn lazy_upcast_and_persisted_migration_agree(t: TestStore) {
+    use proptest::prelude::*;
+    use proptest::test_runner::TestRunner;
+
+    let old = manager(&t.store, v1()).await;
+    let new = manager(&t.store, v2()).await;
+    let case = std::sync::atomic::AtomicUsize::new(0);
+    let handle = tokio::runtime::Handle::current();
+    let data = ("\\PC{0,12}", proptest::option::of("\\PC{0,6}"))
+        .prop_map(|(title, assignee)| TicketV1 { title, assignee });
+    let result = tokio::task::block_in_place(|| {
+        TestRunner::new(crate::properties::runner_config(32)).run(&data, |ticket| {
+            let n = case.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            handle.block_on(async {
+                let id = format!("ticket:case{n}");
+                old.create_with_id(&id, ticket.clone()).await.unwrap();
+                let lazy = new.get(&id).await.unwrap().data;
+                let info = new.migrate(&id).await.unwrap();
+                let persisted = new.get(&id).await.unwrap();
+                prop_assert_eq!(&persisted.data, &lazy);
+                prop_assert_eq!(&lazy.owner, &ticket.assignee);
+                prop_assert_eq!(
+                    (&*info.schema_version, info.action),
+                    ("v2", Action::Migrate)
+                );
+                Ok(())
+            })
+        })
+    });
+    result.unwrap();
+}
