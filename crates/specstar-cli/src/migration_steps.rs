@@ -8,6 +8,7 @@
 //!     copy: {title: summary}
 //!     set: {priority: 3}          # a value where absent
 //!     remove: [legacy_field]
+//!     examples: [{title: t, assignee: ann, legacy_field: 1}]   # v1 data, checked once migrated
 //! ```
 //!
 //! The operations run in that order (rename, copy, set, remove), each over its entries in the
@@ -34,6 +35,9 @@ pub(crate) struct StepFile {
     set: BTreeMap<String, Value>,
     #[serde(default)]
     remove: Vec<String>,
+    /// Data of the `from` version, which `check` migrates and validates.
+    #[serde(default)]
+    pub(crate) examples: Vec<Value>,
 }
 
 impl StepFile {

@@ -145,15 +145,51 @@ fn read(path: &Path) -> Result<ModelDef, String> {
                 .map_err(|e| format!("is not a valid model file: {e}"))?,
         };
     let version = file.schema_version.clone();
+    let schema_examples = file.schema.get("examples").cloned();
     let mut model = JsonSchemaModel::new(file.name, file.schema_version, file.schema);
     for path in file.indexes {
         model = model.index(path);
     }
+    let mut step_examples = Vec::new();
     for step in file.migrations {
         step.check()?;
+        step_examples.push((step.from.clone(), step.examples.clone()));
         let to = step.to.clone().unwrap_or_else(|| version.clone());
         let from = step.from.clone();
         model = model.migrate_json(from, to, move |data| step.run(data));
     }
-    model.build().map_err(|e| e.to_string())
+    let model = model.build().map_err(|e| e.to_string())?;
+    check_examples(&model, schema_examples, &step_examples)?;
+    Ok(model)
+}
+
+/// The schema's `examples` must fit the model; each migration step's `examples` (data of its
+/// `from` version) must come out of the migration path fitting it.
+fn check_examples(
+    model: &ModelDef,
+    schema_examples: Option<serde_json::Value>,
+    steps: &[(String, Vec<serde_json::Value>)],
+) -> Result<(), String> {
+    if let Some(examples) = schema_examples {
+        let examples = examples
+            .as_array()
+            .ok_or("the schema's `examples` is not an array")?;
+        for (i, example) in examples.iter().enumerate() {
+            model
+                .encode(example.clone())
+                .map_err(|e| format!("the schema's example {} does not fit it: {e}", i + 1))?;
+        }
+    }
+    for (from, examples) in steps {
+        for (i, example) in examples.iter().enumerate() {
+            let which = || format!("example {} of the migration from {from}", i + 1);
+            let upcast = model
+                .upcast_value(from, example.clone())
+                .map_err(|e| format!("{}: {e}", which()))?;
+            model
+                .encode(upcast)
+                .map_err(|e| format!("{} does not fit the schema once migrated: {e}", which()))?;
+        }
+    }
+    Ok(())
 }

@@ -241,3 +241,42 @@ async fn a_migration_killed_half_way_loses_nothing_and_finishes_on_rerun() {
     }
     assert_eq!(resources, RESOURCES);
 }
+
+#[test]
+fn check_runs_each_step_on_its_examples_and_validates_the_schemas_examples() {
+    let dir = TempDir::new().unwrap();
+    let good = json!([{"from": "v1", "rename": {"assignee": "owner.name"}, "set": {"priority": 3},
+                       "examples": [{"text": "t", "assignee": "ann"}]}]);
+    let fine = models(dir.path(), "good", "v2", good);
+    let out = run(specstar(dir.path()).args(["check", "--models", &fine]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+
+    let bad = json!([{"from": "v1", "set": {"priority": "high"},
+                      "examples": [{"text": "t"}]}]);
+    let refused = models(dir.path(), "bad", "v2", bad);
+    let out = run(specstar(dir.path()).args(["check", "--models", &refused]));
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("note.json")
+            && out.stderr.contains("example 1 of the migration from v1")
+            && out.stderr.contains("$.priority"),
+        "{}",
+        out.stderr
+    );
+
+    let schema_examples = dir.path().join("schema-examples");
+    std::fs::create_dir_all(&schema_examples).unwrap();
+    let file = json!({"name": "note", "schema_version": "v1", "schema": {
+        "type": "object", "properties": {"text": {"type": "string"}},
+        "examples": [{"text": "ok"}, {"text": 5}]}});
+    std::fs::write(schema_examples.join("note.json"), file.to_string()).unwrap();
+    let out =
+        run(specstar(dir.path()).args(["check", "--models", schema_examples.to_str().unwrap()]));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("the schema's example 2 does not fit it"),
+        "{}",
+        out.stderr
+    );
+}
