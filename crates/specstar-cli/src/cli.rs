@@ -96,6 +96,11 @@ pub(crate) struct ExportArgs {
     /// The model files, whose JSON Schemas the archive then carries.
     #[arg(long, value_name = "DIR")]
     pub(crate) models: Option<PathBuf>,
+    /// Writes every revision of an older schema version as the model files' current version
+    /// (its data upcast, its hashes and the chain computed anew): one version throughout, for
+    /// a store that keeps no migration steps. Needs --models.
+    #[arg(long, requires = "models")]
+    pub(crate) upcast: bool,
 }
 
 #[derive(Debug, Args)]

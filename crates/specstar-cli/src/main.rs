@@ -54,7 +54,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Check(_) => commands::check::run(&settings).await,
         Command::Openapi(_) => commands::openapi::run(&settings),
         Command::Verify(_) => commands::verify::run(&settings).await,
-        Command::Export(args) => commands::export::run(&settings, &args.out).await,
+        Command::Export(args) => commands::export::run(&settings, &args.out, args.upcast).await,
         Command::Import(args) => commands::import::run(&settings, &args).await,
         Command::Migrate(_) => commands::migrate::run(&settings).await,
     }

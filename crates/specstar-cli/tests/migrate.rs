@@ -280,3 +280,66 @@ fn check_runs_each_step_on_its_examples_and_validates_the_schemas_examples() {
         out.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_upcast_writes_one_version_throughout_and_imports_without_steps() {
+    let dir = TempDir::new().unwrap();
+    let spec = specstar::Spec::open(dir.path().join("data")).unwrap();
+    let v1 = JsonSchemaModel::new("note", "v1", json!({"type": "object"}))
+        .build()
+        .unwrap();
+    spec.add_model_def(v1).await.unwrap();
+    let notes = spec.dyn_resource_manager("note").unwrap();
+    notes
+        .create_with_id("note:a", json!({"text": "a", "assignee": "ann"}))
+        .await
+        .unwrap();
+    notes
+        .update("note:a", json!({"text": "a2", "assignee": "bob"}), None)
+        .await
+        .unwrap();
+    drop((notes, spec));
+    let steps = json!([{"from": "v1", "rename": {"assignee": "owner.name"}}]);
+    let v2 = models(dir.path(), "v2", "v2", steps);
+    let no_models =
+        run(specstar(dir.path()).args(["export", "--out", "x", "--upcast", "--data-dir", "data"]));
+    assert_eq!(no_models.code, 2, "--upcast needs --models");
+    let out = run(specstar(dir.path()).args([
+        "export",
+        "--out",
+        "v2.archive",
+        "--upcast",
+        "--models",
+        &v2,
+        "--data-dir",
+        "data",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let into = run(specstar(dir.path()).args(["import", "v2.archive", "--data-dir", "copy"]));
+    assert_eq!(into.code, 0, "{}", into.stderr);
+    let verify = run(specstar(dir.path()).args(["verify", "--data-dir", "copy"]));
+    assert_eq!(
+        verify.code, 0,
+        "the rewritten chain verifies: {}",
+        verify.stdout
+    );
+
+    let spec = specstar::Spec::open(dir.path().join("copy")).unwrap();
+    let store = spec.store().clone();
+    let a = "note:a".parse().unwrap();
+    for number in [1, 2] {
+        let revision = store
+            .read(&a, Some(number))
+            .await
+            .unwrap()
+            .unwrap()
+            .revision
+            .unwrap();
+        assert_eq!(&*revision.info.schema_version, "v2");
+        let data: serde_json::Value = serde_json::from_slice(&revision.data).unwrap();
+        assert!(
+            data["owner"]["name"].is_string() && data.get("assignee").is_none(),
+            "{data}"
+        );
+    }
+}
