@@ -12,7 +12,7 @@ mod common;
 use std::sync::Arc;
 
 use common::{Server, problem};
-use reqwest::{Client, Method, Response};
+use reqwest::{Method, Response};
 use serde_json::{Value, json};
 use specstar_core::{JsonSchemaModel, ModelDescriptor, Registry, Store};
 use specstar_http::HttpConfig;
@@ -58,18 +58,7 @@ async fn start() -> Server {
         .register_model(&ModelDescriptor::from(&*model))
         .await
         .unwrap();
-    let app = specstar_http::router(registry, store, HttpConfig::new());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(specstar_http::serve_with_shutdown(
-        listener,
-        app,
-        std::future::pending(),
-    ));
-    Server {
-        base: format!("http://{addr}"),
-        client: Client::new(),
-    }
+    Server::serve(registry, store, HttpConfig::new()).await
 }
 
 async fn post(s: &Server, body: Value) -> Response {

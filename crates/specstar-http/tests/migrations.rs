@@ -11,7 +11,7 @@ mod common;
 use std::sync::Arc;
 
 use common::{Server, problem};
-use reqwest::{Client, Method};
+use reqwest::Method;
 use serde_json::{Value, json};
 use specstar_core::{DynResourceManager, JsonSchemaModel, ModelDescriptor, Registry, Store};
 use specstar_http::HttpConfig;
@@ -70,18 +70,7 @@ async fn serve_v2() -> Server {
         .register_model(&ModelDescriptor::from(&*v2))
         .await
         .unwrap();
-    let app = specstar_http::router(registry, store, HttpConfig::new());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(specstar_http::serve_with_shutdown(
-        listener,
-        app,
-        std::future::pending(),
-    ));
-    Server {
-        base: format!("http://{addr}"),
-        client: Client::new(),
-    }
+    Server::serve(registry, store, HttpConfig::new()).await
 }
 
 async fn json_of(server: &Server, path: &str) -> Value {

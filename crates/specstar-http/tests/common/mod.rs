@@ -52,6 +52,15 @@ impl Server {
             .register_model(&ModelDescriptor::from(&*model))
             .await
             .unwrap();
+        Self::serve(registry, store, config).await
+    }
+
+    /// Serves the models of `registry` in `store` on an ephemeral port.
+    pub(crate) async fn serve(
+        registry: Arc<Registry>,
+        store: Arc<dyn Store>,
+        config: HttpConfig,
+    ) -> Self {
         let app = specstar_http::router(registry, store, config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
