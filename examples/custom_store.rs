@@ -21,8 +21,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use specstar::{
     BoxStream, Exported, FeedEvent, FeedSignal, Fetched, ImportOptions, ImportReport, MemoryStore,
-    ModelDescriptor, ModelFilter, PurgeRequest, Query, RegisteredModel, ResourceId, ResourceMeta,
-    Result, RevisionInfo, RevisionPage, Schema, Spec, Store, Timestamp, WriteRequest, Written,
+    ModelDescriptor, ModelFilter, ModelStats, PurgeRequest, Query, RegisteredModel, ResourceId,
+    ResourceMeta, Result, RevisionInfo, RevisionPage, Schema, Spec, Store, Timestamp, WriteRequest,
+    Written,
 };
 
 /// A store that forwards everything to `inner` and records each appended revision.
@@ -117,6 +118,10 @@ impl Store for AuditedStore {
 
     async fn registered_models(&self) -> Result<Vec<RegisteredModel>> {
         self.inner.registered_models().await
+    }
+
+    async fn stats(&self) -> Result<Vec<ModelStats>> {
+        self.inner.stats().await
     }
 
     async fn count(&self, model: &str, include_deleted: bool) -> Result<u64> {

@@ -38,6 +38,9 @@ pub(crate) enum Command {
     /// version of its model file: one revision of action `migrate` each (safe while a server
     /// serves; running it again does nothing).
     Migrate(CheckArgs),
+    /// Prints what the store holds per model: resources (deleted ones among them), revisions
+    /// and the bytes of their data.
+    Stats(StoreArgs),
     /// Checks every resource's history in the store (dense numbers, parents, data hashes, the
     /// chain, the head) and names each one that does not verify; exit 1 if any.
     Verify(StoreArgs),

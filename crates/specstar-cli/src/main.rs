@@ -57,6 +57,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => commands::export::run(&settings, &args.out, args.upcast).await,
         Command::Import(args) => commands::import::run(&settings, &args).await,
         Command::Migrate(_) => commands::migrate::run(&settings).await,
+        Command::Stats(_) => commands::stats::run(&settings).await,
     }
 }
 

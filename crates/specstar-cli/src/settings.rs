@@ -198,7 +198,7 @@ fn flag_layer(command: &Command) -> Layer {
             (args.models.models.clone(), store(&args.store), None)
         }
         Command::Openapi(args) => (args.models.clone(), (None, None, None), None),
-        Command::Verify(args) => (None, store(args), None),
+        Command::Verify(args) | Command::Stats(args) => (None, store(args), None),
         Command::Export(args) => (args.models.clone(), store(&args.store), None),
         Command::Import(args) => (args.models.clone(), store(&args.store), None),
     };

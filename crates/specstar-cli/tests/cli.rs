@@ -289,9 +289,33 @@ async fn serve_answers_the_api_from_model_files_and_stops_on_sigterm() {
         .replace("schema_version: v1", "schema_version: v2"),
     )
     .unwrap();
+    // A new version without a step from v1: the next serve would refuse it.
+    let out =
+        run(specstar(dir.path()).args(["check", "--models", "changed", "--data-dir", "data"]));
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("1 resources on v1, and no migration step leads from v1 to v2"),
+        "{}",
+        out.stdout
+    );
+    let text = std::fs::read_to_string(changed.join("document.yaml")).unwrap();
+    std::fs::write(
+        changed.join("document.yaml"),
+        text.replace(
+            "schema_version: v2",
+            "schema_version: v2\nmigrations: [{from: v1}]",
+        ),
+    )
+    .unwrap();
     let out =
         run(specstar(dir.path()).args(["check", "--models", "changed", "--data-dir", "data"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("1 resources on v1: read as v2"),
+        "{}",
+        out.stdout
+    );
     assert!(
         out.stdout.contains("document: schema version v1 -> v2"),
         "{}",

@@ -225,6 +225,22 @@ async fn reference_backups_import_with_their_model_files() {
         "{}",
         verify.stdout
     );
+    let stats = run(specstar(dir.path()).args(["stats", "--data-dir", "data"]));
+    assert_eq!(stats.code, 0, "{}", stats.stderr);
+    let document = stats
+        .stdout
+        .lines()
+        .find(|line| line.trim_start().starts_with("document"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>();
+    // doc-a (3 revisions), doc-b, doc-c (and its tombstone), doc-d: 4 resources, 7 revisions.
+    assert_eq!(
+        document[..4],
+        ["document", "4", "1", "7"],
+        "{}",
+        stats.stdout
+    );
 
     let spec = specstar::Spec::open(dir.path().join("data")).unwrap();
     let store = spec.store().clone();

@@ -107,3 +107,54 @@ pub async fn export_is_everything_from_one_snapshot(t: TestStore) {
     );
     assert_eq!(purges.len(), 1);
 }
+
+/// The store's statistics count each registered model's resources (deleted ones among them),
+/// revisions and bytes of data, a model without resources included.
+pub async fn stats_count_resources_revisions_and_bytes(t: TestStore) {
+    let (issue_mgr, _) = issues(&t.store).await;
+    let (task_mgr, _) = tasks(&t.store).await;
+    crate::fixtures::teams(&t.store).await;
+    let a = issue_mgr.create(issue("a")).await.unwrap();
+    issue_mgr.update(&a.resource_id, issue("a2")).await.unwrap();
+    let b = issue_mgr.create(issue("b")).await.unwrap();
+    issue_mgr.delete(&b.resource_id).await.unwrap();
+    task_mgr.create(task("c", Some(2))).await.unwrap();
+    let mut bytes = std::collections::HashMap::<String, u64>::new();
+    for item in exported(&*t.store).await {
+        if let Exported::Resource(resource) = item {
+            let model = resource.head.meta.resource_id.model().to_owned();
+            let size: u64 = resource.revisions.iter().map(|r| r.data.len() as u64).sum();
+            *bytes.entry(model).or_default() += size;
+        }
+    }
+    let stats = t.store.stats().await.unwrap();
+    let summary: Vec<(&str, u64, u64, u64, u64)> = stats
+        .iter()
+        .map(|s| {
+            (
+                s.model.as_str(),
+                s.resources,
+                s.deleted,
+                s.revisions,
+                s.history_bytes,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("issue", 2, 1, 4, bytes["issue"]),
+            ("task", 1, 0, 1, bytes["task"]),
+            ("team", 0, 0, 0, 0)
+        ]
+    );
+}
+
+async fn exported(store: &dyn specstar_core::Store) -> Vec<Exported> {
+    let mut stream = store.export().await.unwrap();
+    let mut items = Vec::new();
+    while let Some(item) = stream.next().await {
+        items.push(item.unwrap());
+    }
+    items
+}

@@ -143,6 +143,7 @@ macro_rules! store_suite {
         );
         $crate::store_suite!(@export $mode $make;
             export_is_everything_from_one_snapshot,
+            stats_count_resources_revisions_and_bytes,
         );
         $crate::store_suite!(@import $mode $make;
             import_into_an_empty_store_keeps_everything,

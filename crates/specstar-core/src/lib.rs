@@ -70,9 +70,9 @@ pub use registry::Registry;
 pub use revision::{Action, RevisionInfo};
 pub use schema::{EncodedData, FieldShape, IndexedField, JsonSchemaModel, Model, ModelDef, Schema};
 pub use store::{
-    Change, Exported, Fetched, Head, Inspection, ModelDescriptor, PurgeRequest, RegisteredModel,
-    RevisionPage, Store, StoredResource, StoredRevision, Upcast, VersionCount, VersionFingerprint,
-    WriteRequest, Written,
+    Change, Exported, Fetched, Head, Inspection, ModelDescriptor, ModelStats, PurgeRequest,
+    RegisteredModel, RevisionPage, Store, StoredResource, StoredRevision, Upcast, VersionCount,
+    VersionFingerprint, WriteRequest, Written,
 };
 pub use time::{Clock, FixedClock, SystemClock, Timestamp};
 

@@ -186,6 +186,11 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// registration would change (a tool's dry run, a migration's starting point).
     async fn registered_models(&self) -> Result<Vec<RegisteredModel>>;
 
+    /// What the store holds per registered model, by name: its resources (and how many are
+    /// deleted), its revisions and the bytes of their data (`GET /_stats`, `specstar stats`).
+    /// Reads every revision's length: an administrator's view, not for every request.
+    async fn stats(&self) -> Result<Vec<ModelStats>>;
+
     /// Counts the resources of a model, deleted ones only when `include_deleted`.
     async fn count(&self, model: &str, include_deleted: bool) -> Result<u64>;
 
@@ -361,6 +366,21 @@ pub struct Inspection {
     pub head_versions: Vec<VersionCount>,
     /// The schema fingerprint recorded for each registered version.
     pub fingerprints: Vec<VersionFingerprint>,
+}
+
+/// What a store holds of one model ([`Store::stats`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct ModelStats {
+    /// The model.
+    pub model: String,
+    /// Its resources, deleted ones too.
+    pub resources: u64,
+    /// Of those, the deleted ones.
+    pub deleted: u64,
+    /// Their revisions.
+    pub revisions: u64,
+    /// The bytes of those revisions' data (canonical JSON): the size of the history.
+    pub history_bytes: u64,
 }
 
 /// How many resources of a model have their current revision on a schema version.

@@ -108,7 +108,7 @@ pub fn router(registry: Arc<Registry>, store: Arc<dyn Store>, config: HttpConfig
     let limit = config.body_limit();
     let title = config.api_title().to_owned();
     let config = Arc::new(config);
-    let feed = handlers::feed::FeedState {
+    let feed = handlers::feed::ApiState {
         registry: registry.clone(),
         store: store.clone(),
         config: config.clone(),
@@ -118,7 +118,11 @@ pub fn router(registry: Arc<Registry>, store: Arc<dyn Store>, config: HttpConfig
     Router::new()
         .route(
             handlers::feed::PATH,
-            axum::routing::get(handlers::feed::changes).with_state(feed),
+            axum::routing::get(handlers::feed::changes).with_state(feed.clone()),
+        )
+        .route(
+            handlers::stats::PATH,
+            axum::routing::get(handlers::stats::stats).with_state(feed),
         )
         .route(
             "/openapi.json",

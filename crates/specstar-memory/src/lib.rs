@@ -22,9 +22,9 @@ use parking_lot::RwLock;
 use specstar_core::plan::{Plan, PlannedData, needs_current_data, plan};
 use specstar_core::{
     Error, Exported, FeedEvent, FeedSignal, Fetched, Head, ImportOptions, ImportReport, Importer,
-    ModelDescriptor, ModelFilter, PurgeEvent, PurgeRequest, Query, RegisteredModel, ResourceId,
-    ResourceMeta, Result, RevisionInfo, RevisionPage, Store, StoredResource, StoredRevision,
-    Timestamp, WriteRequest, Written,
+    ModelDescriptor, ModelFilter, ModelStats, PurgeEvent, PurgeRequest, Query, RegisteredModel,
+    ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Store, StoredResource,
+    StoredRevision, Timestamp, WriteRequest, Written,
 };
 
 use index::ModelIndex;
@@ -444,6 +444,36 @@ impl Store for MemoryStore {
 
     fn feed_signal(&self) -> Option<FeedSignal> {
         Some(self.signal.clone())
+    }
+
+    async fn stats(&self) -> Result<Vec<ModelStats>> {
+        let state = self.state.read();
+        let mut stats: BTreeMap<&str, ModelStats> = state
+            .models
+            .iter()
+            .filter(|(_, index)| index.schema_version.is_some())
+            .map(|(name, _)| {
+                let empty = ModelStats {
+                    model: name.clone(),
+                    ..ModelStats::default()
+                };
+                (name.as_str(), empty)
+            })
+            .collect();
+        for (id, entry) in &state.resources {
+            let Some(model) = stats.get_mut(id.model()) else {
+                continue;
+            };
+            model.resources += 1;
+            model.deleted += u64::from(entry.head.meta.is_deleted);
+            model.revisions += entry.revisions.len() as u64;
+            model.history_bytes += entry
+                .revisions
+                .iter()
+                .map(|r| r.data.len() as u64)
+                .sum::<u64>();
+        }
+        Ok(stats.into_values().collect())
     }
 
     async fn count(&self, model: &str, include_deleted: bool) -> Result<u64> {

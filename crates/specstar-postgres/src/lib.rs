@@ -59,8 +59,9 @@ use futures_util::stream::BoxStream;
 use parking_lot::RwLock;
 use specstar_core::{
     Error, Exported, FeedEvent, FeedSignal, Fetched, Head, ImportOptions, ImportReport, Inspection,
-    ModelDescriptor, ModelFilter, PurgeRequest, Query, RegisteredModel, ResourceId, ResourceMeta,
-    Result, RevisionInfo, RevisionPage, Store, StoredRevision, Timestamp, WriteRequest, Written,
+    ModelDescriptor, ModelFilter, ModelStats, PurgeRequest, Query, RegisteredModel, ResourceId,
+    ResourceMeta, Result, RevisionInfo, RevisionPage, Store, StoredRevision, Timestamp,
+    WriteRequest, Written,
 };
 use tokio_postgres::NoTls;
 
@@ -347,6 +348,11 @@ impl Store for PostgresStore {
     async fn registered_models(&self) -> Result<Vec<RegisteredModel>> {
         let client = connection(&self.inner.pool).await?;
         read::registered_models(&client).await
+    }
+
+    async fn stats(&self) -> Result<Vec<ModelStats>> {
+        let client = connection(&self.inner.pool).await?;
+        read::stats(&client).await
     }
 
     async fn count(&self, model: &str, include_deleted: bool) -> Result<u64> {

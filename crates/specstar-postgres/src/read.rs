@@ -4,8 +4,8 @@
 
 use deadpool_postgres::Client;
 use specstar_core::{
-    Error, Fetched, Head, RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo,
-    RevisionPage, StoredRevision, Timestamp,
+    Error, Fetched, Head, ModelStats, RegisteredModel, ResourceId, ResourceMeta, Result,
+    RevisionInfo, RevisionPage, StoredRevision, Timestamp,
 };
 use specstar_sql::rows::{HEAD_LEN, decode_head, decode_info, decode_revision, fetched};
 use specstar_sql::{head_columns, int, revision_columns};
@@ -256,4 +256,31 @@ pub(crate) async fn registered_models(
             })
         })
         .collect()
+}
+
+/// What the schema holds per registered model (see [`Store::stats`](specstar_core::Store::stats)),
+/// in one statement (one snapshot).
+pub(crate) async fn stats(client: &Client) -> Result<Vec<ModelStats>> {
+    const SQL: &str = "SELECT m.name, \
+         (SELECT count(*) FROM heads h WHERE h.model = m.name), \
+         (SELECT count(*) FROM heads h WHERE h.model = m.name AND h.is_deleted), \
+         r.revisions, r.bytes \
+         FROM models m LEFT JOIN LATERAL (SELECT count(*) AS revisions, \
+            coalesce(sum(octet_length(data)), 0)::bigint AS bytes FROM revisions \
+            WHERE resource_id > m.name || ':' AND resource_id < m.name || ';') r ON true \
+         ORDER BY m.name";
+    let count = |value: i64| u64::try_from(value).unwrap_or(0);
+    let rows = client.query(SQL, &[]).await.map_err(Error::store)?;
+    rows.iter()
+        .map(|row| {
+            Ok(ModelStats {
+                model: row.try_get(0)?,
+                resources: count(row.try_get(1)?),
+                deleted: count(row.try_get(2)?),
+                revisions: count(row.try_get(3)?),
+                history_bytes: count(row.try_get(4)?),
+            })
+        })
+        .collect::<std::result::Result<_, tokio_postgres::Error>>()
+        .map_err(Error::store)
 }

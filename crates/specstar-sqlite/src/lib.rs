@@ -63,8 +63,9 @@ use futures_util::stream::BoxStream;
 use rusqlite::{Connection, OpenFlags};
 use specstar_core::{
     Error, Exported, FeedEvent, FeedSignal, Fetched, Head, ImportOptions, ImportReport, Inspection,
-    ModelDescriptor, ModelFilter, PurgeRequest, Query, RegisteredModel, ResourceId, ResourceMeta,
-    Result, RevisionInfo, RevisionPage, Store, StoredRevision, Timestamp, WriteRequest, Written,
+    ModelDescriptor, ModelFilter, ModelStats, PurgeRequest, Query, RegisteredModel, ResourceId,
+    ResourceMeta, Result, RevisionInfo, RevisionPage, Store, StoredRevision, Timestamp,
+    WriteRequest, Written,
 };
 
 pub use error::SqliteError;
@@ -373,6 +374,16 @@ impl Store for SqliteStore {
 
     async fn registered_models(&self) -> Result<Vec<RegisteredModel>> {
         self.readers.with(|conn| rows::registered_models(conn))
+    }
+
+    async fn stats(&self) -> Result<Vec<ModelStats>> {
+        self.readers.with(|conn| {
+            // One snapshot for the models, heads and revisions.
+            let tx = conn.transaction().map_err(Error::store)?;
+            let stats = rows::stats(&tx)?;
+            tx.commit().map_err(Error::store)?;
+            Ok(stats)
+        })
     }
 
     async fn count(&self, model: &str, include_deleted: bool) -> Result<u64> {

@@ -9,8 +9,8 @@
 use rusqlite::types::{FromSqlResult, Type, Value as SqlValue, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row};
 use specstar_core::{
-    Error, FeedEvent, Fetched, Head, IndexedValues, ModelFilter, RegisteredModel, ResourceId,
-    Result, RevisionInfo, RevisionPage, StoredRevision, Timestamp,
+    Error, FeedEvent, Fetched, Head, IndexedValues, ModelFilter, ModelStats, RegisteredModel,
+    ResourceId, Result, RevisionInfo, RevisionPage, StoredRevision, Timestamp,
 };
 use specstar_sql::rows::{Row as SqlRow, decode_head, decode_info, decode_revision, fetched};
 use specstar_sql::{head_columns, revision_columns};
@@ -346,6 +346,31 @@ impl SqlRow for SqliteRow<'_, '_> {
     fn indexed(&self, idx: usize) -> std::result::Result<IndexedValues, String> {
         serde_json::from_str(self.text(idx)?).map_err(|e| format!("not a json object: {e}"))
     }
+}
+
+/// What the file holds per registered model (see [`Store::stats`](specstar_core::Store::stats)).
+pub(crate) fn stats(conn: &Connection) -> Result<Vec<ModelStats>> {
+    const SQL: &str = "SELECT m.name, \
+         (SELECT count(*) FROM heads h WHERE h.model = m.name), \
+         (SELECT count(*) FROM heads h WHERE h.model = m.name AND h.is_deleted), \
+         (SELECT count(*) FROM revisions r WHERE r.resource_id > m.name || ':' \
+            AND r.resource_id < m.name || ';'), \
+         (SELECT coalesce(sum(length(r.data)), 0) FROM revisions r \
+            WHERE r.resource_id > m.name || ':' AND r.resource_id < m.name || ';') \
+         FROM models m ORDER BY m.name";
+    let count = |value: i64| u64::try_from(value).unwrap_or(0);
+    let mut stmt = conn.prepare_cached(SQL).map_err(Error::store)?;
+    stmt.query_map([], |row| {
+        Ok(ModelStats {
+            model: row.get(0)?,
+            resources: count(row.get(1)?),
+            deleted: count(row.get(2)?),
+            revisions: count(row.get(3)?),
+            history_bytes: count(row.get(4)?),
+        })
+    })
+    .and_then(|rows| rows.collect())
+    .map_err(Error::store)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub(crate) mod import;
 pub(crate) mod migrate;
 pub(crate) mod openapi;
 pub(crate) mod serve;
+pub(crate) mod stats;
 pub(crate) mod verify;
 
 use anyhow::{Context, bail};

@@ -37,9 +37,10 @@ pub(crate) const MAX_WAIT_SECONDS: u64 = 30;
 /// How often an idle event stream sends a comment, so that proxies keep it open.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-/// What the feed route needs: the models (to check `model`), the store, the settings.
+/// What the routes beside the models need (the feed, the stats): the models, the store, the
+/// settings.
 #[derive(Clone, Debug)]
-pub(crate) struct FeedState {
+pub(crate) struct ApiState {
     pub(crate) registry: Arc<Registry>,
     pub(crate) store: Arc<dyn Store>,
     pub(crate) config: Arc<HttpConfig>,
@@ -90,7 +91,7 @@ impl FeedQuery {
 /// `GET /_changes`: a page `{changes, last_seq, has_more}`, or with `Accept:
 /// text/event-stream` a stream of `change` events.
 pub(crate) async fn changes(
-    State(state): State<FeedState>,
+    State(state): State<ApiState>,
     parts: Parts,
     params: Params,
 ) -> Result<Response, Problem> {

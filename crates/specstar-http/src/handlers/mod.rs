@@ -10,6 +10,7 @@ pub(crate) mod feed;
 pub(crate) mod history;
 pub(crate) mod read;
 pub(crate) mod search;
+pub(crate) mod stats;
 pub(crate) mod write;
 
 use axum::response::{IntoResponse, Response};

@@ -14,6 +14,7 @@ use specstar_core::{ModelDef, ResourceMeta, RevisionInfo, Verification};
 use crate::operations::{Answer, Body, OPERATIONS, Operation, Param};
 
 mod feed;
+mod stats;
 
 /// The OpenAPI document for `models`, its `info` from `title`, `version` and `description`.
 pub(crate) fn document(
@@ -37,6 +38,10 @@ pub(crate) fn document(
     tags.push(
         json!({ "name": "Change feed", "description": "Every change of every model, in order" }),
     );
+    let (stats_path, stats_item) = stats::path();
+    paths.insert(stats_path, stats_item);
+    stats::schemas(&mut schemas);
+    tags.push(json!({ "name": "Store", "description": "What the store holds" }));
     json!({
         "openapi": "3.1.0",
         "info": { "title": title, "version": version, "description": description },

@@ -233,7 +233,7 @@ async fn the_document_and_the_router_agree() {
 
 /// The routes beside the models' that the document describes (they are served and called
 /// like the table's).
-const DOCUMENTED_BESIDE: &[(&str, &str)] = &[("get", "/_changes")];
+const DOCUMENTED_BESIDE: &[(&str, &str)] = &[("get", "/_changes"), ("get", "/_stats")];
 
 /// The document lists the table's operations for every model and the routes beside them, no
 /// more; answers the table's (method, path) pairs.

@@ -1,0 +1,23 @@
+//! `GET /_stats`: per model, its resources (and how many are deleted), its revisions and the
+//! bytes of their data, as the store counts them now.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use http::request::Parts;
+use serde_json::json;
+
+use super::feed::ApiState;
+use crate::problem::Problem;
+
+/// The route's path.
+pub(crate) const PATH: &str = "/_stats";
+
+/// `GET /_stats`: `{"models": [ModelStats…]}`, by model name.
+pub(crate) async fn stats(
+    State(state): State<ApiState>,
+    parts: Parts,
+) -> Result<Response, Problem> {
+    state.config.resolve_user(&parts)?;
+    let models = state.store.stats().await?;
+    Ok(axum::Json(json!({ "models": models })).into_response())
+}
