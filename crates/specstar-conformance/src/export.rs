@@ -150,7 +150,8 @@ pub async fn stats_count_resources_revisions_and_bytes(t: TestStore) {
     );
 }
 
-async fn exported(store: &dyn specstar_core::Store) -> Vec<Exported> {
+/// Everything `store` exports, in order.
+pub(crate) async fn exported(store: &dyn specstar_core::Store) -> Vec<Exported> {
     let mut stream = store.export().await.unwrap();
     let mut items = Vec::new();
     while let Some(item) = stream.next().await {

@@ -14,17 +14,8 @@ use specstar_core::{
 };
 
 use crate::TestStore;
+use crate::export::exported;
 use crate::fixtures::{Issue, at, issue, issue_schema, issues, task, tasks};
-
-/// Everything `store` exports, in order.
-async fn exported(store: &dyn Store) -> Vec<Exported> {
-    let mut stream = store.export().await.unwrap();
-    let mut items = Vec::new();
-    while let Some(item) = stream.next().await {
-        items.push(item.unwrap());
-    }
-    items
-}
 
 /// `items` as an import reads them.
 fn stream(items: Vec<Exported>) -> BoxStream<'static, Result<Exported>> {

@@ -45,17 +45,6 @@ pub enum OnDuplicate {
     Overwrite,
 }
 
-impl OnDuplicate {
-    /// The option's name, as the command line spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Fail => "fail",
-            Self::Skip => "skip",
-            Self::Overwrite => "overwrite",
-        }
-    }
-}
-
 /// How to import.
 #[derive(Clone, Debug)]
 pub struct ImportOptions {
@@ -153,11 +142,6 @@ impl Importer {
         }
     }
 
-    /// The models, to register in the import's transaction.
-    pub fn models(&self) -> impl Iterator<Item = &ModelDescriptor> {
-        self.models.values()
-    }
-
     /// Checks `resource` (see the [module](self)) and sets its indexed values from its current
     /// data by the target's model; its sequence numbers are left as they are.
     ///
@@ -194,6 +178,18 @@ impl Importer {
         resource.head.meta.indexed_data =
             model.indexed_values_of(&current.info.schema_version, &data);
         Ok(resource)
+    }
+
+    /// An item readied for a store's loader: a resource [prepared](Self::prepare), a purge
+    /// event as it is.
+    ///
+    /// # Errors
+    /// As [`prepare`](Self::prepare).
+    pub fn ready(&self, item: Exported) -> Result<Readied> {
+        Ok(match item {
+            Exported::Resource(resource) => Readied::Resource(self.prepare(resource)?),
+            Exported::Purge(event) => Readied::Purge(event),
+        })
     }
 
     /// Moves a resource's sequence numbers by `offset`.
@@ -273,10 +269,7 @@ pub async fn feed(
     sender: mpsc::Sender<Readied>,
 ) -> Result<()> {
     while let Some(item) = items.next().await {
-        let readied = match item? {
-            Exported::Resource(resource) => Readied::Resource(importer.prepare(resource)?),
-            Exported::Purge(event) => Readied::Purge(event),
-        };
+        let readied = importer.ready(item?)?;
         if sender.send(readied).await.is_err() {
             return Ok(());
         }

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
+use specstar_core::import::Readied;
 use specstar_core::{
     Error, Exported, ImportOptions, ImportReport, Importer, ModelDescriptor, OnDuplicate,
     PurgeEvent, Result, StoredResource, import,
@@ -31,14 +32,10 @@ pub(crate) async fn gather(
         purges: Vec::new(),
     };
     while let Some(item) = items.next().await {
-        match item? {
-            Exported::Resource(resource) => gathered.resources.push(importer.prepare(resource)?),
-            Exported::Purge(event) => gathered.purges.push(event),
-            _ => {
-                return Err(Error::store(
-                    "an import item of a kind this store does not know",
-                ));
-            }
+        match importer.ready(item?)? {
+            Readied::Resource(resource) => gathered.resources.push(resource),
+            Readied::Purge(event) => gathered.purges.push(event),
+            Readied::End => break,
         }
     }
     Ok(gathered)
