@@ -41,6 +41,7 @@ pub mod json_models;
 pub mod migration;
 pub mod model;
 pub mod properties;
+pub mod retention;
 pub mod scenarios;
 pub mod search;
 pub mod search_limits;
@@ -193,6 +194,15 @@ macro_rules! store_suite {
             a_changed_schema_under_an_unchanged_version_is_refused,
             lazy_upcast_and_persisted_migration_agree,
         );
+        $crate::store_suite!(@retention $mode $make;
+            keep_last_prunes_data_and_keeps_the_history,
+            pruned_reads_and_refusals,
+            max_age_prunes_by_time_and_keeps_the_tombstone,
+            prune_all_follows_the_models_policy,
+        );
+        $crate::store_suite!(@retention2 $mode $make;
+            pruned_histories_export_and_import,
+        );
         $crate::store_suite!(@json_models $mode $make;
             json_schema_models_search_nested_paths,
         );
@@ -215,6 +225,22 @@ macro_rules! store_suite {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $name() {
                 $crate::store_suite!(@run $mode $make, $crate::migration::$name);
+            }
+        )*
+    };
+    (@retention $mode:ident $make:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                $crate::store_suite!(@run $mode $make, $crate::retention::$name);
+            }
+        )*
+    };
+    (@retention2 $mode:ident $make:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                $crate::store_suite!(@run2 $mode $make, $crate::retention::$name);
             }
         )*
     };

@@ -207,6 +207,11 @@ pub struct Verification {
     pub valid: bool,
     /// How many revisions were read (the head's revision count when the history is whole).
     pub revisions: u64,
+    /// Of those, how many were pruned (their data dropped by retention): their own data hash
+    /// and link cannot be recomputed, so their stored chain hash is checked through the next
+    /// revision's link, which covers it.
+    #[serde(default)]
+    pub pruned: u64,
     /// The chain hash the head holds.
     pub head_chain_hash: ChainHash,
     /// The first revision that does not match (its data hash, its number, its parent or its
@@ -221,8 +226,10 @@ pub struct Verification {
 ///
 /// Each revision must be the next number (dense from 1), name the previous one as its parent
 /// (none for revision 1), hold data whose hash is its data hash, and hold the chain hash that
-/// [`link`] gives over the previous revision's chain hash, its info and its data. Then the head
-/// must point at the last revision and hold its data hash and chain hash. The first revision
+/// [`link`] gives over the previous revision's chain hash, its info and its data (a
+/// [pruned](crate::retention) revision has no data to hash: its hashes stand as stored, and the
+/// next revision's link covers its chain hash). Then the head must point at the last revision,
+/// which must not be pruned, and hold its data hash and chain hash. The first revision
 /// that fails is reported (a later one is checked against its stored parent, so that one bad
 /// revision is not blamed on those after it).
 #[derive(Debug)]
@@ -230,6 +237,8 @@ pub struct ChainCheck {
     resource_id: ResourceId,
     previous: Option<(RevisionId, ChainHash, DataHash)>,
     revisions: u64,
+    pruned: u64,
+    last_pruned: bool,
     first_invalid: Option<RevisionId>,
 }
 
@@ -240,6 +249,8 @@ impl ChainCheck {
             resource_id,
             previous: None,
             revisions: 0,
+            pruned: 0,
+            last_pruned: false,
             first_invalid: None,
         }
     }
@@ -249,15 +260,21 @@ impl ChainCheck {
         let info = &revision.info;
         let expected = self.resource_id.revision(self.revisions + 1);
         let parent = self.previous.as_ref().map(|(id, _, _)| id);
+        let pruned = revision.is_pruned();
+        // A pruned revision's data is gone: its hashes are taken as stored, and the next
+        // revision's link (over this chain hash) checks them.
         let fits = info.resource_id == self.resource_id
             && info.revision_id == expected
             && info.parent_revision_id.as_ref() == parent
-            && DataHash::of(&revision.data) == info.data_hash
-            && link(
-                self.previous.as_ref().map(|(_, chain, _)| chain),
-                info,
-                &revision.data,
-            ) == info.chain_hash;
+            && (pruned
+                || DataHash::of(&revision.data) == info.data_hash
+                    && link(
+                        self.previous.as_ref().map(|(_, chain, _)| chain),
+                        info,
+                        &revision.data,
+                    ) == info.chain_hash);
+        self.pruned += u64::from(pruned);
+        self.last_pruned = pruned;
         if !fits && self.first_invalid.is_none() {
             self.first_invalid = Some(expected);
         }
@@ -269,12 +286,13 @@ impl ChainCheck {
     pub fn finish(self, head: &Head) -> Verification {
         let meta = &head.meta;
         let mut first_invalid = self.first_invalid;
-        let head_fits = self.previous.as_ref().is_some_and(|(id, chain, data)| {
-            *id == meta.current_revision_id
-                && *chain == head.chain_hash
-                && *data == head.data_hash
-                && meta.total_revision_count == self.revisions
-        });
+        let head_fits = !self.last_pruned
+            && self.previous.as_ref().is_some_and(|(id, chain, data)| {
+                *id == meta.current_revision_id
+                    && *chain == head.chain_hash
+                    && *data == head.data_hash
+                    && meta.total_revision_count == self.revisions
+            });
         if !head_fits && first_invalid.is_none() {
             first_invalid = Some(meta.current_revision_id.clone());
         }
@@ -282,6 +300,7 @@ impl ChainCheck {
             resource_id: self.resource_id,
             valid: first_invalid.is_none(),
             revisions: self.revisions,
+            pruned: self.pruned,
             head_chain_hash: head.chain_hash,
             first_invalid_revision_id: first_invalid,
         }

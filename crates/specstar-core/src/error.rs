@@ -96,6 +96,13 @@ pub enum Error {
         /// The revision asked for.
         revision_id: RevisionId,
     },
+    /// The revision's data was dropped by retention (its revision info stays, so the history
+    /// is whole and verifiable): it can be neither read nor reverted to.
+    #[error("revision {revision_id} was pruned: its data is gone, its revision info stays")]
+    RevisionPruned {
+        /// The revision asked for.
+        revision_id: RevisionId,
+    },
     /// An as-of read at a time before the resource's first revision: it exists now, but did
     /// not yet at that time.
     #[error("resource {resource_id} did not exist yet at {time}; it was created at {created_time}")]
@@ -278,6 +285,7 @@ impl Error {
             Self::ForeignRevision { .. } => ErrorCode::ForeignRevision,
             Self::ResourceNotFound { .. } => ErrorCode::ResourceNotFound,
             Self::RevisionNotFound { .. } => ErrorCode::RevisionNotFound,
+            Self::RevisionPruned { .. } => ErrorCode::RevisionPruned,
             Self::Deleted { .. } => ErrorCode::ResourceDeleted,
             Self::NotYetCreated { .. } => ErrorCode::NotYetCreated,
             Self::AlreadyExists { .. } => ErrorCode::AlreadyExists,
@@ -515,6 +523,12 @@ mod tests {
                     reason: text("no title"),
                 },
                 ErrorCode::MigrationFailed,
+            ),
+            (
+                Error::RevisionPruned {
+                    revision_id: rid.revision(1),
+                },
+                ErrorCode::RevisionPruned,
             ),
             (
                 Error::Corrupt {

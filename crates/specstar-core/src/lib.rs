@@ -44,6 +44,7 @@ pub mod meta;
 pub mod plan;
 pub mod query;
 pub mod registry;
+pub mod retention;
 pub mod revision;
 pub mod schema;
 pub mod store;
@@ -62,11 +63,12 @@ pub use limits::{
 };
 pub use manager::{
     DataPatch, DynResource, DynResourceManager, ITER_BATCH, MigrationProgress, MigrationReport,
-    Resource, ResourceManager,
+    PruneReport, Resource, ResourceManager,
 };
 pub use meta::{IndexedValues, ResourceMeta};
 pub use query::{Condition, Cursor, Direction, Field, Filter, MetaField, Op, Query, Sort};
 pub use registry::Registry;
+pub use retention::{PruneBounds, Pruned, Retention};
 pub use revision::{Action, RevisionInfo};
 pub use schema::{EncodedData, FieldShape, IndexedField, JsonSchemaModel, Model, ModelDef, Schema};
 pub use store::{

@@ -22,6 +22,7 @@ use crate::id::ResourceId;
 use crate::import::{ImportOptions, ImportReport};
 use crate::meta::{IndexedValues, ResourceMeta};
 use crate::query::Query;
+use crate::retention::{PruneBounds, Pruned};
 use crate::revision::{Action, RevisionInfo};
 use crate::schema::{EncodedData, IndexedField, ModelDef};
 use crate::time::Timestamp;
@@ -154,6 +155,31 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// request's user and time; returns the head as it was, `None` (and no event) when the
     /// resource did not exist.
     async fn purge(&self, request: PurgeRequest) -> Result<Option<ResourceMeta>>;
+
+    /// Drops the data of `resource_id`'s revisions that `bounds` admit (see
+    /// [retention](crate::retention)), in one atomic step; returns what it dropped, `None` when
+    /// the resource does not exist. Pinned revisions, revisions already pruned and the current
+    /// revision (as the head read in the same step says) are kept whatever the bounds say.
+    /// Revision infos and feed events stay.
+    async fn prune(&self, resource_id: &ResourceId, bounds: PruneBounds) -> Result<Option<Pruned>>;
+
+    /// Pins revision `number` of a resource (`pinned`), so that no prune drops its data, or
+    /// unpins it. Setting what is already set changes nothing.
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`]; [`Error::RevisionNotFound`]; [`Error::RevisionPruned`]
+    /// when pinning a revision whose data is gone; store errors.
+    async fn set_pinned(&self, resource_id: &ResourceId, number: u64, pinned: bool) -> Result<()>;
+
+    /// The numbers of a resource's pinned revisions, in order; `None` when it does not exist.
+    async fn pinned(&self, resource_id: &ResourceId) -> Result<Option<Vec<u64>>>;
+
+    /// Gives the space that pruning and purges freed back to the system where the store can
+    /// (SQLite's incremental vacuum); returns the bytes given back. The default gives none
+    /// (memory frees at once; PostgreSQL's autovacuum does it in the background).
+    async fn reclaim(&self) -> Result<u64> {
+        Ok(0)
+    }
 
     /// Everything the store holds, read from one snapshot: every resource (its head and all its
     /// revisions with their data), in resource id order, then every purge event, in sequence
@@ -479,8 +505,16 @@ pub struct Fetched {
 pub struct StoredRevision {
     /// What the revision says about itself.
     pub info: RevisionInfo,
-    /// Its data: canonical JSON bytes.
+    /// Its data: canonical JSON bytes; empty once [pruned](crate::retention).
     pub data: Bytes,
+}
+
+impl StoredRevision {
+    /// Whether retention dropped this revision's data: canonical JSON is never empty, so empty
+    /// data means pruned.
+    pub fn is_pruned(&self) -> bool {
+        self.data.is_empty()
+    }
 }
 
 /// The outcome of a write.

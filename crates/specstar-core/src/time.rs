@@ -21,6 +21,21 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub struct Timestamp(jiff::Timestamp);
 
 impl Timestamp {
+    /// The latest instant there is: later than every time a store holds.
+    pub const MAX: Self = Self(jiff::Timestamp::MAX);
+
+    /// The earliest instant there is.
+    pub const MIN: Self = Self(jiff::Timestamp::MIN);
+
+    /// The instant `age` before this one, whole microseconds; [`Timestamp::MIN`] when that
+    /// lies before the start of time.
+    #[must_use]
+    pub fn minus(self, age: std::time::Duration) -> Self {
+        self.0
+            .checked_sub(age)
+            .map_or(Self::MIN, |earlier| Self(earlier).truncated())
+    }
+
     /// The current time, truncated to microseconds.
     pub fn now() -> Self {
         Self(jiff::Timestamp::now()).truncated()

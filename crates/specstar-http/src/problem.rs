@@ -249,6 +249,9 @@ impl Problem {
                     .with("expected_revision_id", "*")
                     .with("actual_revision_id", current_revision_id.to_string())
             }
+            Error::RevisionPruned { revision_id } => {
+                self.with("revision_id", revision_id.to_string())
+            }
             Error::Conflict { expected, actual } => self
                 .with("expected_revision_id", expected.to_string())
                 .with("actual_revision_id", actual.to_string()),

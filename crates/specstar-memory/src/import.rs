@@ -178,6 +178,7 @@ impl State {
             Entry {
                 head: resource.head,
                 revisions: resource.revisions,
+                pinned: std::collections::BTreeSet::new(),
             },
         );
     }

@@ -10,6 +10,7 @@
 
 mod import;
 mod index;
+mod retention;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -22,9 +23,9 @@ use parking_lot::RwLock;
 use specstar_core::plan::{Plan, PlannedData, needs_current_data, plan};
 use specstar_core::{
     Error, Exported, FeedEvent, FeedSignal, Fetched, Head, ImportOptions, ImportReport, Importer,
-    ModelDescriptor, ModelFilter, ModelStats, PurgeEvent, PurgeRequest, Query, RegisteredModel,
-    ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Store, StoredResource,
-    StoredRevision, Timestamp, WriteRequest, Written,
+    ModelDescriptor, ModelFilter, ModelStats, PruneBounds, Pruned, PurgeEvent, PurgeRequest, Query,
+    RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Store,
+    StoredResource, StoredRevision, Timestamp, WriteRequest, Written,
 };
 
 use index::ModelIndex;
@@ -112,6 +113,8 @@ struct Entry {
     head: Head,
     /// Revision `n` at index `n - 1`.
     revisions: Vec<StoredRevision>,
+    /// The numbers of the pinned revisions, which no prune drops.
+    pinned: BTreeSet<u64>,
 }
 
 impl Entry {
@@ -310,6 +313,7 @@ impl Store for MemoryStore {
                     Entry {
                         head,
                         revisions: vec![revision],
+                        pinned: BTreeSet::new(),
                     },
                 );
             }
@@ -416,6 +420,22 @@ impl Store for MemoryStore {
             self.signal.raise(sequence);
             meta
         }))
+    }
+
+    async fn prune(&self, resource_id: &ResourceId, bounds: PruneBounds) -> Result<Option<Pruned>> {
+        Ok(self.state.write().prune(resource_id, bounds))
+    }
+
+    async fn set_pinned(&self, resource_id: &ResourceId, number: u64, pinned: bool) -> Result<()> {
+        self.state.write().set_pinned(resource_id, number, pinned)
+    }
+
+    async fn pinned(&self, resource_id: &ResourceId) -> Result<Option<Vec<u64>>> {
+        let state = self.state.read();
+        Ok(state
+            .resources
+            .get(resource_id)
+            .map(|entry| entry.pinned.iter().copied().collect()))
     }
 
     async fn changes(

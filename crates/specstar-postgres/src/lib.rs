@@ -44,6 +44,7 @@ mod nul;
 mod options;
 mod read;
 mod register;
+mod retention;
 mod rows;
 mod search;
 mod write;
@@ -59,9 +60,9 @@ use futures_util::stream::BoxStream;
 use parking_lot::RwLock;
 use specstar_core::{
     Error, Exported, FeedEvent, FeedSignal, Fetched, Head, ImportOptions, ImportReport, Inspection,
-    ModelDescriptor, ModelFilter, ModelStats, PurgeRequest, Query, RegisteredModel, ResourceId,
-    ResourceMeta, Result, RevisionInfo, RevisionPage, Store, StoredRevision, Timestamp,
-    WriteRequest, Written,
+    ModelDescriptor, ModelFilter, ModelStats, PruneBounds, Pruned, PurgeRequest, Query,
+    RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Store,
+    StoredRevision, Timestamp, WriteRequest, Written,
 };
 use tokio_postgres::NoTls;
 
@@ -339,6 +340,21 @@ impl Store for PostgresStore {
             self.inner.feed.committed(sequence);
             meta
         }))
+    }
+
+    async fn prune(&self, resource_id: &ResourceId, bounds: PruneBounds) -> Result<Option<Pruned>> {
+        let client = connection(&self.inner.pool).await?;
+        retention::prune(&client, resource_id, bounds).await
+    }
+
+    async fn set_pinned(&self, resource_id: &ResourceId, number: u64, pinned: bool) -> Result<()> {
+        let client = connection(&self.inner.pool).await?;
+        retention::set_pinned(&client, resource_id, number, pinned).await
+    }
+
+    async fn pinned(&self, resource_id: &ResourceId) -> Result<Option<Vec<u64>>> {
+        let client = connection(&self.inner.pool).await?;
+        retention::pinned(&client, resource_id).await
     }
 
     async fn export(&self) -> Result<BoxStream<'static, Result<Exported>>> {

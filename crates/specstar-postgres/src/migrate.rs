@@ -40,6 +40,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("purge events of the change feed", V6),
     ("chain hashes of revisions and heads", V7),
     ("schema fingerprints of registered versions", V8),
+    ("pinned revisions, which retention keeps", V9),
 ];
 
 /// The layout version this code writes: the number of migrations.
@@ -170,6 +171,12 @@ CREATE TABLE IF NOT EXISTS model_versions (
     fingerprint text COLLATE "C" NOT NULL,
     PRIMARY KEY (model, version)
 );
+"#;
+
+/// Pins: the revisions retention keeps whatever its policy says. (A pruned revision needs no
+/// column: its data is empty.)
+const V9: &str = r#"
+ALTER TABLE revisions ADD COLUMN IF NOT EXISTS pinned boolean NOT NULL DEFAULT false;
 "#;
 
 /// The advisory lock key of a schema's migrations: the same for every process migrating the

@@ -36,7 +36,7 @@ async fn stores_opening_at_once_migrate_once() {
         .collect();
     assert_eq!(
         versions,
-        [1, 2, 3, 4, 5, 6, 7, 8],
+        [1, 2, 3, 4, 5, 6, 7, 8, 9],
         "each migration applied once"
     );
 }
@@ -75,7 +75,7 @@ async fn a_schema_newer_than_the_code_is_refused() {
             source.downcast_ref::<PostgresError>(),
             Some(PostgresError::SchemaTooNew {
                 found: 99,
-                supported: 8,
+                supported: 9,
                 ..
             })
         ),

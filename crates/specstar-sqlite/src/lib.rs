@@ -46,6 +46,7 @@ mod indexes;
 mod inspect;
 mod integrity;
 mod reader;
+mod retention;
 mod rows;
 mod schema;
 mod search;
@@ -63,9 +64,9 @@ use futures_util::stream::BoxStream;
 use rusqlite::{Connection, OpenFlags};
 use specstar_core::{
     Error, Exported, FeedEvent, FeedSignal, Fetched, Head, ImportOptions, ImportReport, Inspection,
-    ModelDescriptor, ModelFilter, ModelStats, PurgeRequest, Query, RegisteredModel, ResourceId,
-    ResourceMeta, Result, RevisionInfo, RevisionPage, Store, StoredRevision, Timestamp,
-    WriteRequest, Written,
+    ModelDescriptor, ModelFilter, ModelStats, PruneBounds, Pruned, PurgeRequest, Query,
+    RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Store,
+    StoredRevision, Timestamp, WriteRequest, Written,
 };
 
 pub use error::SqliteError;
@@ -366,6 +367,25 @@ impl Store for SqliteStore {
 
     async fn purge(&self, request: PurgeRequest) -> Result<Option<ResourceMeta>> {
         self.writer.purge(request).await
+    }
+
+    async fn prune(&self, resource_id: &ResourceId, bounds: PruneBounds) -> Result<Option<Pruned>> {
+        self.writer.prune(resource_id.clone(), bounds).await
+    }
+
+    async fn set_pinned(&self, resource_id: &ResourceId, number: u64, pinned: bool) -> Result<()> {
+        self.writer
+            .set_pinned(resource_id.clone(), number, pinned)
+            .await
+    }
+
+    async fn pinned(&self, resource_id: &ResourceId) -> Result<Option<Vec<u64>>> {
+        self.readers
+            .with(|conn| retention::pinned(conn, resource_id))
+    }
+
+    async fn reclaim(&self) -> Result<u64> {
+        self.writer.reclaim().await
     }
 
     async fn export(&self) -> Result<BoxStream<'static, Result<Exported>>> {

@@ -1,6 +1,6 @@
 //! The layout of the database file and its migrations.
 //!
-//! Six tables (version 7):
+//! Six tables (version 8):
 //! - `models`: one row per registered model (name, schema version, indexed field paths), so a
 //!   file says which models it holds;
 //! - `heads`: one row per resource, its [`ResourceMeta`](specstar_core::ResourceMeta) plus the
@@ -10,7 +10,8 @@
 //! - `revisions`: every revision ever appended, immutable. Its `sequence` is an
 //!   `AUTOINCREMENT` rowid, so it is store wide, only grows and is never reused, even after a
 //!   purge removed the newest rows. `UNIQUE(resource_id, number)` serves reads by revision number
-//!   and pages of history as index ranges;
+//!   and pages of history as index ranges. `pinned` marks the revisions retention keeps; a
+//!   pruned revision's `data` is empty;
 //! - `elements`: the elements of array fields, one row per element and resource (see
 //!   `elements`), with `models.element_fields` naming which fields are arrays;
 //! - `purges`: one row per permanent delete (its resource, time and user), numbered from the
@@ -33,7 +34,7 @@ use specstar_core::{Error, Result};
 use crate::error::SqliteError;
 
 /// Migration `i` brings a file from version `i` to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The layout version this code writes: the number of migrations.
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -173,6 +174,12 @@ CREATE TABLE model_versions (
 ) WITHOUT ROWID;
 ";
 
+/// Pins: the revisions retention keeps whatever its policy says. (A pruned revision needs no
+/// column: its data is empty.)
+const V8: &str = "
+ALTER TABLE revisions ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+";
+
 /// Drops version 1's JSON expression indexes (`heads_<model>_<field>`).
 fn drop_v1_indexes(conn: &Connection) -> rusqlite::Result<()> {
     let names: Vec<String> = conn
@@ -238,6 +245,10 @@ pub(crate) fn configure_writer(
 /// # Errors
 /// [`SqliteError::SchemaTooNew`] for a file written by newer code; SQLite's errors.
 pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    // Only a file without tables takes it (SQLite ignores it afterwards): new files give the
+    // pages that pruning frees back to the file system (`retention::reclaim`).
+    conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")
+        .map_err(Error::store)?;
     // IMMEDIATE: two processes opening a new file at once migrate it one after the other, and
     // the second sees the first one's version.
     let tx = conn

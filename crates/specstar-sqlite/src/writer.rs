@@ -23,15 +23,15 @@ use std::thread::JoinHandle;
 
 use rusqlite::Connection;
 use specstar_core::{
-    Error, FeedSignal, ImportReport, ModelDescriptor, PurgeRequest, ResourceMeta, Result,
-    WriteRequest, Written,
+    Error, FeedSignal, ImportReport, ModelDescriptor, PruneBounds, Pruned, PurgeRequest,
+    ResourceId, ResourceMeta, Result, WriteRequest, Written,
 };
 use tokio::sync::oneshot;
 
-use crate::apply;
 use crate::error::SqliteError;
 use crate::import::ImportJob;
 use crate::stats::StatsCache;
+use crate::{apply, retention};
 
 /// Where a job's outcome goes.
 type Reply<T> = oneshot::Sender<Result<T>>;
@@ -42,6 +42,9 @@ enum Job {
     Purge(PurgeRequest, Reply<Option<ResourceMeta>>),
     RegisterModel(ModelDescriptor, Reply<()>),
     Import(ImportJob, Reply<ImportReport>),
+    Prune(ResourceId, PruneBounds, Reply<Option<Pruned>>),
+    Pin(ResourceId, u64, bool, Reply<()>),
+    Reclaim(Reply<u64>),
 }
 
 /// A job that ran, with the outcome to send once its batch is committed.
@@ -50,6 +53,9 @@ enum Done {
     Purge(Reply<Option<ResourceMeta>>, Result<Option<ResourceMeta>>),
     RegisterModel(Reply<()>, Result<()>),
     Import(Reply<ImportReport>, Result<ImportReport>),
+    Prune(Reply<Option<Pruned>>, Result<Option<Pruned>>),
+    Pin(Reply<()>, Result<()>),
+    Reclaim(Reply<u64>, Result<u64>),
 }
 
 impl Job {
@@ -61,6 +67,13 @@ impl Job {
                 Done::RegisterModel(reply, apply::register_model(conn, &model))
             }
             Self::Import(job, reply) => Done::Import(reply, crate::import::run(conn, job)),
+            Self::Prune(id, bounds, reply) => {
+                Done::Prune(reply, retention::prune(conn, &id, bounds))
+            }
+            Self::Pin(id, number, pinned, reply) => {
+                Done::Pin(reply, retention::set_pinned(conn, &id, number, pinned))
+            }
+            Self::Reclaim(reply) => Done::Reclaim(reply, retention::reclaim(conn)),
         }
     }
 
@@ -69,7 +82,11 @@ impl Job {
         match self {
             Self::Write(request, _) => Some(request.resource_id.model().to_owned()),
             Self::Purge(request, _) => Some(request.resource_id.model().to_owned()),
-            Self::RegisterModel(..) | Self::Import(..) => None,
+            Self::RegisterModel(..)
+            | Self::Import(..)
+            | Self::Prune(..)
+            | Self::Pin(..)
+            | Self::Reclaim(..) => None,
         }
     }
 
@@ -78,7 +95,7 @@ impl Job {
         match self {
             Self::RegisterModel(model, _) => vec![model.name.to_string()],
             Self::Import(job, _) => job.models.iter().map(|m| m.name.to_string()).collect(),
-            Self::Write(..) | Self::Purge(..) => Vec::new(),
+            _ => Vec::new(),
         }
     }
 
@@ -89,6 +106,9 @@ impl Job {
             Self::Purge(_, reply) => Done::Purge(reply, Err(error)),
             Self::RegisterModel(_, reply) => Done::RegisterModel(reply, Err(error)),
             Self::Import(_, reply) => Done::Import(reply, Err(error)),
+            Self::Prune(_, _, reply) => Done::Prune(reply, Err(error)),
+            Self::Pin(_, _, _, reply) => Done::Pin(reply, Err(error)),
+            Self::Reclaim(reply) => Done::Reclaim(reply, Err(error)),
         }
     }
 }
@@ -99,7 +119,7 @@ impl Done {
         match self {
             Self::Write(_, result) => result.as_ref().is_ok_and(|w| w.appended),
             Self::Purge(_, result) => result.as_ref().is_ok_and(Option::is_some),
-            Self::RegisterModel(..) => false,
+            Self::RegisterModel(..) | Self::Prune(..) | Self::Pin(..) | Self::Reclaim(..) => false,
             Self::Import(_, result) => result.is_ok(),
         }
     }
@@ -110,6 +130,9 @@ impl Done {
             Self::Purge(_, result) => result.as_ref().err(),
             Self::RegisterModel(_, result) => result.as_ref().err(),
             Self::Import(_, result) => result.as_ref().err(),
+            Self::Prune(_, result) => result.as_ref().err(),
+            Self::Pin(_, result) => result.as_ref().err(),
+            Self::Reclaim(_, result) => result.as_ref().err(),
         }
     }
 
@@ -120,6 +143,9 @@ impl Done {
             Self::Purge(_, result) => *result = Err(error),
             Self::RegisterModel(_, result) => *result = Err(error),
             Self::Import(_, result) => *result = Err(error),
+            Self::Prune(_, result) => *result = Err(error),
+            Self::Pin(_, result) => *result = Err(error),
+            Self::Reclaim(_, result) => *result = Err(error),
         }
     }
 
@@ -136,6 +162,15 @@ impl Done {
                 let _ = reply.send(result);
             }
             Self::Import(reply, result) => {
+                let _ = reply.send(result);
+            }
+            Self::Prune(reply, result) => {
+                let _ = reply.send(result);
+            }
+            Self::Pin(reply, result) => {
+                let _ = reply.send(result);
+            }
+            Self::Reclaim(reply, result) => {
                 let _ = reply.send(result);
             }
         }
@@ -185,6 +220,23 @@ impl Writer {
     /// channel ends.
     pub(crate) async fn import(&self, job: ImportJob) -> Result<ImportReport> {
         self.submit(|reply| Job::Import(job, reply)).await
+    }
+
+    pub(crate) async fn prune(
+        &self,
+        id: ResourceId,
+        bounds: PruneBounds,
+    ) -> Result<Option<Pruned>> {
+        self.submit(|reply| Job::Prune(id, bounds, reply)).await
+    }
+
+    pub(crate) async fn set_pinned(&self, id: ResourceId, number: u64, pinned: bool) -> Result<()> {
+        self.submit(|reply| Job::Pin(id, number, pinned, reply))
+            .await
+    }
+
+    pub(crate) async fn reclaim(&self) -> Result<u64> {
+        self.submit(Job::Reclaim).await
     }
 
     async fn submit<T>(&self, job: impl FnOnce(Reply<T>) -> Job) -> Result<T> {

@@ -37,6 +37,8 @@ pub enum ErrorCode {
     UnknownModel,
     /// `resource_deleted`: the resource is soft-deleted; restore it, or read a revision by id.
     ResourceDeleted,
+    /// `revision_pruned`: the revision's data was dropped by retention; its info stays.
+    RevisionPruned,
     /// `not_yet_created`: an as-of read at a time before the resource's first revision.
     NotYetCreated,
     /// `already_exists`: a create with an id that is taken (deleted resources keep theirs).
@@ -75,7 +77,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order: for tables and tests that must cover them all.
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 21] = [
         Self::MalformedId,
         Self::ForeignModel,
         Self::ForeignRevision,
@@ -83,6 +85,7 @@ impl ErrorCode {
         Self::RevisionNotFound,
         Self::UnknownModel,
         Self::ResourceDeleted,
+        Self::RevisionPruned,
         Self::NotYetCreated,
         Self::AlreadyExists,
         Self::PreconditionFailed,
@@ -108,6 +111,7 @@ impl ErrorCode {
             Self::RevisionNotFound => "revision_not_found",
             Self::UnknownModel => "unknown_model",
             Self::ResourceDeleted => "resource_deleted",
+            Self::RevisionPruned => "revision_pruned",
             Self::NotYetCreated => "not_yet_created",
             Self::AlreadyExists => "already_exists",
             Self::PreconditionFailed => "precondition_failed",

@@ -16,7 +16,9 @@ use crate::meta::ResourceMeta;
 use crate::query::{Cursor, Query};
 use crate::revision::{Action, RevisionInfo};
 use crate::schema::{EncodedData, ModelDef};
-use crate::store::{Change, PurgeRequest, RevisionPage, Store, WriteRequest, Written};
+use crate::store::{
+    Change, PurgeRequest, RevisionPage, Store, StoredRevision, WriteRequest, Written,
+};
 use crate::time::Timestamp;
 
 /// How many times a patch without an expected revision re-reads and re-applies itself when
@@ -382,7 +384,7 @@ impl DynResourceManager {
     /// Reverts to an old revision: appends a copy of its data as the newest revision.
     ///
     /// # Errors
-    /// [`Error::RevisionNotFound`], [`Error::Deleted`], [`Error::ResourceNotFound`],
+    /// [`Error::RevisionNotFound`], [`Error::RevisionPruned`], [`Error::Deleted`], [`Error::ResourceNotFound`],
     /// [`Error::DoesNotFitModel`], id errors.
     pub async fn revert(&self, id: &str, revision_id: &dyn RevisionRef) -> Result<Written> {
         self.revert_if(id, revision_id, None).await
@@ -458,10 +460,21 @@ impl DynResourceManager {
         let revision = fetched.revision.ok_or_else(|| Error::RevisionNotFound {
             revision_id: resource_id.revision(asked),
         })?;
+        self.resource(revision, fetched.meta)
+    }
+
+    /// A stored revision as the model reads it now: upcast; [`Error::RevisionPruned`] when
+    /// retention dropped its data.
+    fn resource(&self, revision: StoredRevision, meta: ResourceMeta) -> Result<DynResource> {
+        if revision.is_pruned() {
+            return Err(Error::RevisionPruned {
+                revision_id: revision.info.revision_id,
+            });
+        }
         Ok(DynResource {
             data: self.model.upcast(&revision.info, revision.data)?,
             info: revision.info,
-            meta: fetched.meta,
+            meta,
         })
     }
 
@@ -470,7 +483,8 @@ impl DynResourceManager {
     /// asked by id is readable whether or not the resource is deleted.
     ///
     /// # Errors
-    /// [`Error::ResourceNotFound`], [`Error::RevisionNotFound`], [`Error::Deleted`], id errors.
+    /// [`Error::ResourceNotFound`], [`Error::RevisionNotFound`], [`Error::RevisionPruned`],
+    /// [`Error::Deleted`], id errors.
     pub async fn get(
         &self,
         id: &str,
@@ -520,11 +534,7 @@ impl DynResourceManager {
         if revision.info.deleted && !include_deleted {
             return Err(Error::Deleted { resource_id });
         }
-        Ok(DynResource {
-            data: self.model.upcast(&revision.info, revision.data)?,
-            info: revision.info,
-            meta: fetched.meta,
-        })
+        self.resource(revision, fetched.meta)
     }
 
     /// What changed between two revisions of a resource, in either order, whether or not it is
@@ -532,7 +542,8 @@ impl DynResourceManager {
     /// `to`'s, and one change per changed leaf.
     ///
     /// # Errors
-    /// [`Error::ResourceNotFound`], [`Error::RevisionNotFound`], id errors.
+    /// [`Error::ResourceNotFound`], [`Error::RevisionNotFound`], [`Error::RevisionPruned`], id
+    /// errors.
     pub async fn diff(
         &self,
         id: &str,

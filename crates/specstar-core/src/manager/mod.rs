@@ -6,8 +6,10 @@
 
 mod dynamic;
 mod migrate;
+mod retention;
 mod typed;
 
 pub use dynamic::{DataPatch, DynResource, DynResourceManager, ITER_BATCH};
 pub use migrate::{MigrationProgress, MigrationReport};
+pub use retention::PruneReport;
 pub use typed::{Resource, ResourceManager};

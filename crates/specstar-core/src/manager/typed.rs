@@ -362,6 +362,61 @@ impl<T: Model> ResourceManager<T> {
         self.inner.migrate_all(progress).await
     }
 
+    /// Drops the data of the resource's revisions that `policy` does not keep (see
+    /// [`DynResourceManager::prune`]).
+    ///
+    /// # Errors
+    /// As [`DynResourceManager::prune`].
+    pub async fn prune(
+        &self,
+        id: impl AsRef<str>,
+        policy: &crate::Retention,
+    ) -> Result<crate::Pruned> {
+        self.inner.prune(id.as_ref(), policy).await
+    }
+
+    /// Prunes every resource of the model by its declared retention
+    /// ([`Schema::retention`](crate::Schema::retention)); nothing when it declares none.
+    ///
+    /// # Errors
+    /// As [`DynResourceManager::prune_all`].
+    pub async fn prune_all(&self) -> Result<crate::PruneReport> {
+        let policy = self.inner.model().retention();
+        self.inner.prune_all(&policy).await
+    }
+
+    /// Pins a revision, so that no prune drops its data (see [`DynResourceManager::pin`]).
+    ///
+    /// # Errors
+    /// As [`DynResourceManager::pin`].
+    pub async fn pin(
+        &self,
+        id: impl AsRef<str>,
+        revision_id: impl RevisionRef,
+    ) -> Result<crate::RevisionId> {
+        self.inner.pin(id.as_ref(), &revision_id).await
+    }
+
+    /// Unpins a revision (see [`DynResourceManager::unpin`]).
+    ///
+    /// # Errors
+    /// As [`DynResourceManager::unpin`].
+    pub async fn unpin(
+        &self,
+        id: impl AsRef<str>,
+        revision_id: impl RevisionRef,
+    ) -> Result<crate::RevisionId> {
+        self.inner.unpin(id.as_ref(), &revision_id).await
+    }
+
+    /// The resource's pinned revisions, oldest first.
+    ///
+    /// # Errors
+    /// As [`DynResourceManager::pins`].
+    pub async fn pins(&self, id: impl AsRef<str>) -> Result<Vec<crate::RevisionId>> {
+        self.inner.pins(id.as_ref()).await
+    }
+
     /// Restores a deleted resource as a new revision; a live one is left as it is. Returns the
     /// current revision.
     ///

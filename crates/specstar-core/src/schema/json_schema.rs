@@ -18,6 +18,7 @@ use super::validation::{pointer_path, push_schema_error};
 use super::{Codec, ModelDef};
 use crate::error::{Error, FieldError, FieldErrors, Result};
 use crate::id::check_model_name;
+use crate::retention::Retention;
 
 /// The `$schema` of draft 2020-12, the only dialect a model's schema may name.
 const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
@@ -57,6 +58,7 @@ pub struct JsonSchemaModel {
     schema: Value,
     indexed: Vec<String>,
     steps: Vec<Step>,
+    retention: Retention,
 }
 
 impl JsonSchemaModel {
@@ -69,7 +71,15 @@ impl JsonSchemaModel {
             schema,
             indexed: Vec::new(),
             steps: Vec::new(),
+            retention: Retention::default(),
         }
+    }
+
+    /// Bounds the model's history (see [retention](crate::retention)): what a prune keeps.
+    #[must_use]
+    pub fn retention(mut self, policy: Retention) -> Self {
+        self.retention = policy;
+        self
     }
 
     /// Declares a migration step on raw JSON, from version `from` to version `to` (see
@@ -132,6 +142,7 @@ impl JsonSchemaModel {
             }),
             migrations: Arc::new(migrations),
             fingerprint,
+            retention: self.retention,
         })
     }
 }

@@ -35,6 +35,7 @@ use crate::error::{Error, FieldErrors, Result};
 use crate::hash::{DataHash, canonical_json};
 use crate::id::check_model_name;
 use crate::meta::IndexedValues;
+use crate::retention::Retention;
 use crate::revision::RevisionInfo;
 
 pub use field::{FieldShape, IndexedField};
@@ -76,6 +77,7 @@ pub struct Schema<T> {
     indexed: Vec<String>,
     allow_unknown_fields: bool,
     steps: Vec<Step>,
+    retention: Retention,
     model: PhantomData<fn() -> T>,
 }
 
@@ -94,6 +96,7 @@ impl<T> Schema<T> {
             indexed: Vec::new(),
             allow_unknown_fields: false,
             steps: Vec::new(),
+            retention: Retention::default(),
             model: PhantomData,
         }
     }
@@ -178,6 +181,13 @@ impl<T: Model> Schema<T> {
         self
     }
 
+    /// Bounds the model's history (see [retention](crate::retention)): what a prune keeps.
+    #[must_use]
+    pub fn retention(mut self, policy: Retention) -> Self {
+        self.retention = policy;
+        self
+    }
+
     /// Checks the declaration and turns it into a model definition.
     ///
     /// # Errors
@@ -209,6 +219,7 @@ impl<T: Model> Schema<T> {
             type_id: Some(TypeId::of::<T>()),
             codec: Arc::new(codec),
             migrations: Arc::new(migrations),
+            retention: self.retention,
         })
     }
 }
@@ -251,6 +262,7 @@ pub struct ModelDef {
     codec: Arc<dyn Codec>,
     migrations: Arc<Migrations>,
     fingerprint: Arc<str>,
+    retention: Retention,
 }
 
 impl ModelDef {
@@ -290,6 +302,12 @@ impl ModelDef {
     /// unchanged version.
     pub fn fingerprint(&self) -> &Arc<str> {
         &self.fingerprint
+    }
+
+    /// What the model's history keeps (see [retention](crate::retention)); the default keeps
+    /// everything.
+    pub fn retention(&self) -> Retention {
+        self.retention
     }
 
     /// Whether data of schema version `version` can be brought to the current one (it is the

@@ -25,6 +25,7 @@ pub(crate) const fn core(code: ErrorCode) -> (StatusCode, &'static str) {
         C::NoMigrationPath => (StatusCode::CONFLICT, "No migration path"),
         C::MigrationFailed => (StatusCode::CONFLICT, "Migration failed"),
         C::ResourceDeleted => (StatusCode::GONE, "Resource deleted"),
+        C::RevisionPruned => (StatusCode::GONE, "Revision pruned"),
         C::NotYetCreated => (StatusCode::NOT_FOUND, "Resource not yet created"),
         C::AlreadyExists => (StatusCode::PRECONDITION_FAILED, "Resource already exists"),
         C::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "Precondition failed"),
