@@ -21,9 +21,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use specstar::{
     BoxStream, Exported, FeedEvent, FeedSignal, Fetched, ImportOptions, ImportReport, MemoryStore,
-    ModelDescriptor, ModelFilter, ModelStats, PurgeRequest, Query, RegisteredModel, ResourceId,
-    ResourceMeta, Result, RevisionInfo, RevisionPage, Schema, Spec, Store, Timestamp, WriteRequest,
-    Written,
+    ModelDescriptor, ModelFilter, ModelStats, PruneBounds, Pruned, PurgeRequest, Query,
+    RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Schema, Spec,
+    Store, Timestamp, WriteRequest, Written,
 };
 
 /// A store that forwards everything to `inner` and records each appended revision.
@@ -98,6 +98,18 @@ impl Store for AuditedStore {
             self.log.push(format!("purged {resource_id}"));
         }
         Ok(purged)
+    }
+
+    async fn prune(&self, resource_id: &ResourceId, bounds: PruneBounds) -> Result<Option<Pruned>> {
+        self.inner.prune(resource_id, bounds).await
+    }
+
+    async fn set_pinned(&self, resource_id: &ResourceId, number: u64, pinned: bool) -> Result<()> {
+        self.inner.set_pinned(resource_id, number, pinned).await
+    }
+
+    async fn pinned(&self, resource_id: &ResourceId) -> Result<Option<Vec<u64>>> {
+        self.inner.pinned(resource_id).await
     }
 
     async fn export(&self) -> Result<BoxStream<'static, Result<Exported>>> {

@@ -452,6 +452,34 @@ mod tests {
     }
 
     #[test]
+    fn pruned_revisions_verify_through_the_next_link() {
+        let (revisions, head) = history(4);
+        let id = head.meta.resource_id.clone();
+        let mut pruned = revisions.clone();
+        pruned[0].data = bytes::Bytes::new();
+        pruned[1].data = bytes::Bytes::new();
+        let verdict = verdict(&pruned, &head);
+        assert!(verdict.valid, "{verdict:?}");
+        assert_eq!(verdict.pruned, 2);
+        // A pruned revision's chain hash rewritten: the next revision's link tells.
+        let mut rewritten = pruned.clone();
+        rewritten[1].info.chain_hash = rewritten[0].info.chain_hash;
+        assert_eq!(
+            verdict_of(&rewritten, &head),
+            Some(id.revision(3)),
+            "revision 3 links over revision 2's real chain hash"
+        );
+        // The current revision pruned: the head no longer matches anything readable.
+        let mut headless = revisions.clone();
+        headless[3].data = bytes::Bytes::new();
+        assert_eq!(verdict_of(&headless, &head), Some(id.revision(4)));
+    }
+
+    fn verdict_of(revisions: &[StoredRevision], head: &Head) -> Option<RevisionId> {
+        verdict(revisions, head).first_invalid_revision_id
+    }
+
+    #[test]
     fn every_field_counts_but_the_sequence() {
         let data = br#"{"a":1}"#;
         let parent = link(None, &info(1, data), data);

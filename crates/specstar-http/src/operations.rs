@@ -16,7 +16,7 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use serde_json::{Value, json};
 
 use crate::handlers::read::DEFAULT_REVISION_LIMIT;
-use crate::handlers::{history, read, search, write};
+use crate::handlers::{history, read, retention, search, write};
 use crate::routes::ModelState;
 
 /// The method of an operation.
@@ -98,9 +98,11 @@ pub(crate) enum Body {
     /// What changed between two revisions: `{resource_id, from_revision_id, to_revision_id,
     /// patch, changes}`.
     Diff,
-    /// A chain's verification: `{resource_id, valid, revisions, head_chain_hash,
+    /// A chain's verification: `{resource_id, valid, revisions, pruned, head_chain_hash,
     /// first_invalid_revision_id?}`.
     Verification,
+    /// A resource's pinned revisions: `{resource_id, pinned}`.
+    Pins,
 }
 
 /// A response header the document describes once (`components/headers`).
@@ -238,6 +240,21 @@ const HISTORY: &[Param] = &[
     Param::Shared("created_time_start"),
     Param::Shared("created_time_end"),
 ];
+
+/// The revision a pin names.
+const PINNED: Param = Param::Own(OwnParam {
+    name: "revision_id",
+    in_path: true,
+    description: Some("The revision: full id or bare number."),
+    schema: || json!({ "type": "string" }),
+});
+
+const PINS: Answer = Answer {
+    status: 200,
+    description: "The resource's pinned revisions after the request, oldest first.",
+    body: Some(Body::Pins),
+    headers: &[],
+};
 
 /// The revision a switch copies.
 const SWITCH_TO: Param = Param::Own(OwnParam {
@@ -524,7 +541,7 @@ pub(crate) const OPERATIONS: &[Operation] = &[
             body: Some(Body::Diff),
             headers: &[],
         }],
-        errors: &[400, 404],
+        errors: &[400, 404, 410],
         handler: |m| on(m, history::diff),
     },
     Operation {
@@ -542,6 +559,39 @@ pub(crate) const OPERATIONS: &[Operation] = &[
         }],
         errors: &[400, 404, 500],
         handler: |m| on(m, history::verify),
+    },
+    Operation {
+        method: Method::Get,
+        path: "/{resource_id}/pins",
+        id: "pins",
+        summary: "The pinned revisions: those retention keeps whatever its policy says",
+        parameters: &[&[RESOURCE_ID]],
+        body: None,
+        answers: &[PINS],
+        errors: &[400, 404],
+        handler: |m| on(m, retention::pins),
+    },
+    Operation {
+        method: Method::Post,
+        path: "/{resource_id}/revisions/{revision_id}/pin",
+        id: "pin",
+        summary: "Pin a revision: no prune drops its data",
+        parameters: &[&[RESOURCE_ID, PINNED]],
+        body: None,
+        answers: &[PINS],
+        errors: &[400, 404, 410, 500],
+        handler: |m| on(m, retention::pin),
+    },
+    Operation {
+        method: Method::Delete,
+        path: "/{resource_id}/revisions/{revision_id}/pin",
+        id: "unpin",
+        summary: "Unpin a revision: the model's retention may prune it again",
+        parameters: &[&[RESOURCE_ID, PINNED]],
+        body: None,
+        answers: &[PINS],
+        errors: &[400, 404, 500],
+        handler: |m| on(m, retention::unpin),
     },
     Operation {
         method: Method::Post,

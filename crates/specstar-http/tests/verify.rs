@@ -35,6 +35,7 @@ async fn verify_answers_the_chain_of_a_live_and_a_deleted_resource() {
             "resource_id": id,
             "valid": true,
             "revisions": 1,
+            "pruned": 0,
             "head_chain_hash": chain,
         }),
         "no first_invalid_revision_id when valid"

@@ -113,7 +113,13 @@ pub(crate) fn reclaim(conn: &Connection) -> Result<u64> {
         return Ok(0);
     }
     let free = pragma("freelist_count")?;
-    conn.execute_batch("PRAGMA incremental_vacuum")
+    // The pragma frees a page per step: stepped to the end, it frees them all.
+    conn.prepare_cached("PRAGMA incremental_vacuum")
+        .and_then(|mut stmt| {
+            let mut rows = stmt.query([])?;
+            while rows.next()?.is_some() {}
+            Ok(())
+        })
         .map_err(Error::store)?;
     let freed = free - pragma("freelist_count")?;
     Ok((freed * pragma("page_size")?).unsigned_abs())

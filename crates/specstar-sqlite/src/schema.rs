@@ -214,6 +214,11 @@ pub(crate) fn configure_writer(
 ) -> Result<()> {
     conn.busy_timeout(settings.busy_timeout)
         .map_err(Error::store)?;
+    // Only a new file takes it, and only before it is in WAL mode (SQLite ignores it after):
+    // new files give the pages that pruning frees back to the file system
+    // (`retention::reclaim`).
+    conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")
+        .map_err(Error::store)?;
     let mode: String = conn
         .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))
         .map_err(Error::store)?;
@@ -245,10 +250,6 @@ pub(crate) fn configure_writer(
 /// # Errors
 /// [`SqliteError::SchemaTooNew`] for a file written by newer code; SQLite's errors.
 pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
-    // Only a file without tables takes it (SQLite ignores it afterwards): new files give the
-    // pages that pruning frees back to the file system (`retention::reclaim`).
-    conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")
-        .map_err(Error::store)?;
     // IMMEDIATE: two processes opening a new file at once migrate it one after the other, and
     // the second sees the first one's version.
     let tx = conn

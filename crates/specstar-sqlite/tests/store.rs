@@ -449,3 +449,41 @@ async fn inspect_reads_a_file_without_changing_it() {
     let refused = SqliteStore::inspect(&path).unwrap_err();
     assert!(refused.to_string().contains("99"), "{refused}");
 }
+
+/// Pruned data gives its pages back: a new file is in incremental auto-vacuum, and
+/// `reclaim` shrinks it by about the bytes pruned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pruning_then_reclaiming_shrinks_the_file() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("pruned.db");
+    let (store, notes) = open(&path).await;
+    let body = "x".repeat(20_000);
+    let id = notes.create(note("n", &body)).await.unwrap().resource_id;
+    for n in 0..40 {
+        notes
+            .update(&id, note("n", &format!("{n}{body}")))
+            .await
+            .unwrap();
+    }
+    let policy = specstar_core::Retention::keep_last(1);
+    let pruned = notes.prune(&id, &policy).await.unwrap();
+    assert_eq!(pruned.revisions, 40);
+    let reclaimed = store.reclaim().await.unwrap();
+    assert!(
+        reclaimed >= pruned.bytes / 2,
+        "{reclaimed} bytes given back of {} pruned",
+        pruned.bytes
+    );
+    assert_eq!(
+        store.reclaim().await.unwrap(),
+        0,
+        "nothing left to give back"
+    );
+    assert!(notes.verify(&id).await.unwrap().valid);
+    drop((store, notes));
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mode: i64 = conn
+        .pragma_query_value(None, "auto_vacuum", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, 2, "incremental");
+}

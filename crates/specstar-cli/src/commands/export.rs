@@ -109,7 +109,8 @@ impl Upcaster {
         let model = &file.model;
         let mut changed = false;
         for revision in &mut resource.revisions {
-            if revision.info.schema_version == *model.schema_version() {
+            // A pruned revision has no data to upcast: its info says what it was.
+            if revision.info.schema_version == *model.schema_version() || revision.is_pruned() {
                 continue;
             }
             let encoded = model

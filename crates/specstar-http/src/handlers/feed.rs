@@ -171,7 +171,8 @@ fn error_event(problem: Problem) -> Event {
 }
 
 /// An event as the API sends it: the revision info (with the reference's keys) plus `model`,
-/// and `data` when asked; a purge as `{sequence, resource_id, model, action: "purge",
+/// and `data` when asked (`null`, with `pruned: true`, for a revision whose data retention
+/// dropped); a purge as `{sequence, resource_id, model, action: "purge",
 /// created_time, created_by}`. `None` for a revision whose data is gone (purged since).
 /// With `models` (data asked), the data comes upcast to its model's current schema version.
 async fn event_json(
@@ -199,6 +200,12 @@ async fn event_json(
             let Some(mut bytes) = feed::data_of(&**store, event).await? else {
                 return Ok(None);
             };
+            // Retention dropped the data; the event stays, and says so.
+            if bytes.is_empty() {
+                object.insert("data".into(), Value::Null);
+                object.insert("pruned".into(), json!(true));
+                return Ok(Some(json));
+            }
             if let Ok(model) = models.get(info.resource_id.model()) {
                 bytes = model.upcast(info, bytes)?;
             }

@@ -9,6 +9,7 @@
 pub(crate) mod feed;
 pub(crate) mod history;
 pub(crate) mod read;
+pub(crate) mod retention;
 pub(crate) mod search;
 pub(crate) mod stats;
 pub(crate) mod write;

@@ -57,7 +57,7 @@ pub(super) fn schemas(schemas: &mut Map<String, Value>) {
         "description": "A revision appended: its revision info, with `model` and, with `include_data=true`, its `data`.",
         "allOf": [
             schema_ref("RevisionInfo"),
-            { "type": "object", "required": ["model"], "properties": { "model": text, "data": { "description": "The revision's data (with `include_data=true`)." } } }
+            { "type": "object", "required": ["model"], "properties": { "model": text, "data": { "description": "The revision's data (with `include_data=true`); `null` when retention pruned it." }, "pruned": { "const": true, "description": "Present when retention dropped the revision's data (its info stays)." } } }
         ]
     });
     schemas.insert("FeedEvent".into(), json!({ "oneOf": [revision, purge] }));

@@ -99,9 +99,18 @@ fn core_schemas() -> Map<String, Value> {
                 "properties": { "path": { "type": "string" }, "reason": { "type": "string" } } } },
             "expected_revision_id": { "type": "string" },
             "actual_revision_id": { "type": "string" },
-            "revision_id": { "type": "string", "description": "On 409 `revision_does_not_fit_model`: the stored revision that does not fit." },
+            "revision_id": { "type": "string", "description": "On 409 `revision_does_not_fit_model`: the stored revision that does not fit; on 410 `revision_pruned`: the revision whose data retention dropped." },
             "stored_schema_version": { "type": "string", "description": "On 409: the schema version that revision was written with." },
             "current_schema_version": { "type": "string", "description": "On 409: the model's schema version now." }
+        }
+    }));
+    schemas.insert("Pins".into(), json!({
+        "type": "object",
+        "description": "A resource's pinned revisions: those retention keeps whatever its policy says.",
+        "required": ["resource_id", "pinned"],
+        "properties": {
+            "resource_id": { "type": "string" },
+            "pinned": { "type": "array", "items": { "type": "string" }, "description": "Revision ids, oldest first." }
         }
     }));
     schemas.insert("Diff".into(), json!({
@@ -221,7 +230,7 @@ fn error_responses() -> Value {
         "E400": problem("Malformed request: bad JSON, query, id or revision id."),
         "E404": problem("No such resource or revision."),
         "E409": problem("`revision_does_not_fit_model`: the stored data to revert to or restore does not fit the model as declared now (it changed since); `errors` names each field, `revision_id`, `stored_schema_version` and `current_schema_version` say which revision and versions. Nothing was written: the schema version needs a migration."),
-        "E410": problem("The resource is deleted: restore it, or read a revision by `revision_id`."),
+        "E410": problem("Gone: the resource is deleted (`resource_deleted`: restore it, or read a revision by `revision_id`), or the revision's data was pruned by retention (`revision_pruned`: its info stays in the history)."),
         "E412": problem("A precondition failed: the expected revision is not current, or the id exists."),
         "E413": problem("The body is larger than the configured limit."),
         "E415": problem("The body's content type is not accepted here."),
@@ -370,6 +379,7 @@ fn body_schema(body: Body, component: &str) -> Value {
         Body::Count => json!({ "type": "integer", "minimum": 0 }),
         Body::Diff => schema_ref("Diff"),
         Body::Verification => schema_ref("Verification"),
+        Body::Pins => schema_ref("Pins"),
         Body::Page(item) => json!({ "type": "array", "items": body_schema(*item, component) }),
         Body::Patch => json!({ "oneOf": [schema_ref("JsonPatch"), { "type": "object" }] }),
     }

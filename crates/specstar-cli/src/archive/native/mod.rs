@@ -56,8 +56,12 @@ struct HeadRecord {
 #[derive(Debug, Serialize, Deserialize)]
 struct RevisionRecord {
     info: RevisionInfo,
-    /// The canonical JSON bytes, embedded as they are.
-    data: Box<RawValue>,
+    /// The canonical JSON bytes, embedded as they are; absent for a pruned revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    data: Option<Box<RawValue>>,
+    /// Whether retention dropped the data (the info stays).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pruned: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -124,12 +128,22 @@ impl<W: Write> Writer<W> {
             .revisions
             .iter()
             .map(|revision| {
+                if revision.is_pruned() {
+                    return Ok(RevisionRecord {
+                        info: revision.info.clone(),
+                        data: None,
+                        pruned: true,
+                    });
+                }
                 let text =
                     std::str::from_utf8(&revision.data).context("stored data is not UTF-8")?;
                 Ok(RevisionRecord {
                     info: revision.info.clone(),
-                    data: RawValue::from_string(text.to_owned())
-                        .context("stored data is not JSON")?,
+                    data: Some(
+                        RawValue::from_string(text.to_owned())
+                            .context("stored data is not JSON")?,
+                    ),
+                    pruned: false,
                 })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;

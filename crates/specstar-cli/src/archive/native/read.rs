@@ -82,7 +82,7 @@ impl<R: Read> Reader<R> {
                 let record: ResourceRecord = serde_json::from_slice(&payload).with_context(at)?;
                 self.counts.resources += 1;
                 self.counts.revisions += record.revisions.len() as u64;
-                Ok(Some(Item::Resource(resource(record))))
+                Ok(Some(Item::Resource(resource(record).with_context(at)?)))
             }
             b'P' => {
                 self.in_purges = true;
@@ -186,8 +186,8 @@ fn read_exact_or_end(input: &mut impl Read, buf: &mut [u8]) -> anyhow::Result<us
     Ok(read)
 }
 
-fn resource(record: ResourceRecord) -> StoredResource {
-    StoredResource {
+fn resource(record: ResourceRecord) -> anyhow::Result<StoredResource> {
+    Ok(StoredResource {
         head: specstar::Head {
             meta: record.head.meta,
             data_hash: record.head.data_hash,
@@ -196,12 +196,22 @@ fn resource(record: ResourceRecord) -> StoredResource {
         revisions: record
             .revisions
             .into_iter()
-            .map(|r| specstar::StoredRevision {
-                info: r.info,
-                data: bytes_of(&r.data),
+            .map(|r| {
+                let data = match (&r.data, r.pruned) {
+                    (Some(data), false) => bytes_of(data),
+                    (None, true) => bytes::Bytes::new(),
+                    (Some(_), true) => anyhow::bail!(
+                        "revision {} is marked pruned but carries data",
+                        r.info.revision_id
+                    ),
+                    (None, false) => {
+                        anyhow::bail!("revision {} has no data", r.info.revision_id)
+                    }
+                };
+                Ok(specstar::StoredRevision { info: r.info, data })
             })
-            .collect(),
-    }
+            .collect::<anyhow::Result<_>>()?,
+    })
 }
 
 fn bytes_of(raw: &RawValue) -> bytes::Bytes {
