@@ -76,6 +76,16 @@ pub use specstar_postgres::DATABASE_URL_VAR;
 /// The name of the database file [`Spec::open`] keeps in its directory.
 pub const DATABASE_FILE: &str = "specstar.db";
 
+/// What [`Spec::prune_all`] did: per model with a retention policy, its report; and the bytes
+/// the store gave back.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PruneRun {
+    /// Each pruned model's name and report, in registration order.
+    pub models: Vec<(String, PruneReport)>,
+    /// The bytes the store gave back to the file system ([`Store::reclaim`]).
+    pub reclaimed_bytes: u64,
+}
+
 /// The application's models and the store they live in: the entry point of specstar.
 ///
 /// Cheap to clone; clones share the models and the store.
@@ -232,6 +242,32 @@ impl Spec {
         progress: impl FnMut(MigrationProgress) + Send,
     ) -> Result<MigrationReport> {
         self.resource_manager::<T>()?.migrate_all(progress).await
+    }
+
+    /// Prunes every registered model by its declared retention
+    /// ([`Schema::retention`](specstar_core::Schema::retention); models that declare none are
+    /// left whole), then gives the space freed back where the store can ([`Store::reclaim`]):
+    /// what `specstar serve` runs in the background and `specstar prune` runs once. Each
+    /// resource is pruned in its own atomic step, so it is safe while the store serves.
+    ///
+    /// # Errors
+    /// Store errors (what was pruned before stays pruned).
+    pub async fn prune_all(&self) -> Result<PruneRun> {
+        let mut run = PruneRun::default();
+        for model in self.registry.all() {
+            let policy = model.retention();
+            if policy.keeps_everything() {
+                continue;
+            }
+            let name = model.name().to_owned();
+            let report = DynResourceManager::new(model, self.store.clone())
+                .with_context(self.context.clone())
+                .prune_all(&policy)
+                .await?;
+            run.models.push((name, report));
+        }
+        run.reclaimed_bytes = self.store.reclaim().await?;
+        Ok(run)
     }
 
     /// The untyped resource manager of the model named `name`.

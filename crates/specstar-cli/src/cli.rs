@@ -38,6 +38,10 @@ pub(crate) enum Command {
     /// version of its model file: one revision of action `migrate` each (safe while a server
     /// serves; running it again does nothing).
     Migrate(CheckArgs),
+    /// Drops the data of old revisions by each model file's `retention:` (never the current
+    /// revision or a pinned one; revision infos stay, so history and verification are whole),
+    /// then gives the space back (safe while a server serves).
+    Prune(CheckArgs),
     /// Prints what the store holds per model: resources (deleted ones among them), revisions
     /// and the bytes of their data.
     Stats(StoreArgs),
@@ -79,6 +83,10 @@ pub(crate) struct ServeArgs {
     /// The address to listen on; `127.0.0.1:8000` by default.
     #[arg(long, value_name = "HOST:PORT")]
     pub(crate) addr: Option<SocketAddr>,
+    /// How often to prune the models that declare `retention:` (`30m`, `6h`, `1d`); every
+    /// hour by default, and once at start.
+    #[arg(long, value_name = "DURATION")]
+    pub(crate) prune_every: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,7 @@ mod migration_steps;
 mod model_files;
 mod progress;
 mod request_log;
+mod retention_policy;
 mod settings;
 
 use std::process::ExitCode;
@@ -57,6 +58,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => commands::export::run(&settings, &args.out, args.upcast).await,
         Command::Import(args) => commands::import::run(&settings, &args).await,
         Command::Migrate(_) => commands::migrate::run(&settings).await,
+        Command::Prune(_) => commands::prune::run(&settings).await,
         Command::Stats(_) => commands::stats::run(&settings).await,
     }
 }

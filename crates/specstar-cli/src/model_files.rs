@@ -5,6 +5,7 @@
 //! schema_version: v1
 //! indexes: [state, author.name]
 //! migrations: [{from: v0, rename: {writer: author}}]   # steps from older versions
+//! retention: {keep_last: 20, max_age: 90d}   # what the history keeps (optional)
 //! schema: { type: object, properties: { … } }   # JSON Schema 2020-12 of the data
 //! ```
 //!
@@ -22,6 +23,7 @@ use serde::Deserialize;
 use specstar::{JsonSchemaModel, ModelDef};
 
 use crate::migration_steps::StepFile;
+use crate::retention_policy::RetentionFile;
 
 /// One model file as written.
 #[derive(Debug, Deserialize)]
@@ -35,6 +37,8 @@ struct ModelFile {
     /// Steps from older schema versions (see `migration_steps`).
     #[serde(default)]
     migrations: Vec<StepFile>,
+    /// What the history keeps (see `retention_policy`).
+    retention: Option<RetentionFile>,
 }
 
 /// A model read from its file.
@@ -149,6 +153,9 @@ fn read(path: &Path) -> Result<ModelDef, String> {
     let mut model = JsonSchemaModel::new(file.name, file.schema_version, file.schema);
     for path in file.indexes {
         model = model.index(path);
+    }
+    if let Some(retention) = &file.retention {
+        model = model.retention(retention.policy()?);
     }
     let mut step_examples = Vec::new();
     for step in file.migrations {

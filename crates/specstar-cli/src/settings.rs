@@ -9,6 +9,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
@@ -21,6 +22,8 @@ pub(crate) const DEFAULT_FILE: &str = "specstar.toml";
 pub(crate) const DEFAULT_DATA_DIR: &str = "./specstar-data";
 /// Where `serve` listens when nothing says.
 pub(crate) const DEFAULT_ADDR: &str = "127.0.0.1:8000";
+/// How often `serve` prunes the models that declare retention when nothing says.
+pub(crate) const DEFAULT_PRUNE_EVERY: Duration = Duration::from_secs(3_600);
 
 /// Which store a command uses.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +55,8 @@ pub(crate) struct Settings {
     /// The store some source named; `None` when none did.
     pub(crate) store: Option<StoreChoice>,
     pub(crate) addr: SocketAddr,
+    /// How often `serve` prunes by the models' retention.
+    pub(crate) prune_every: Duration,
 }
 
 /// What one source (the file, the environment, the flags) gives.
@@ -63,6 +68,7 @@ struct Layer {
     database_url: Option<String>,
     database_schema: Option<String>,
     addr: Option<String>,
+    prune_every: Option<String>,
 }
 
 impl Layer {
@@ -116,10 +122,16 @@ impl Settings {
                 format!("the address {text:?} is not HOST:PORT (e.g. {DEFAULT_ADDR})")
             })?,
         };
+        let prune_every = match flags.prune_every.or(env.prune_every).or(file.prune_every) {
+            None => DEFAULT_PRUNE_EVERY,
+            Some(text) => crate::retention_policy::duration(&text)
+                .map_err(|why| anyhow::anyhow!("the prune interval {why}"))?,
+        };
         Ok(Self {
             models: flags.models.or(env.models).or(file.models),
             store,
             addr,
+            prune_every,
         })
     }
 
@@ -151,7 +163,7 @@ fn file_layer(given: Option<&Path>) -> anyhow::Result<Layer> {
     let mut layer: Layer = toml::from_str(&text).with_context(|| {
         format!(
             "the settings file {} is not valid (keys: models, data_dir, database_url, \
-             database_schema, addr)",
+             database_schema, addr, prune_every)",
             path.display()
         )
     })?;
@@ -167,8 +179,8 @@ fn file_layer(given: Option<&Path>) -> anyhow::Result<Layer> {
     Ok(layer)
 }
 
-/// `SPECSTAR_MODELS`, `SPECSTAR_DATA_DIR`, `SPECSTAR_DATABASE_URL`, `SPECSTAR_ADDR` (empty
-/// values count as unset).
+/// `SPECSTAR_MODELS`, `SPECSTAR_DATA_DIR`, `SPECSTAR_DATABASE_URL`, `SPECSTAR_ADDR`,
+/// `SPECSTAR_PRUNE_EVERY` (empty values count as unset).
 fn env_layer() -> Layer {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     Layer {
@@ -177,6 +189,7 @@ fn env_layer() -> Layer {
         database_url: var(specstar::DATABASE_URL_VAR),
         database_schema: var("SPECSTAR_DATABASE_SCHEMA"),
         addr: var("SPECSTAR_ADDR"),
+        prune_every: var("SPECSTAR_PRUNE_EVERY"),
     }
 }
 
@@ -188,13 +201,17 @@ fn flag_layer(command: &Command) -> Layer {
             args.database_schema.clone(),
         )
     };
+    let prune_every = match command {
+        Command::Serve(args) => args.prune_every.clone(),
+        _ => None,
+    };
     let (models, (data_dir, database_url, database_schema), addr) = match command {
         Command::Serve(args) => (
             args.models.models.clone(),
             store(&args.store),
             args.addr.map(|a| a.to_string()),
         ),
-        Command::Check(args) | Command::Migrate(args) => {
+        Command::Check(args) | Command::Migrate(args) | Command::Prune(args) => {
             (args.models.models.clone(), store(&args.store), None)
         }
         Command::Openapi(args) => (args.models.clone(), (None, None, None), None),
@@ -208,6 +225,7 @@ fn flag_layer(command: &Command) -> Layer {
         database_url,
         database_schema,
         addr,
+        prune_every,
     }
 }
 

@@ -14,14 +14,7 @@ pub(crate) async fn run(settings: &Settings) -> anyhow::Result<()> {
     let models = model_files::load(settings.models_dir()?)?;
     let choice = settings.store_or_default();
     let spec = super::open_existing(&choice).await?;
-    let mut names = Vec::with_capacity(models.len());
-    for loaded in models {
-        let file = loaded.file.display().to_string();
-        names.push(loaded.model.name().to_owned());
-        spec.add_model_def(loaded.model)
-            .await
-            .with_context(|| format!("cannot register the model of {file}"))?;
-    }
+    let names = super::register_all(&spec, models).await?;
     let mut migrated = 0;
     for name in names {
         let manager = spec.dyn_resource_manager(&name)?;

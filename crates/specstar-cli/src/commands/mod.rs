@@ -5,6 +5,7 @@ pub(crate) mod export;
 pub(crate) mod import;
 pub(crate) mod migrate;
 pub(crate) mod openapi;
+pub(crate) mod prune;
 pub(crate) mod serve;
 pub(crate) mod stats;
 pub(crate) mod verify;
@@ -46,6 +47,25 @@ pub(crate) async fn open_existing(choice: &StoreChoice) -> anyhow::Result<Spec> 
         );
     }
     open(choice).await
+}
+
+/// Registers the model files' models with `spec`, in file order; returns their names.
+///
+/// # Errors
+/// A registration the store refuses, naming the file.
+pub(crate) async fn register_all(
+    spec: &Spec,
+    models: Vec<crate::model_files::LoadedModel>,
+) -> anyhow::Result<Vec<String>> {
+    let mut names = Vec::with_capacity(models.len());
+    for loaded in models {
+        let file = loaded.file.display().to_string();
+        names.push(loaded.model.name().to_owned());
+        spec.add_model_def(loaded.model)
+            .await
+            .with_context(|| format!("cannot register the model of {file}"))?;
+    }
+    Ok(names)
 }
 
 /// The connection options of a database URL, in `schema` when one is named.

@@ -1,5 +1,7 @@
 //! `specstar serve`: every model of the models directory, over HTTP, until Ctrl-C or SIGTERM.
 
+use std::time::Duration;
+
 use anyhow::Context;
 
 use crate::settings::Settings;
@@ -9,13 +11,12 @@ pub(crate) async fn run(settings: &Settings) -> anyhow::Result<()> {
     let models = model_files::load(settings.models_dir()?)?;
     let choice = settings.store_or_default();
     let spec = super::open(&choice).await?;
-    let names: Vec<String> = models.iter().map(|m| m.model.name().to_owned()).collect();
-    for loaded in models {
-        let file = loaded.file.display().to_string();
-        spec.add_model_def(loaded.model)
-            .await
-            .with_context(|| format!("cannot register the model of {file}"))?;
-    }
+    let prunes = models
+        .iter()
+        .any(|m| !m.model.retention().keeps_everything());
+    let names = super::register_all(&spec, models).await?;
+    let pruner =
+        prunes.then(|| tokio::spawn(prune_in_background(spec.clone(), settings.prune_every)));
     let app = request_log::layer(spec.router());
     let listener = tokio::net::TcpListener::bind(settings.addr)
         .await
@@ -31,9 +32,39 @@ pub(crate) async fn run(settings: &Settings) -> anyhow::Result<()> {
         store = %choice.describe(),
         "serving http://{addr} (docs: http://{addr}/docs)"
     );
-    specstar::http::serve(listener, app)
-        .await
-        .context("the server stopped")?;
+    let served = specstar::http::serve(listener, app).await;
+    if let Some(pruner) = pruner {
+        // Its clone of the store must go before the store can close.
+        pruner.abort();
+        let _ = pruner.await;
+    }
+    served.context("the server stopped")?;
     tracing::info!("stopped: the requests in flight finished, the store is closed");
     Ok(())
+}
+
+/// Prunes the models that declare retention at start and then every `every`, for as long as
+/// the server runs (the task ends with the process). Each resource is pruned in its own atomic
+/// step beside the requests; a failed run is logged and the next one tries again.
+async fn prune_in_background(spec: specstar::Spec, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match spec.prune_all().await {
+            Ok(run) => {
+                for (model, report) in &run.models {
+                    tracing::info!(
+                        model,
+                        revisions = report.pruned.revisions,
+                        resources = report.pruned_resources,
+                        bytes = report.pruned.bytes,
+                        "pruned by the model's retention"
+                    );
+                }
+                tracing::info!(bytes = run.reclaimed_bytes, "gave pruned space back");
+            }
+            Err(error) => tracing::warn!(%error, "pruning failed; it runs again later"),
+        }
+    }
 }
