@@ -407,8 +407,8 @@ async fn the_file_is_in_wal_mode_at_the_current_layout_version() {
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
     assert_eq!(
-        version, 7,
-        "version 7: the purges (5), the chain (6), fingerprints (7)"
+        version, 8,
+        "version 8: the purges (5), the chain (6), fingerprints (7), pins (8)"
     );
 }
 
