@@ -11,6 +11,7 @@ use std::sync::Arc;
 use http::request::Parts;
 use specstar_core::ANONYMOUS;
 
+use crate::auth::{Authenticated, JwtAuth, Principal};
 use crate::problem::Problem;
 
 /// The default limit on a request body: 1 MiB.
@@ -28,8 +29,13 @@ pub const DEFAULT_API_DESCRIPTION: &str = "Every change is a new revision: full 
 
 /// Derives the acting user from a request's head (headers, extensions set by an auth layer…).
 ///
-/// An `Err` is answered as is, e.g. a 401 [`Problem`] when credentials are missing.
+/// An `Err` is answered as is, e.g. a 401 [`Problem`] when credentials are missing. A user other
+/// than `anonymous` gets the role `authenticated`; a [`PrincipalResolver`] says roles of its own.
 pub type UserResolver = Arc<dyn Fn(&Parts) -> Result<String, Problem> + Send + Sync>;
+
+/// Derives a request's [`Principal`] (user id and roles) from its head. An `Err` is answered as
+/// is: the request goes no further.
+pub type PrincipalResolver = Arc<dyn Fn(&Parts) -> Result<Principal, Problem> + Send + Sync>;
 
 /// The settings of the HTTP layer.
 #[derive(Clone)]
@@ -37,7 +43,9 @@ pub struct HttpConfig {
     body_limit: usize,
     default_page_size: u64,
     max_page_size: u64,
-    user_resolver: UserResolver,
+    resolver: PrincipalResolver,
+    /// Whether requests carry bearer tokens (JWT authentication), for the OpenAPI document.
+    bearer: bool,
     api_title: String,
     api_version: String,
     api_description: String,
@@ -50,7 +58,8 @@ impl HttpConfig {
             body_limit: DEFAULT_BODY_LIMIT,
             default_page_size: DEFAULT_PAGE_SIZE,
             max_page_size: DEFAULT_MAX_PAGE_SIZE,
-            user_resolver: Arc::new(|_| Ok(ANONYMOUS.to_owned())),
+            resolver: Arc::new(|_| Ok(Principal::anonymous())),
+            bearer: false,
             api_title: "specstar".to_owned(),
             api_version: env!("CARGO_PKG_VERSION").to_owned(),
             api_description: DEFAULT_API_DESCRIPTION.to_owned(),
@@ -116,8 +125,37 @@ impl HttpConfig {
     /// ```
     #[must_use]
     pub fn with_user_resolver(mut self, resolver: UserResolver) -> Self {
-        self.user_resolver = resolver;
+        self.resolver = Arc::new(move |parts| {
+            let user = resolver(parts)?;
+            Ok(if user == ANONYMOUS {
+                Principal::anonymous()
+            } else {
+                Principal::authenticated(user, [])
+            })
+        });
         self
+    }
+
+    /// The same config deriving each request's principal (user id and roles) with `resolver`.
+    #[must_use]
+    pub fn with_principal_resolver(mut self, resolver: PrincipalResolver) -> Self {
+        self.resolver = resolver;
+        self
+    }
+
+    /// The same config authenticating requests by bearer JWTs (see [`JwtAuth`]): the token's
+    /// user is every write's user, a request without one is anonymous, and a bad token is 401.
+    /// The OpenAPI document then declares the bearer scheme.
+    #[must_use]
+    pub fn with_jwt(mut self, auth: JwtAuth) -> Self {
+        self.resolver = Arc::new(move |parts| auth.authenticate(parts));
+        self.bearer = true;
+        self
+    }
+
+    /// Whether requests are authenticated by bearer tokens ([`with_jwt`](Self::with_jwt)).
+    pub fn uses_bearer_tokens(&self) -> bool {
+        self.bearer
     }
 
     /// The body limit in bytes.
@@ -155,7 +193,19 @@ impl HttpConfig {
     /// # Errors
     /// Whatever problem the resolver answers.
     pub fn resolve_user(&self, parts: &Parts) -> Result<String, Problem> {
-        (self.user_resolver)(parts)
+        Ok(self.resolve_principal(parts)?.id)
+    }
+
+    /// The principal of a request: the one the router's authentication layer found for it, or
+    /// the resolver's.
+    ///
+    /// # Errors
+    /// Whatever problem the resolver answers.
+    pub fn resolve_principal(&self, parts: &Parts) -> Result<Principal, Problem> {
+        match parts.extensions.get::<Authenticated>() {
+            Some(Authenticated(found)) => found.clone(),
+            None => (self.resolver)(parts),
+        }
     }
 }
 
@@ -171,7 +221,8 @@ impl fmt::Debug for HttpConfig {
             .field("body_limit", &self.body_limit)
             .field("default_page_size", &self.default_page_size)
             .field("max_page_size", &self.max_page_size)
-            .field("user_resolver", &"<fn>")
+            .field("resolver", &"<fn>")
+            .field("bearer", &self.bearer)
             .field("api_title", &self.api_title)
             .field("api_version", &self.api_version)
             .finish()

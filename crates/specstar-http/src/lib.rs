@@ -55,6 +55,7 @@
 //! accepted as a shorthand for `issue:0193…`. A revision id in a path, in `revision_id=`,
 //! `expected_revision_id=` or `If-Match` may likewise be a bare revision number (`3`).
 
+pub mod auth;
 mod config;
 mod docs;
 mod etag;
@@ -82,11 +83,12 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
+pub use auth::{JwtAuth, JwtAuthError, Principal};
 /// axum, the framework of the [`router`]: its `Router` to nest, merge and serve.
 pub use axum;
 pub use config::{
     DEFAULT_API_DESCRIPTION, DEFAULT_BODY_LIMIT, DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE,
-    HttpConfig, UserResolver,
+    HttpConfig, PrincipalResolver, UserResolver,
 };
 pub use problem::{PROBLEM_JSON, Problem};
 pub use qb::{QbError, QbQuery, parse as parse_qb};
@@ -108,6 +110,7 @@ pub fn router(registry: Arc<Registry>, store: Arc<dyn Store>, config: HttpConfig
     let limit = config.body_limit();
     let title = config.api_title().to_owned();
     let config = Arc::new(config);
+    let auth_config = config.clone();
     let feed = handlers::feed::ApiState {
         registry: registry.clone(),
         store: store.clone(),
@@ -136,6 +139,11 @@ pub fn router(registry: Arc<Registry>, store: Arc<dyn Store>, config: HttpConfig
             let models = models.clone();
             async move { models.serve(request).await }
         })
+        // Every route, the document's too: a bad token is 401 wherever it is sent.
+        .layer(axum::middleware::from_fn_with_state(
+            auth_config,
+            auth::authenticate,
+        ))
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(axum::middleware::map_response(problem::normalize))

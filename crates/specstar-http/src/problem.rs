@@ -47,10 +47,18 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
     /// Further members, e.g. `expected_revision_id` and `actual_revision_id` on a 412.
     pub extensions: Map<String, Value>,
-    /// On a server failure, the error and its `source()` chain: logged with the request by
-    /// the router, never sent to the client.
+    /// On a server failure, the error and its `source()` chain (logged with the request by
+    /// the router, never sent to the client), and headers of the answer's own.
     // Boxed: one pointer, so that `Result<_, Problem>` stays small on the success path.
-    cause: Option<Box<ServerErrorCause>>,
+    attached: Option<Box<Attached>>,
+}
+
+/// What a problem rarely carries, boxed together: a server failure's cause, headers.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Attached {
+    cause: Option<ServerErrorCause>,
+    /// Headers the answer carries besides the content type (a 401's `WWW-Authenticate`).
+    headers: http::HeaderMap,
 }
 
 /// The cause of a server failure, carried from a [`Problem`] to the router's log through the
@@ -124,7 +132,7 @@ impl Problem {
             code,
             errors: Vec::new(),
             extensions: Map::new(),
-            cause: None,
+            attached: None,
         }
     }
 
@@ -215,17 +223,32 @@ impl Problem {
         self
     }
 
+    /// The same problem answered with the header `name: value` too (e.g. a 401's
+    /// `WWW-Authenticate`).
+    #[must_use]
+    pub fn with_header(mut self, name: http::HeaderName, value: HeaderValue) -> Self {
+        self.attached
+            .get_or_insert_with(Default::default)
+            .headers
+            .insert(name, value);
+        self
+    }
+
     /// The same problem carrying `cause` (an error and its sources) for the server's log: the
     /// router logs it at error level with the request id and route; the client never sees it.
     #[must_use]
     pub fn with_cause(mut self, cause: &(dyn std::error::Error + 'static)) -> Self {
-        self.cause = Some(Box::new(ServerErrorCause(cause_chain(cause))));
+        self.attached.get_or_insert_with(Default::default).cause =
+            Some(ServerErrorCause(cause_chain(cause)));
         self
     }
 
     /// The server-side cause this problem carries, if any (see [`with_cause`](Self::with_cause)).
     pub fn cause(&self) -> Option<&str> {
-        self.cause.as_deref().map(|c| c.0.as_str())
+        self.attached
+            .as_deref()
+            .and_then(|a| a.cause.as_ref())
+            .map(|c| c.0.as_str())
     }
 
     /// The same problem told without internals, its cause chain kept for the router's log:
@@ -322,8 +345,12 @@ impl IntoResponse for Problem {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        if let Some(cause) = self.cause {
-            response.extensions_mut().insert(*cause);
+        if let Some(attached) = self.attached {
+            let Attached { cause, headers } = *attached;
+            if let Some(cause) = cause {
+                response.extensions_mut().insert(cause);
+            }
+            response.headers_mut().extend(headers);
         }
         response
     }
