@@ -87,6 +87,34 @@ pub(crate) struct ServeArgs {
     /// hour by default, and once at start.
     #[arg(long, value_name = "DURATION")]
     pub(crate) prune_every: Option<String>,
+    #[command(flatten)]
+    pub(crate) auth: AuthArgs,
+}
+
+/// Bearer JWT authentication: one key source, and what tokens must say.
+#[derive(Debug, Default, Args)]
+pub(crate) struct AuthArgs {
+    /// Accept HS256 tokens signed with this file's bytes (a trailing newline trimmed).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["auth_jwt_public_key", "auth_jwks_file"])]
+    pub(crate) auth_jwt_secret_file: Option<PathBuf>,
+    /// Accept tokens signed by this PEM public key's private half (RS256, ES256, EdDSA…).
+    #[arg(long, value_name = "FILE", conflicts_with = "auth_jwks_file")]
+    pub(crate) auth_jwt_public_key: Option<PathBuf>,
+    /// Accept tokens signed by a key of this JWKS file, chosen by the token's `kid`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) auth_jwks_file: Option<PathBuf>,
+    /// Accept only tokens whose `iss` is this.
+    #[arg(long, value_name = "ISSUER")]
+    pub(crate) auth_jwt_issuer: Option<String>,
+    /// Accept only tokens whose `aud` is (or contains) this.
+    #[arg(long, value_name = "AUDIENCE")]
+    pub(crate) auth_jwt_audience: Option<String>,
+    /// The claim naming the user (`sub` by default).
+    #[arg(long, value_name = "CLAIM")]
+    pub(crate) auth_user_claim: Option<String>,
+    /// The claim holding the roles (`roles` by default).
+    #[arg(long, value_name = "CLAIM")]
+    pub(crate) auth_roles_claim: Option<String>,
 }
 
 #[derive(Debug, Args)]

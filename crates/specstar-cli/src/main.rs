@@ -6,6 +6,7 @@
 //! do), 2 on bad usage (clap's).
 
 mod archive;
+mod auth_settings;
 mod cli;
 mod commands;
 mod migration_steps;

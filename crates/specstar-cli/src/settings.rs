@@ -14,6 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
+use crate::auth_settings::{AuthLayer, AuthSettings};
 use crate::cli::{Cli, Command, StoreArgs};
 
 /// The settings file's name in the current directory.
@@ -57,6 +58,8 @@ pub(crate) struct Settings {
     pub(crate) addr: SocketAddr,
     /// How often `serve` prunes by the models' retention.
     pub(crate) prune_every: Duration,
+    /// `serve`'s bearer JWT authentication.
+    pub(crate) auth: AuthSettings,
 }
 
 /// What one source (the file, the environment, the flags) gives.
@@ -69,9 +72,28 @@ struct Layer {
     database_schema: Option<String>,
     addr: Option<String>,
     prune_every: Option<String>,
+    auth_jwt_secret_file: Option<PathBuf>,
+    auth_jwt_public_key: Option<PathBuf>,
+    auth_jwks_file: Option<PathBuf>,
+    auth_jwt_issuer: Option<String>,
+    auth_jwt_audience: Option<String>,
+    auth_user_claim: Option<String>,
+    auth_roles_claim: Option<String>,
 }
 
 impl Layer {
+    fn auth(&self) -> AuthLayer {
+        AuthLayer {
+            secret_file: self.auth_jwt_secret_file.clone(),
+            public_key: self.auth_jwt_public_key.clone(),
+            jwks_file: self.auth_jwks_file.clone(),
+            issuer: self.auth_jwt_issuer.clone(),
+            audience: self.auth_jwt_audience.clone(),
+            user_claim: self.auth_user_claim.clone(),
+            roles_claim: self.auth_roles_claim.clone(),
+        }
+    }
+
     fn store(&self, source: &str) -> anyhow::Result<Option<StoreChoice>> {
         match (&self.data_dir, &self.database_url) {
             (Some(_), Some(_)) => {
@@ -96,6 +118,11 @@ impl Settings {
         let file = file_layer(cli.config.as_deref())?;
         let env = env_layer();
         let flags = flag_layer(&cli.command);
+        let auth = AuthSettings::merge(&[
+            ("the command line", &flags.auth()),
+            ("the environment (SPECSTAR_AUTH_*)", &env.auth()),
+            ("the settings file", &file.auth()),
+        ])?;
         let store = match flags.store("the command line")? {
             Some(store) => Some(store),
             None => {
@@ -122,16 +149,19 @@ impl Settings {
                 format!("the address {text:?} is not HOST:PORT (e.g. {DEFAULT_ADDR})")
             })?,
         };
+
         let prune_every = match flags.prune_every.or(env.prune_every).or(file.prune_every) {
             None => DEFAULT_PRUNE_EVERY,
             Some(text) => crate::retention_policy::duration(&text)
                 .map_err(|why| anyhow::anyhow!("the prune interval {why}"))?,
         };
+
         Ok(Self {
             models: flags.models.or(env.models).or(file.models),
             store,
             addr,
             prune_every,
+            auth,
         })
     }
 
@@ -163,14 +193,21 @@ fn file_layer(given: Option<&Path>) -> anyhow::Result<Layer> {
     let mut layer: Layer = toml::from_str(&text).with_context(|| {
         format!(
             "the settings file {} is not valid (keys: models, data_dir, database_url, \
-             database_schema, addr, prune_every)",
+             database_schema, addr, prune_every, auth_jwt_secret_file, auth_jwt_public_key, auth_jwks_file, \
+             auth_jwt_issuer, auth_jwt_audience, auth_user_claim, auth_roles_claim)",
             path.display()
         )
     })?;
     let base = path.parent().unwrap_or(Path::new("."));
-    for dir in [&mut layer.models, &mut layer.data_dir]
-        .into_iter()
-        .flatten()
+    for dir in [
+        &mut layer.models,
+        &mut layer.data_dir,
+        &mut layer.auth_jwt_secret_file,
+        &mut layer.auth_jwt_public_key,
+        &mut layer.auth_jwks_file,
+    ]
+    .into_iter()
+    .flatten()
     {
         if dir.is_relative() {
             *dir = base.join(&*dir);
@@ -190,6 +227,13 @@ fn env_layer() -> Layer {
         database_schema: var("SPECSTAR_DATABASE_SCHEMA"),
         addr: var("SPECSTAR_ADDR"),
         prune_every: var("SPECSTAR_PRUNE_EVERY"),
+        auth_jwt_secret_file: var("SPECSTAR_AUTH_JWT_SECRET_FILE").map(PathBuf::from),
+        auth_jwt_public_key: var("SPECSTAR_AUTH_JWT_PUBLIC_KEY").map(PathBuf::from),
+        auth_jwks_file: var("SPECSTAR_AUTH_JWKS_FILE").map(PathBuf::from),
+        auth_jwt_issuer: var("SPECSTAR_AUTH_JWT_ISSUER"),
+        auth_jwt_audience: var("SPECSTAR_AUTH_JWT_AUDIENCE"),
+        auth_user_claim: var("SPECSTAR_AUTH_USER_CLAIM"),
+        auth_roles_claim: var("SPECSTAR_AUTH_ROLES_CLAIM"),
     }
 }
 
@@ -201,9 +245,9 @@ fn flag_layer(command: &Command) -> Layer {
             args.database_schema.clone(),
         )
     };
-    let prune_every = match command {
-        Command::Serve(args) => args.prune_every.clone(),
-        _ => None,
+    let (prune_every, auth) = match command {
+        Command::Serve(args) => (args.prune_every.clone(), Some(&args.auth)),
+        _ => (None, None),
     };
     let (models, (data_dir, database_url, database_schema), addr) = match command {
         Command::Serve(args) => (
@@ -226,6 +270,13 @@ fn flag_layer(command: &Command) -> Layer {
         database_schema,
         addr,
         prune_every,
+        auth_jwt_secret_file: auth.and_then(|a| a.auth_jwt_secret_file.clone()),
+        auth_jwt_public_key: auth.and_then(|a| a.auth_jwt_public_key.clone()),
+        auth_jwks_file: auth.and_then(|a| a.auth_jwks_file.clone()),
+        auth_jwt_issuer: auth.and_then(|a| a.auth_jwt_issuer.clone()),
+        auth_jwt_audience: auth.and_then(|a| a.auth_jwt_audience.clone()),
+        auth_user_claim: auth.and_then(|a| a.auth_user_claim.clone()),
+        auth_roles_claim: auth.and_then(|a| a.auth_roles_claim.clone()),
     }
 }
 

@@ -2,10 +2,7 @@
 //! revisions' data is dropped, infos stay, verification passes, a second run finds nothing,
 //! and a bad policy is refused by `check`.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use serde_json::json;
 use specstar::{Error, JsonSchemaModel};
@@ -13,7 +10,7 @@ use tempfile::TempDir;
 
 mod common;
 
-use common::{run, specstar};
+use common::{LoggedServer, run, specstar};
 
 /// A models directory `name` in `dir` holding `note` v1 with `retention` (YAML text).
 fn models(dir: &Path, name: &str, retention: &str) -> String {
@@ -145,75 +142,23 @@ fn a_bad_retention_is_refused_naming_the_file() {
     }
 }
 
-/// A server child process, killed if the test ends before it stops it.
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-/// A log line without its ANSI color codes.
-fn without_colors(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            let _ = chars.by_ref().find(|&c| c == 'm');
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_prunes_in_the_background_and_stops_cleanly() {
     let dir = TempDir::new().unwrap();
     six_revisions(dir.path()).await;
     let keep_one = models(dir.path(), "keep-one", "retention: {keep_last: 1}");
-    let mut server = Server(
-        specstar(dir.path())
-            .args(["serve", "--addr", "127.0.0.1:0", "--models", &keep_one])
-            .args(["--data-dir", "data", "--prune-every", "1h"])
-            .env("RUST_LOG", "info")
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("serve starts"),
+    let mut server = LoggedServer::start(
+        dir.path(),
+        &[
+            "--models",
+            &keep_one,
+            "--data-dir",
+            "data",
+            "--prune-every",
+            "1h",
+        ],
     );
-    let stderr = server.0.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(without_colors(&line));
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut seen = Vec::new();
-    let pruned = loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = rx
-            .recv_timeout(left)
-            .unwrap_or_else(|_| panic!("no prune logged within 30 s: {seen:#?}"));
-        if line.contains("pruned by the model's retention") {
-            break line;
-        }
-        seen.push(line);
-    };
+    let pruned = server.wait_for("pruned by the model's retention");
     assert!(pruned.contains("revisions=5"), "{pruned}");
-    std::thread::spawn(move || while rx.recv().is_ok() {});
-    let pid = server.0.id().to_string();
-    let term = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status();
-    assert!(term.unwrap().success());
-    assert_eq!(
-        server.0.wait().unwrap().code(),
-        Some(0),
-        "a clean stop with the pruner running"
-    );
+    assert_eq!(server.stop(), 0, "a clean stop with the pruner running");
 }

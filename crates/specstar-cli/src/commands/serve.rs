@@ -17,7 +17,11 @@ pub(crate) async fn run(settings: &Settings) -> anyhow::Result<()> {
     let names = super::register_all(&spec, models).await?;
     let pruner =
         prunes.then(|| tokio::spawn(prune_in_background(spec.clone(), settings.prune_every)));
-    let app = request_log::layer(spec.router());
+    let mut config = specstar::http::HttpConfig::new();
+    if let Some(jwt) = settings.auth.jwt()? {
+        config = config.with_jwt(jwt);
+    }
+    let app = request_log::layer(spec.router_with(config));
     let listener = tokio::net::TcpListener::bind(settings.addr)
         .await
         .with_context(|| {
@@ -30,6 +34,7 @@ pub(crate) async fn run(settings: &Settings) -> anyhow::Result<()> {
     tracing::info!(
         models = %names.join(", "),
         store = %choice.describe(),
+        auth = %settings.auth.describe(),
         "serving http://{addr} (docs: http://{addr}/docs)"
     );
     let served = specstar::http::serve(listener, app).await;
