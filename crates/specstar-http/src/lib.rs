@@ -162,12 +162,7 @@ pub fn router(registry: Arc<Registry>, store: Arc<dyn Store>, config: HttpConfig
 /// it, its `info` from `config`: to write it to a file (for a client generator, a review of
 /// API changes) without starting a server.
 pub fn openapi_document(registry: &Registry, config: &HttpConfig) -> serde_json::Value {
-    openapi::document(
-        &registry.all(),
-        config.api_title(),
-        config.api_version(),
-        config.api_description(),
-    )
+    openapi::document(&registry.all(), config)
 }
 
 /// The tracing span of one request: method, path and request id, so that every log line of a

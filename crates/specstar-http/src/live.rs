@@ -84,12 +84,7 @@ impl LiveModels {
 fn build(registry: &Registry, store: &Arc<dyn Store>, config: &Arc<HttpConfig>) -> Snapshot {
     let generation = registry.generation();
     let models = registry.all();
-    let document = openapi::document(
-        &models,
-        config.api_title(),
-        config.api_version(),
-        config.api_description(),
-    );
+    let document = openapi::document(&models, config);
     let mut app = Router::new();
     for model in models {
         app = app.merge(routes::model_routes(model, store.clone(), config.clone()));

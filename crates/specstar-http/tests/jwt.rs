@@ -293,3 +293,48 @@ fn unusable_keys_are_refused_and_never_printed() {
     );
     assert!(!config.contains("shared secret"), "{config}");
 }
+
+#[tokio::test]
+async fn the_document_declares_the_bearer_scheme_and_401s() {
+    let server = hmac_server().await;
+    let document: Value = server
+        .get("/openapi.json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let scheme = &document["components"]["securitySchemes"]["bearerAuth"];
+    assert_eq!(
+        (&scheme["type"], &scheme["scheme"]),
+        (&json!("http"), &json!("bearer"))
+    );
+    assert_eq!(
+        document["security"],
+        json!([{}, {"bearerAuth": []}]),
+        "a token is optional"
+    );
+    assert!(document["components"]["responses"]["E401"].is_object());
+    let mut operations = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let answer = &operation["responses"]["401"]["$ref"];
+            assert_eq!(answer, "#/components/responses/E401", "{method} {path}");
+            operations += 1;
+        }
+    }
+    assert!(operations > 20, "{operations}");
+    let open = Server::start().await;
+    let plain: Value = open
+        .get("/openapi.json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        plain.get("security").is_none() && plain["components"].get("securitySchemes").is_none()
+    );
+}

@@ -14,15 +14,26 @@ use specstar_core::{ModelDef, ResourceMeta, RevisionInfo, Verification};
 use crate::operations::{Answer, Body, OPERATIONS, Operation, Param};
 
 mod feed;
+mod security;
 mod stats;
 
-/// The OpenAPI document for `models`, its `info` from `title`, `version` and `description`.
-pub(crate) fn document(
-    models: &[Arc<ModelDef>],
-    title: &str,
-    version: &str,
-    description: &str,
-) -> Value {
+/// The OpenAPI document for `models` as `config` serves them: its `info` from the config's
+/// title, version and description, the bearer scheme when it takes tokens.
+pub(crate) fn document(models: &[Arc<ModelDef>], config: &crate::HttpConfig) -> Value {
+    let mut document = document_of(
+        models,
+        config.api_title(),
+        config.api_version(),
+        config.api_description(),
+    );
+    if config.uses_bearer_tokens() {
+        security::declare_bearer(&mut document);
+    }
+    document
+}
+
+/// The document for `models`, its `info` from `title`, `version` and `description`.
+fn document_of(models: &[Arc<ModelDef>], title: &str, version: &str, description: &str) -> Value {
     let mut schemas = core_schemas();
     let mut paths = Map::new();
     let mut tags = Vec::new();
@@ -439,7 +450,7 @@ mod tests {
                 .build()
                 .unwrap(),
         );
-        let doc = document(&[model], "test", "0", "d");
+        let doc = document_of(&[model], "test", "0", "d");
         let mut all = Vec::new();
         refs(&doc, &mut all);
         assert!(all.len() > 20);
@@ -485,7 +496,7 @@ mod tests {
                     .unwrap(),
             )
         });
-        let doc = document(&models, "test", "0", "d");
+        let doc = document_of(&models, "test", "0", "d");
         assert_eq!(doc["components"]["schemas"]["Plain"], plain);
         let note = &doc["components"]["schemas"]["Note"];
         assert!(
@@ -511,7 +522,7 @@ mod tests {
     /// The records' schemas describe the reference's keys the wire adds to them.
     #[test]
     fn the_wire_keys_are_described() {
-        let doc = document(&[], "test", "0", "d");
+        let doc = document_of(&[], "test", "0", "d");
         for key in ["status", "updated_time", "updated_by"] {
             let pointer = format!("/components/schemas/RevisionInfo/properties/{key}");
             assert!(doc.pointer(&pointer).is_some(), "{pointer}");
