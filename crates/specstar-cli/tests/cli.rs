@@ -1,18 +1,14 @@
 //! The real `specstar` binary: usage and exit statuses, check's refusals, openapi, settings,
 //! and serve driven over HTTP until SIGTERM.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
 mod common;
 
 use common::{
-    connect, drop_schema, example_models, postgres_url, run, specstar, write_the_same_history,
+    LoggedServer, connect, drop_schema, example_models, postgres_url, run, specstar,
+    write_the_same_history,
 };
 
 #[test]
@@ -133,85 +129,11 @@ fn openapi_prints_the_document_with_each_schema() {
     );
 }
 
-/// A `serve` child process and the address it listens on (read from its log); killed when
-/// dropped unstopped (a failing test leaves no server behind).
-struct Served {
-    child: Child,
-    base: String,
-    stopped: bool,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        if !self.stopped {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-#[allow(
-    clippy::zombie_processes,
-    reason = "the child is waited for by Served::stop, or killed and waited for by its Drop"
-)]
-fn serve(dir: &Path, args: &[&str]) -> Served {
-    let mut child = specstar(dir)
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .args(args)
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("serve starts");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        let line = rx
-            .recv_timeout(left)
-            .expect("serve logs its address within 30 s");
-        if let Some(at) = line.find("serving http://") {
-            let rest = &line[at + "serving ".len()..];
-            let base = rest.split_whitespace().next().unwrap().to_owned();
-            std::thread::spawn(move || while rx.recv().is_ok() {});
-            return Served {
-                child,
-                base,
-                stopped: false,
-            };
-        }
-    }
-}
-
-impl Served {
-    /// Sends SIGTERM and answers the exit code.
-    fn stop(mut self) -> i32 {
-        let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-        self.child
-            .wait()
-            .unwrap()
-            .code()
-            .expect("exited, not killed")
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_answers_the_api_from_model_files_and_stops_on_sigterm() {
     let dir = TempDir::new().unwrap();
     let models = example_models();
-    let served = serve(
+    let mut served = LoggedServer::start(
         dir.path(),
         &["--models", models.to_str().unwrap(), "--data-dir", "data"],
     );
@@ -413,7 +335,7 @@ async fn serve_check_and_verify_on_postgresql() {
         .await
         .unwrap();
     assert!(created.is_none(), "check creates no schema");
-    let served = serve(dir.path(), &[&["--models", models][..], &store].concat());
+    let mut served = LoggedServer::start(dir.path(), &[&["--models", models][..], &store].concat());
     let created = reqwest::Client::new()
         .post(format!("{}/task", served.base))
         .json(&json!({ "name": "on postgres" }))

@@ -10,10 +10,10 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{Server, problem};
+use common::{Server, issues_in, problem};
 use reqwest::Method;
 use serde_json::{Value, json};
-use specstar_core::{DynResourceManager, ModelDescriptor, Registry, Retention, Store};
+use specstar_core::{DynResourceManager, Retention, Store};
 
 async fn json_of(response: reqwest::Response, status: u16) -> Value {
     assert_eq!(response.status(), status);
@@ -23,18 +23,7 @@ async fn json_of(response: reqwest::Response, status: u16) -> Value {
 #[tokio::test]
 async fn pins_pruned_reads_feed_and_verify() {
     let store: Arc<dyn Store> = Arc::new(specstar_memory::MemoryStore::new());
-    let registry = Arc::new(Registry::new());
-    let model = registry
-        .add(
-            specstar_conformance::fixtures::issue_schema()
-                .build()
-                .unwrap(),
-        )
-        .unwrap();
-    store
-        .register_model(&ModelDescriptor::from(&*model))
-        .await
-        .unwrap();
+    let (registry, model) = issues_in(&store).await;
     let server = Server::serve(registry, store.clone(), specstar_http::HttpConfig::new()).await;
     let id = server.create(json!({"title": "t1"})).await["resource_id"]
         .as_str()

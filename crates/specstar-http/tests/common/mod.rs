@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use reqwest::{Client, Method, RequestBuilder, Response};
 use serde_json::Value;
-use specstar_core::{ModelDescriptor, Registry, Store};
+use specstar_core::{ModelDef, ModelDescriptor, Registry, Store};
 use specstar_http::{HttpConfig, Problem};
 
 /// A running server and a client pointed at it.
@@ -40,18 +40,7 @@ impl Server {
     /// Starts a server with `config`.
     pub(crate) async fn start_with(config: HttpConfig) -> Self {
         let store: Arc<dyn Store> = Arc::new(specstar_memory::MemoryStore::new());
-        let registry = Arc::new(Registry::new());
-        let model = registry
-            .add(
-                specstar_conformance::fixtures::issue_schema()
-                    .build()
-                    .unwrap(),
-            )
-            .unwrap();
-        store
-            .register_model(&ModelDescriptor::from(&*model))
-            .await
-            .unwrap();
+        let (registry, _) = issues_in(&store).await;
         Self::serve(registry, store, config).await
     }
 
@@ -94,6 +83,23 @@ impl Server {
         assert_eq!(response.status(), 201);
         response.json().await.unwrap()
     }
+}
+
+/// A registry of the `Issue` model, registered with `store`; and the model.
+pub(crate) async fn issues_in(store: &Arc<dyn Store>) -> (Arc<Registry>, Arc<ModelDef>) {
+    let registry = Arc::new(Registry::new());
+    let model = registry
+        .add(
+            specstar_conformance::fixtures::issue_schema()
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
+    store
+        .register_model(&ModelDescriptor::from(&*model))
+        .await
+        .unwrap();
+    (registry, model)
 }
 
 /// The response's ETag header.
