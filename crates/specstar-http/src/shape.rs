@@ -49,6 +49,14 @@ pub(crate) enum Returns {
 }
 
 impl Returns {
+    /// Whether the answer holds the data (else a pruned revision's info can still answer).
+    pub(crate) fn has_data(&self) -> bool {
+        match self {
+            Self::Only(part) => *part == Part::Data,
+            Self::Envelope(parts) => parts.contains(&Part::Data),
+        }
+    }
+
     /// The whole envelope.
     pub(crate) fn full() -> Self {
         Self::Envelope(vec![Part::Data, Part::RevisionInfo, Part::Meta])

@@ -59,6 +59,29 @@ async fn pins_pruned_reads_feed_and_verify() {
         .unwrap();
     let body = problem(gone, 410, "revision_pruned").await;
     assert_eq!(body["revision_id"], format!("{id}:1"));
+    // The info stays readable: only answers holding the data are gone.
+    let info = server
+        .get(&format!("/issue/{key}/revision-info?revision_id=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(info, 200).await["revision_id"], format!("{id}:1"));
+    let parts = server
+        .get(&format!(
+            "/issue/{key}?revision_id=3&returns=revision_info,meta"
+        ))
+        .send()
+        .await
+        .unwrap();
+    let parts = json_of(parts, 200).await;
+    assert_eq!(parts["revision_info"]["revision_id"], format!("{id}:3"));
+    assert!(parts.get("data").is_none(), "{parts}");
+    let data = server
+        .get(&format!("/issue/{key}/data?revision_id=3"))
+        .send()
+        .await
+        .unwrap();
+    problem(data, 410, "revision_pruned").await;
     let diff = server
         .get(&format!("/issue/{key}/diff?from=3&to=4"))
         .send()

@@ -4,7 +4,7 @@ use axum::response::{IntoResponse, Response};
 use http::header::ETAG;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::json;
-use specstar_core::{DynResource, RevisionPage};
+use specstar_core::{DynResource, Error, RevisionPage};
 
 use super::{json_with_etag, revision_ref};
 use crate::etag::if_none_match_hits;
@@ -22,7 +22,12 @@ pub(crate) const DEFAULT_REVISION_LIMIT: u64 = 10;
 /// resource's first revision, 410 when it was a tombstone (its tombstone with
 /// `include_deleted=true`). It names a revision by time as `revision_id` does by number, so
 /// the two together are refused.
-async fn find(mgr: &Manager, segment: &str, params: &Params) -> Result<DynResource, Problem> {
+async fn find(
+    mgr: &Manager,
+    segment: &str,
+    params: &Params,
+    with_data: bool,
+) -> Result<DynResource, Problem> {
     let id = mgr.full_id(segment);
     let include_deleted = params.flag("include_deleted", false)?;
     let as_of = params.time("as_of")?;
@@ -33,16 +38,17 @@ async fn find(mgr: &Manager, segment: &str, params: &Params) -> Result<DynResour
                  by number, or as_of for the one current at a time",
             ));
         }
-        return Ok(mgr.get_as_of(&id, time, include_deleted).await?);
+        let read = mgr.get_as_of(&id, time, include_deleted).await;
+        return unless_pruned(mgr, read, with_data).await;
     }
     let revision = params
         .get("revision_id")
         .map(|text| Manager::full_revision_id(&id, text))
         .transpose()?;
-    let found = mgr
+    let read = mgr
         .get(&id, revision_ref(revision.as_ref()), include_deleted)
-        .await?;
-    Ok(found)
+        .await;
+    unless_pruned(mgr, read, with_data).await
 }
 
 /// Reads and answers in `returns` shape, with the revision's ETag, or 304 when the client's
@@ -54,7 +60,7 @@ async fn answer(
     headers: &HeaderMap,
     returns: Returns,
 ) -> Result<Response, Problem> {
-    let found = find(&mgr, segment, params).await?;
+    let found = find(&mgr, segment, params, returns.has_data()).await?;
     let etag = found.info.etag();
     if if_none_match_hits(headers, &etag) {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
@@ -65,6 +71,34 @@ async fn answer(
     }
     let body = returns.render(&found, &params.all("partial"))?;
     Ok(json_with_etag(StatusCode::OK, body, Some(&etag)))
+}
+
+/// A read's outcome, with a pruned revision's info (from the history) and the head in place
+/// of the error when the answer holds no data: retention dropped the data, not the info.
+async fn unless_pruned(
+    mgr: &Manager,
+    read: specstar_core::Result<DynResource>,
+    with_data: bool,
+) -> Result<DynResource, Problem> {
+    let revision_id = match read {
+        Err(Error::RevisionPruned { revision_id }) if !with_data => revision_id,
+        read => return Ok(read?),
+    };
+    let resource_id = revision_id.resource_id().clone();
+    let id = resource_id.as_str();
+    let page = RevisionPage {
+        offset: revision_id.number() - 1,
+        limit: Some(1),
+        newest_first: false,
+    };
+    let info = mgr.list_revisions(id, page).await?.into_iter().next();
+    let info = info.ok_or(Error::RevisionPruned { revision_id })?;
+    let meta = mgr.get_meta(id).await?;
+    Ok(DynResource {
+        data: bytes::Bytes::new(),
+        info,
+        meta,
+    })
 }
 
 /// `GET /m/{id}`: the envelope, or what `returns` asks.
