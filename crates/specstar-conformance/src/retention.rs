@@ -182,6 +182,27 @@ pub async fn max_age_prunes_by_time_and_keeps_the_tombstone(t: TestStore) {
     assert_eq!(mgr.get(&id).await.unwrap().data.title, "v3");
     let verdict = mgr.verify(&id).await.unwrap();
     assert!(verdict.valid && verdict.pruned == 3, "{verdict:?}");
+
+    // A whole model by age: only resources created before the age are visited.
+    for (key, start) in [("b", 0), ("c", 30)] {
+        clock.set(at(start));
+        let b = mgr
+            .create_with_id(format!("issue:{key}"), issue("1"))
+            .await
+            .unwrap();
+        for step in 1..=2 {
+            clock.set(at(start + 3 * step));
+            let title = format!("{key}{step}");
+            mgr.update(&b.resource_id, issue(&title)).await.unwrap();
+        }
+    }
+    clock.set(at(40));
+    let report = mgr.dynamic().prune_all(&by_age).await.unwrap();
+    assert_eq!(
+        report.resources, 2,
+        "a and b; c is younger than the age: {report:?}"
+    );
+    assert_eq!(report.pruned.revisions, 2, "b's 1 and 2: {report:?}");
 }
 
 /// `prune_all` by the model's policy visits every resource the policy can prune, deleted ones

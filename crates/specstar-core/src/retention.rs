@@ -83,8 +83,8 @@ impl Retention {
         (through >= 1).then_some(PruneBounds { through, before })
     }
 
-    /// The time before which revisions are old enough to prune at `now` (the start of time
-    /// when the policy has no age rule: then none is too young).
+    /// The time before which revisions are old enough to prune at `now`; `None` when the
+    /// policy has no age rule (then no revision is too young).
     pub fn old_before(&self, now: Timestamp) -> Option<Timestamp> {
         self.max_age.map(|age| now.minus(age))
     }
