@@ -109,5 +109,9 @@ fn bad_auth_settings_stop_the_start() {
             .args(&args));
         assert_ne!(out.code, 0, "{args:?}");
         assert!(out.stderr.contains(says), "{args:?}: {}", out.stderr);
+        assert!(
+            !dir.path().join("data").exists(),
+            "{args:?}: no store was made"
+        );
     }
 }

@@ -9,6 +9,11 @@ use crate::{model_files, request_log};
 
 pub(crate) async fn run(settings: &Settings) -> anyhow::Result<()> {
     let models = model_files::load(settings.models_dir()?)?;
+    // The keys are read before the store is opened: a bad key changes nothing.
+    let mut config = specstar::http::HttpConfig::new();
+    if let Some(jwt) = settings.auth.jwt()? {
+        config = config.with_jwt(jwt);
+    }
     let choice = settings.store_or_default();
     let spec = super::open(&choice).await?;
     let prunes = models
@@ -17,10 +22,6 @@ pub(crate) async fn run(settings: &Settings) -> anyhow::Result<()> {
     let names = super::register_all(&spec, models).await?;
     let pruner =
         prunes.then(|| tokio::spawn(prune_in_background(spec.clone(), settings.prune_every)));
-    let mut config = specstar::http::HttpConfig::new();
-    if let Some(jwt) = settings.auth.jwt()? {
-        config = config.with_jwt(jwt);
-    }
     let app = request_log::layer(spec.router_with(config));
     let listener = tokio::net::TcpListener::bind(settings.addr)
         .await
