@@ -11,6 +11,7 @@ mod cli;
 mod commands;
 mod migration_steps;
 mod model_files;
+mod permission_rules;
 mod progress;
 mod request_log;
 mod retention_policy;

@@ -6,6 +6,7 @@
 //! indexes: [state, author.name]
 //! migrations: [{from: v0, rename: {writer: author}}]   # steps from older versions
 //! retention: {keep_last: 20, max_age: 90d}   # what the history keeps (optional)
+//! permissions: [{roles: [admin], actions: [all]}]   # who may do what (optional)
 //! schema: { type: object, properties: { … } }   # JSON Schema 2020-12 of the data
 //! ```
 //!
@@ -23,6 +24,7 @@ use serde::Deserialize;
 use specstar::{JsonSchemaModel, ModelDef};
 
 use crate::migration_steps::StepFile;
+use crate::permission_rules::RuleFile;
 use crate::retention_policy::RetentionFile;
 
 /// One model file as written.
@@ -39,6 +41,8 @@ struct ModelFile {
     migrations: Vec<StepFile>,
     /// What the history keeps (see `retention_policy`).
     retention: Option<RetentionFile>,
+    /// Who may do what (see `permission_rules`).
+    permissions: Option<Vec<RuleFile>>,
 }
 
 /// A model read from its file.
@@ -156,6 +160,9 @@ fn read(path: &Path) -> Result<ModelDef, String> {
     }
     if let Some(retention) = &file.retention {
         model = model.retention(retention.policy()?);
+    }
+    if let Some(rules) = &file.permissions {
+        model = model.permissions(crate::permission_rules::permissions(rules)?);
     }
     let mut step_examples = Vec::new();
     for step in file.migrations {

@@ -41,6 +41,7 @@ pub mod json;
 pub mod limits;
 pub mod manager;
 pub mod meta;
+pub mod permission;
 pub mod plan;
 pub mod query;
 pub mod registry;
@@ -66,6 +67,7 @@ pub use manager::{
     PruneReport, Resource, ResourceManager,
 };
 pub use meta::{IndexedValues, ResourceMeta};
+pub use permission::{Access, Permissions, Rule};
 pub use query::{Condition, Cursor, Direction, Field, Filter, MetaField, Op, Query, Sort};
 pub use registry::Registry;
 pub use retention::{PruneBounds, Pruned, Retention};

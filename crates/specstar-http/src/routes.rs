@@ -12,6 +12,7 @@ use std::sync::Arc;
 use axum::Router;
 use specstar_core::{DynResourceManager, ModelDef, Store};
 
+use crate::auth::gate::{self, Gate};
 use crate::config::HttpConfig;
 use crate::operations::OPERATIONS;
 
@@ -32,15 +33,27 @@ pub(crate) fn model_routes(
     config: Arc<HttpConfig>,
 ) -> Router {
     let base = format!("/{}", model.name());
+    let permissions = model.permissions().cloned().map(Arc::new);
+    let name = model.name_arc().clone();
     let state = ModelState {
         manager: DynResourceManager::new(model, store),
-        config,
+        config: config.clone(),
     };
     OPERATIONS
         .iter()
         .fold(Router::new(), |router, operation| {
             let path = format!("{base}{}", operation.path);
-            router.route(&path, (operation.handler)(operation.method.filter()))
+            let mut route = (operation.handler)(operation.method.filter());
+            if let Some(permissions) = &permissions {
+                let gate = Gate {
+                    model: name.clone(),
+                    permissions: permissions.clone(),
+                    access: operation.access,
+                    config: config.clone(),
+                };
+                route = route.route_layer(axum::middleware::from_fn_with_state(gate, gate::check));
+            }
+            router.route(&path, route)
         })
         .with_state(state)
 }

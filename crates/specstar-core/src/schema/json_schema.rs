@@ -18,6 +18,7 @@ use super::validation::{pointer_path, push_schema_error};
 use super::{Codec, ModelDef};
 use crate::error::{Error, FieldError, FieldErrors, Result};
 use crate::id::check_model_name;
+use crate::permission::Permissions;
 use crate::retention::Retention;
 
 /// The `$schema` of draft 2020-12, the only dialect a model's schema may name.
@@ -59,6 +60,7 @@ pub struct JsonSchemaModel {
     indexed: Vec<String>,
     steps: Vec<Step>,
     retention: Retention,
+    permissions: Option<Arc<Permissions>>,
 }
 
 impl JsonSchemaModel {
@@ -72,6 +74,7 @@ impl JsonSchemaModel {
             indexed: Vec::new(),
             steps: Vec::new(),
             retention: Retention::default(),
+            permissions: None,
         }
     }
 
@@ -79,6 +82,14 @@ impl JsonSchemaModel {
     #[must_use]
     pub fn retention(mut self, policy: Retention) -> Self {
         self.retention = policy;
+        self
+    }
+
+    /// Who may do what to the model (see [permission](crate::permission)): without, everyone
+    /// may do everything; with, whatever no rule allows is denied.
+    #[must_use]
+    pub fn permissions(mut self, permissions: Permissions) -> Self {
+        self.permissions = Some(Arc::new(permissions));
         self
     }
 
@@ -143,6 +154,7 @@ impl JsonSchemaModel {
             migrations: Arc::new(migrations),
             fingerprint,
             retention: self.retention,
+            permissions: self.permissions,
         })
     }
 }

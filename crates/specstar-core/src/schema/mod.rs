@@ -35,6 +35,7 @@ use crate::error::{Error, FieldErrors, Result};
 use crate::hash::{DataHash, canonical_json};
 use crate::id::check_model_name;
 use crate::meta::IndexedValues;
+use crate::permission::Permissions;
 use crate::retention::Retention;
 use crate::revision::RevisionInfo;
 
@@ -78,6 +79,7 @@ pub struct Schema<T> {
     allow_unknown_fields: bool,
     steps: Vec<Step>,
     retention: Retention,
+    permissions: Option<Arc<Permissions>>,
     model: PhantomData<fn() -> T>,
 }
 
@@ -97,6 +99,7 @@ impl<T> Schema<T> {
             allow_unknown_fields: false,
             steps: Vec::new(),
             retention: Retention::default(),
+            permissions: None,
             model: PhantomData,
         }
     }
@@ -188,6 +191,14 @@ impl<T: Model> Schema<T> {
         self
     }
 
+    /// Who may do what to the model (see [permission](crate::permission)): without, everyone
+    /// may do everything; with, whatever no rule allows is denied.
+    #[must_use]
+    pub fn permissions(mut self, permissions: Permissions) -> Self {
+        self.permissions = Some(Arc::new(permissions));
+        self
+    }
+
     /// Checks the declaration and turns it into a model definition.
     ///
     /// # Errors
@@ -220,6 +231,7 @@ impl<T: Model> Schema<T> {
             codec: Arc::new(codec),
             migrations: Arc::new(migrations),
             retention: self.retention,
+            permissions: self.permissions,
         })
     }
 }
@@ -263,6 +275,7 @@ pub struct ModelDef {
     migrations: Arc<Migrations>,
     fingerprint: Arc<str>,
     retention: Retention,
+    permissions: Option<Arc<Permissions>>,
 }
 
 impl ModelDef {
@@ -308,6 +321,12 @@ impl ModelDef {
     /// everything.
     pub fn retention(&self) -> Retention {
         self.retention
+    }
+
+    /// Who may do what to the model; `None` when it declares no permissions (everyone may do
+    /// everything).
+    pub fn permissions(&self) -> Option<&Permissions> {
+        self.permissions.as_deref()
     }
 
     /// Whether data of schema version `version` can be brought to the current one (it is the

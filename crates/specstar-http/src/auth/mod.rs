@@ -6,6 +6,7 @@
 //! [`JwtAuth`] (bearer JWTs) is one resolver, and an application may plug in its own
 //! ([`HttpConfig::with_principal_resolver`](crate::HttpConfig::with_principal_resolver)).
 
+pub(crate) mod gate;
 mod jwt;
 
 use std::sync::Arc;

@@ -18,8 +18,9 @@ use http::HeaderMap;
 use http::request::Parts;
 use serde_json::{Value, json};
 use specstar_core::feed::{self, FeedEvent, MAX_FEED_LIMIT, ModelFilter};
-use specstar_core::{Registry, Store};
+use specstar_core::{Access, ModelDef, Registry, Store};
 
+use crate::auth::{Principal, gate};
 use crate::config::HttpConfig;
 use crate::extract::Params;
 use crate::problem::Problem;
@@ -95,8 +96,9 @@ pub(crate) async fn changes(
     parts: Parts,
     params: Params,
 ) -> Result<Response, Problem> {
-    state.config.resolve_user(&parts)?;
+    let principal = state.config.resolve_principal(&parts)?;
     let mut query = FeedQuery::parse(&params, &state.registry)?;
+    query.filter = readable(query.filter, &state.registry, &principal, &state.config)?;
     if !wants_events(&parts.headers) {
         return page(&state.store, &state.registry, &query).await;
     }
@@ -104,6 +106,40 @@ pub(crate) async fn changes(
         query.since = last;
     }
     Ok(events(state.store, state.registry, query).into_response())
+}
+
+/// `filter` narrowed to the models `principal` may read: refused (401 or 403) when it names a
+/// model the caller may not read, or when the caller may read none.
+pub(crate) fn readable(
+    filter: ModelFilter,
+    registry: &Registry,
+    principal: &Principal,
+    config: &HttpConfig,
+) -> Result<ModelFilter, Problem> {
+    let models = registry.all();
+    let may_read = |model: &ModelDef| {
+        model
+            .permissions()
+            .is_none_or(|p| p.allows(&principal.roles, Access::Read))
+    };
+    if let Some(closed) = models
+        .iter()
+        .find(|m| filter.models().iter().any(|f| **f == *m.name()) && !may_read(m))
+    {
+        return Err(gate::denied(principal, Access::Read, closed.name(), config));
+    }
+    if !filter.is_all() || models.iter().all(|m| may_read(m)) {
+        return Ok(filter);
+    }
+    let open: Vec<String> = models
+        .iter()
+        .filter(|m| may_read(m))
+        .map(|m| m.name().to_owned())
+        .collect();
+    if open.is_empty() {
+        return Err(gate::denied(principal, Access::Read, "any model", config));
+    }
+    Ok(ModelFilter::only(open))
 }
 
 async fn page(

@@ -17,7 +17,15 @@ pub(crate) async fn stats(
     State(state): State<ApiState>,
     parts: Parts,
 ) -> Result<Response, Problem> {
-    state.config.resolve_user(&parts)?;
-    let models = state.store.stats().await?;
+    let principal = state.config.resolve_principal(&parts)?;
+    // Only the models the caller may read: counts are what a model's rules protect too.
+    let filter = super::feed::readable(
+        specstar_core::feed::ModelFilter::all(),
+        &state.registry,
+        &principal,
+        &state.config,
+    )?;
+    let mut models = state.store.stats().await?;
+    models.retain(|m| filter.admits(&m.model));
     Ok(axum::Json(json!({ "models": models })).into_response())
 }

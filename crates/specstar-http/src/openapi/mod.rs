@@ -29,6 +29,9 @@ pub(crate) fn document(models: &[Arc<ModelDef>], config: &crate::HttpConfig) -> 
     if config.uses_bearer_tokens() {
         security::declare_bearer(&mut document);
     }
+    for model in models.iter().filter(|m| m.permissions().is_some()) {
+        security::declare_permissions(&mut document, model.name());
+    }
     document
 }
 
