@@ -5,8 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Server, problem};
-use futures_util::StreamExt;
+use common::{Server, problem, read_events};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -181,34 +180,6 @@ async fn a_long_poll_answers_when_an_event_commits() {
         empty,
         json!({ "changes": [], "last_seq": last, "has_more": false })
     );
-}
-
-/// Reads server-sent events from a response until `count` `change` events came.
-async fn read_events(response: reqwest::Response, count: usize) -> Vec<(u64, Value)> {
-    let mut stream = response.bytes_stream();
-    let (mut text, mut found) = (String::new(), Vec::new());
-    while found.len() < count {
-        let chunk = tokio::time::timeout(Duration::from_secs(10), stream.next())
-            .await
-            .expect("an event within 10 s")
-            .expect("the stream stays open")
-            .unwrap();
-        text.push_str(std::str::from_utf8(&chunk).unwrap());
-        while let Some(end) = text.find("\n\n") {
-            let block: String = text.drain(..end + 2).collect();
-            let field = |name: &str| {
-                block
-                    .lines()
-                    .find_map(|l| l.strip_prefix(name).map(str::trim).map(str::to_owned))
-            };
-            if field("event:").as_deref() == Some("change") {
-                let id = field("id:").unwrap().parse().unwrap();
-                let data = serde_json::from_str(&field("data:").unwrap()).unwrap();
-                found.push((id, data));
-            }
-        }
-    }
-    found
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{Server, problem};
+use common::{Server, problem, read_events};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode, get_current_timestamp};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
@@ -270,4 +270,49 @@ async fn the_document_says_who_is_denied() {
     assert!(document["components"]["responses"]["E403"].is_object());
     let open = &document["paths"]["/memo"]["post"]["responses"];
     assert!(open.get("403").is_none(), "memo has no rules: {open}");
+}
+
+#[tokio::test]
+async fn a_stream_opened_before_a_closed_model_was_registered_never_shows_it() {
+    let store: Arc<dyn Store> = Arc::new(specstar_memory::MemoryStore::new());
+    let registry = Arc::new(Registry::new());
+    let memo = registry
+        .add(Schema::<Memo>::new("v1").build().unwrap())
+        .unwrap();
+    store
+        .register_model(&ModelDescriptor::from(&*memo))
+        .await
+        .unwrap();
+    let auth = JwtAuth::hmac(SECRET).unwrap();
+    let server = Server::serve(
+        registry.clone(),
+        store.clone(),
+        HttpConfig::new().with_jwt(auth),
+    )
+    .await;
+    let response = server
+        .get("/_changes")
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let reader = tokio::spawn(read_events(response, 1));
+    // A model with rules registered while the stream is open, and written to.
+    let closed = specstar_conformance::fixtures::issue_schema()
+        .permissions(Permissions::new([Rule::all(["admin"])]));
+    let issue = registry.add(closed.build().unwrap()).unwrap();
+    store
+        .register_model(&ModelDescriptor::from(&*issue))
+        .await
+        .unwrap();
+    let issues = specstar_core::DynResourceManager::new(issue, store.clone());
+    issues.create(json!({"title": "secret"})).await.unwrap();
+    let memos = specstar_core::DynResourceManager::new(memo, store);
+    memos.create(json!({"text": "open"})).await.unwrap();
+    let seen = reader.await.unwrap();
+    assert_eq!(
+        seen[0].1["model"], "memo",
+        "the issue's event was held back: {seen:?}"
+    );
 }

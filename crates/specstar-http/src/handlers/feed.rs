@@ -100,12 +100,12 @@ pub(crate) async fn changes(
     let mut query = FeedQuery::parse(&params, &state.registry)?;
     query.filter = readable(query.filter, &state.registry, &principal, &state.config)?;
     if !wants_events(&parts.headers) {
-        return page(&state.store, &state.registry, &query).await;
+        return page(&state.store, &state.registry, &query, &principal).await;
     }
     if let Some(last) = last_event_id(&parts.headers)? {
         query.since = last;
     }
-    Ok(events(state.store, state.registry, query).into_response())
+    Ok(events(state.store, state.registry, query, principal).into_response())
 }
 
 /// `filter` narrowed to the models `principal` may read: refused (401 or 403) when it names a
@@ -142,10 +142,21 @@ pub(crate) fn readable(
     Ok(ModelFilter::only(open))
 }
 
+/// Whether `principal` may read the event's model as it is registered now: the filter made at
+/// the request's start does not know models registered later, so each event is checked too.
+fn may_read(registry: &Registry, principal: &Principal, event: &FeedEvent) -> bool {
+    registry.get(event.model()).map_or(true, |model| {
+        model
+            .permissions()
+            .is_none_or(|p| p.allows(&principal.roles, Access::Read))
+    })
+}
+
 async fn page(
     store: &Arc<dyn Store>,
     registry: &Arc<Registry>,
     query: &FeedQuery,
+    principal: &Principal,
 ) -> Result<Response, Problem> {
     let page = feed::changes_waiting(
         &**store,
@@ -156,7 +167,12 @@ async fn page(
     )
     .await?;
     let mut changes = Vec::with_capacity(page.changes.len());
-    for event in &page.changes {
+    // Hidden events are left out; `last_seq` still passes them, so no client stalls.
+    for event in page
+        .changes
+        .iter()
+        .filter(|e| may_read(registry, principal, e))
+    {
         let models = query.include_data.then_some(&**registry);
         if let Some(json) = event_json(store, event, models).await? {
             changes.push(json);
@@ -172,15 +188,20 @@ fn events(
     store: Arc<dyn Store>,
     registry: Arc<Registry>,
     query: FeedQuery,
+    principal: Principal,
 ) -> Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>> {
+    let principal = Arc::new(principal);
     let include_data = query.include_data;
     let stream = feed::watch(store.clone(), query.since, query.filter).filter_map(move |item| {
-        let (store, registry) = (store.clone(), registry.clone());
+        let (store, registry, principal) = (store.clone(), registry.clone(), principal.clone());
         async move {
             let event = match item {
                 Ok(event) => event,
                 Err(error) => return Some(Ok(error_event(Problem::from(error)))),
             };
+            if !may_read(&registry, &principal, &event) {
+                return None;
+            }
             let models = include_data.then_some(&*registry);
             match event_json(&store, &event, models).await {
                 Ok(Some(json)) => Some(Ok(Event::default()

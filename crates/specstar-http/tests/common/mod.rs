@@ -133,3 +133,33 @@ pub(crate) async fn problem(response: Response, status: u16, code: &str) -> Valu
     );
     body
 }
+
+/// Reads server-sent events from a response until `count` `change` events came.
+#[allow(dead_code, reason = "only the tests of event streams read them")]
+pub(crate) async fn read_events(response: reqwest::Response, count: usize) -> Vec<(u64, Value)> {
+    use futures_util::StreamExt as _;
+    let mut stream = response.bytes_stream();
+    let (mut text, mut found) = (String::new(), Vec::new());
+    while found.len() < count {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.next())
+            .await
+            .expect("an event within 10 s")
+            .expect("the stream stays open")
+            .unwrap();
+        text.push_str(std::str::from_utf8(&chunk).unwrap());
+        while let Some(end) = text.find("\n\n") {
+            let block: String = text.drain(..end + 2).collect();
+            let field = |name: &str| {
+                block
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name).map(str::trim).map(str::to_owned))
+            };
+            if field("event:").as_deref() == Some("change") {
+                let id = field("id:").unwrap().parse().unwrap();
+                let data = serde_json::from_str(&field("data:").unwrap()).unwrap();
+                found.push((id, data));
+            }
+        }
+    }
+    found
+}
