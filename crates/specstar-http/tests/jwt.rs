@@ -285,6 +285,13 @@ fn unusable_keys_are_refused_and_never_printed() {
     );
     assert!(JwtAuth::jwks("{}").is_err());
     assert!(JwtAuth::jwks(r#"{"keys": []}"#).is_err());
+    let jwks = String::from_utf8(fixture("jwks.json")).unwrap();
+    let mismatched = jwks.replace("\"RS256\"", "\"ES256\"");
+    assert!(mismatched.contains("ES256"));
+    assert!(
+        JwtAuth::jwks(&mismatched).is_err(),
+        "an RSA key named ES256"
+    );
     let debug = format!("{:?}", JwtAuth::hmac(SECRET).unwrap());
     assert!(!debug.contains("shared secret"), "{debug}");
     let config = format!(

@@ -105,6 +105,12 @@ impl JwtAuth {
                     JwtAuthError::BadJwks(format!("{named} is not a JWS algorithm"))
                 })?;
                 key.algorithms.retain(|a| *a == named);
+                if key.algorithms.is_empty() {
+                    return Err(JwtAuthError::BadJwks(format!(
+                        "key {:?}: its alg {named:?} does not fit its key type",
+                        jwk.common.key_id
+                    )));
+                }
             }
             keys.push(key);
         }
