@@ -307,6 +307,13 @@ impl Spec {
     #[cfg(feature = "http")]
     #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
     pub fn router_with(&self, config: specstar_http::HttpConfig) -> specstar_http::axum::Router {
+        // The spec's global hooks run over HTTP too, unless the config names its own.
+        let hooks = self.context.hooks();
+        let config = if config.hooks().is_empty() && !hooks.is_empty() {
+            config.with_hooks(hooks.clone())
+        } else {
+            config
+        };
         specstar_http::router(self.registry.clone(), self.store.clone(), config)
     }
 

@@ -35,6 +35,7 @@ pub mod export;
 pub mod feed;
 pub mod fixtures;
 pub mod history;
+pub mod hooks;
 pub mod import;
 pub mod integrity;
 pub mod json_models;
@@ -194,6 +195,9 @@ macro_rules! store_suite {
             a_changed_schema_under_an_unchanged_version_is_refused,
             lazy_upcast_and_persisted_migration_agree,
         );
+        $crate::store_suite!(@hooks $mode $make;
+            hooks_see_every_write_and_refusals_write_nothing,
+        );
         $crate::store_suite!(@retention $mode $make;
             keep_last_prunes_data_and_keeps_the_history,
             pruned_reads_and_refusals,
@@ -225,6 +229,14 @@ macro_rules! store_suite {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $name() {
                 $crate::store_suite!(@run $mode $make, $crate::migration::$name);
+            }
+        )*
+    };
+    (@hooks $mode:ident $make:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                $crate::store_suite!(@run $mode $make, $crate::hooks::$name);
             }
         )*
     };

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::hooks::Hooks;
 use crate::time::{Clock, SystemClock, Timestamp};
 
 /// The user recorded when no one is named.
@@ -15,6 +16,8 @@ pub const ANONYMOUS: &str = "anonymous";
 pub struct WriteContext {
     user: Arc<str>,
     clock: Arc<dyn Clock>,
+    /// Hooks every write of this context runs, besides its model's.
+    hooks: Arc<Hooks>,
 }
 
 impl WriteContext {
@@ -23,6 +26,7 @@ impl WriteContext {
         Self {
             user: user.into(),
             clock: Arc::new(SystemClock),
+            hooks: Arc::default(),
         }
     }
 
@@ -31,7 +35,7 @@ impl WriteContext {
     pub fn as_user(&self, user: impl Into<Arc<str>>) -> Self {
         Self {
             user: user.into(),
-            clock: self.clock.clone(),
+            ..self.clone()
         }
     }
 
@@ -39,9 +43,24 @@ impl WriteContext {
     #[must_use]
     pub fn with_clock(&self, clock: impl Clock) -> Self {
         Self {
-            user: self.user.clone(),
             clock: Arc::new(clock),
+            ..self.clone()
         }
+    }
+
+    /// The same context running `hooks` around every write (global hooks: a model's own
+    /// run first).
+    #[must_use]
+    pub fn with_hooks(&self, hooks: Hooks) -> Self {
+        Self {
+            hooks: Arc::new(hooks),
+            ..self.clone()
+        }
+    }
+
+    /// The global hooks.
+    pub fn hooks(&self) -> &Hooks {
+        &self.hooks
     }
 
     /// The acting user.
@@ -66,6 +85,7 @@ impl fmt::Debug for WriteContext {
         f.debug_struct("WriteContext")
             .field("user", &self.user)
             .field("clock", &self.clock)
+            .field("hooks", &self.hooks)
             .finish()
     }
 }

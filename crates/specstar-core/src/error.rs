@@ -257,6 +257,18 @@ pub enum Error {
         /// What the step said.
         reason: String,
     },
+    /// A before-write hook refused the write: nothing was written.
+    #[error("the write to {resource_id} was refused: {message}")]
+    Refused {
+        /// The resource written.
+        resource_id: ResourceId,
+        /// The HTTP status to answer (400–499).
+        status: u16,
+        /// The hook's code.
+        code: &'static str,
+        /// The hook's message.
+        message: String,
+    },
     /// Stored data could not be decoded: the store holds something this version cannot read.
     #[error("stored data of {what} cannot be decoded: {reason}")]
     Corrupt {
@@ -299,6 +311,7 @@ impl Error {
             Self::DoesNotFitModel { .. } => ErrorCode::RevisionDoesNotFitModel,
             Self::NoMigrationPath { .. } => ErrorCode::NoMigrationPath,
             Self::MigrationFailed { .. } => ErrorCode::MigrationFailed,
+            Self::Refused { .. } => ErrorCode::WriteRefused,
             Self::Corrupt { .. } => ErrorCode::CorruptData,
             Self::Store(_) => ErrorCode::StoreError,
         }
@@ -529,6 +542,15 @@ mod tests {
                     revision_id: rid.revision(1),
                 },
                 ErrorCode::RevisionPruned,
+            ),
+            (
+                Error::Refused {
+                    resource_id: rid.clone(),
+                    status: 409,
+                    code: "title_taken",
+                    message: text("no"),
+                },
+                ErrorCode::WriteRefused,
             ),
             (
                 Error::Corrupt {

@@ -35,6 +35,7 @@ pub mod domain;
 pub mod error;
 pub mod feed;
 pub mod hash;
+pub mod hooks;
 pub mod id;
 pub mod import;
 pub mod json;
@@ -57,6 +58,7 @@ pub use diff::{Diff, LeafChange};
 pub use error::{Error, ErrorCode, FieldError, FieldErrors, Result};
 pub use feed::{FeedEvent, FeedPage, FeedSignal, MAX_FEED_LIMIT, ModelFilter, PurgeEvent};
 pub use hash::DataHash;
+pub use hooks::{Hooks, Refusal};
 pub use id::{ResourceId, RevisionId, RevisionRef};
 pub use import::{ImportOptions, ImportReport, Importer, OnDuplicate};
 pub use limits::{

@@ -9,7 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use http::request::Parts;
-use specstar_core::ANONYMOUS;
+use specstar_core::{ANONYMOUS, Hooks};
 
 use crate::auth::{Authenticated, JwtAuth, Principal};
 use crate::problem::Problem;
@@ -46,6 +46,8 @@ pub struct HttpConfig {
     resolver: PrincipalResolver,
     /// Whether requests carry bearer tokens (JWT authentication), for the OpenAPI document.
     bearer: bool,
+    /// The global hooks every write of the API runs (a model's own run first).
+    hooks: Hooks,
     api_title: String,
     api_version: String,
     api_description: String,
@@ -60,6 +62,7 @@ impl HttpConfig {
             max_page_size: DEFAULT_MAX_PAGE_SIZE,
             resolver: Arc::new(|_| Ok(Principal::anonymous())),
             bearer: false,
+            hooks: Hooks::new(),
             api_title: "specstar".to_owned(),
             api_version: env!("CARGO_PKG_VERSION").to_owned(),
             api_description: DEFAULT_API_DESCRIPTION.to_owned(),
@@ -151,6 +154,19 @@ impl HttpConfig {
         self.resolver = Arc::new(move |parts| auth.authenticate(parts));
         self.bearer = true;
         self
+    }
+
+    /// The same config running `hooks` around every write of the API, besides each model's
+    /// own (see [`specstar_core::hooks`]).
+    #[must_use]
+    pub fn with_hooks(mut self, hooks: Hooks) -> Self {
+        self.hooks = hooks;
+        self
+    }
+
+    /// The global hooks of the API's writes.
+    pub fn hooks(&self) -> &Hooks {
+        &self.hooks
     }
 
     /// Whether requests are authenticated by bearer tokens ([`with_jwt`](Self::with_jwt)).

@@ -325,6 +325,20 @@ impl From<Error> for Problem {
     /// the exhaustive table in `problem/codes.rs`), its message as the detail, and the members
     /// it carries; a server failure is told without internals and logged with its causes.
     fn from(error: Error) -> Self {
+        // A hook's refusal answers with the hook's own status (a 4xx) and code.
+        if let Error::Refused {
+            status,
+            code,
+            message,
+            ..
+        } = &error
+        {
+            let status = StatusCode::from_u16(*status)
+                .ok()
+                .filter(StatusCode::is_client_error)
+                .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            return Self::new(status, code, "Write refused", message.clone());
+        }
         let problem = Self::of(error.code(), error.to_string());
         if problem.status.is_server_error() {
             problem.hiding(&error)

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use specstar_core::{DynResourceManager, ModelDef, Store};
+use specstar_core::{DynResourceManager, ModelDef, Store, WriteContext};
 
 use crate::auth::gate::{self, Gate};
 use crate::config::HttpConfig;
@@ -36,7 +36,8 @@ pub(crate) fn model_routes(
     let permissions = model.permissions().cloned().map(Arc::new);
     let name = model.name_arc().clone();
     let state = ModelState {
-        manager: DynResourceManager::new(model, store),
+        manager: DynResourceManager::new(model, store)
+            .with_context(WriteContext::default().with_hooks(config.hooks().clone())),
         config: config.clone(),
     };
     OPERATIONS

@@ -56,6 +56,9 @@ pub enum ErrorCode {
     NoMigrationPath,
     /// `migration_failed`: a migration step failed on a stored revision's data.
     MigrationFailed,
+    /// `write_refused`: a before-write hook refused the write (over HTTP the hook's own
+    /// status and code answer it).
+    WriteRefused,
     /// `patch_failed`: a patch cannot be applied to the current data (a failed `test`
     /// operation, a missing path…).
     PatchFailed,
@@ -77,7 +80,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order: for tables and tests that must cover them all.
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 22] = [
         Self::MalformedId,
         Self::ForeignModel,
         Self::ForeignRevision,
@@ -93,6 +96,7 @@ impl ErrorCode {
         Self::RevisionDoesNotFitModel,
         Self::NoMigrationPath,
         Self::MigrationFailed,
+        Self::WriteRefused,
         Self::PatchFailed,
         Self::UnindexedField,
         Self::InvalidQuery,
@@ -119,6 +123,7 @@ impl ErrorCode {
             Self::RevisionDoesNotFitModel => "revision_does_not_fit_model",
             Self::NoMigrationPath => "no_migration_path",
             Self::MigrationFailed => "migration_failed",
+            Self::WriteRefused => "write_refused",
             Self::PatchFailed => "patch_failed",
             Self::UnindexedField => "unindexed_field",
             Self::InvalidQuery => "invalid_query",

@@ -188,6 +188,22 @@ impl DynResourceManager {
         }
     }
 
+    /// Asks the store for one write, through the model's hooks and the context's: the
+    /// before-write hooks see the request and the head (read first, only when there are such
+    /// hooks) and may refuse it; the after-commit hooks see what an appending write wrote.
+    pub(crate) async fn write(&self, request: WriteRequest) -> Result<Written> {
+        let (model, global) = (self.model.hooks(), self.context.hooks());
+        if model.has_before() || global.has_before() {
+            let head = self.store.meta(&request.resource_id).await?;
+            model.check(&request, head.as_ref())?;
+            global.check(&request, head.as_ref())?;
+        }
+        let written = self.store.write(request).await?;
+        model.committed(&written);
+        global.committed(&written);
+        Ok(written)
+    }
+
     fn expected(
         resource_id: &ResourceId,
         expected: Option<&dyn RevisionRef>,
@@ -207,8 +223,7 @@ impl DynResourceManager {
             Some(key) => ResourceId::with_key(self.model.name(), key)?,
             None => ResourceId::generate(self.model.name()),
         };
-        self.store
-            .write(self.request(resource_id, Change::Create(data), None))
+        self.write(self.request(resource_id, Change::Create(data), None))
             .await
     }
 
@@ -221,8 +236,7 @@ impl DynResourceManager {
     ) -> Result<Written> {
         let resource_id = self.resource_id(id)?;
         let expected = Self::expected(&resource_id, expected)?;
-        self.store
-            .write(self.request(resource_id, Change::Put { data, action }, expected))
+        self.write(self.request(resource_id, Change::Put { data, action }, expected))
             .await
     }
 
@@ -304,7 +318,6 @@ impl DynResourceManager {
                 action: Action::Patch,
             };
             match self
-                .store
                 .write(self.request(resource_id.clone(), change, Some(base)))
                 .await
             {
@@ -324,8 +337,7 @@ impl DynResourceManager {
     pub async fn delete(&self, id: &str, expected: Option<&dyn RevisionRef>) -> Result<Written> {
         let resource_id = self.resource_id(id)?;
         let expected = Self::expected(&resource_id, expected)?;
-        self.store
-            .write(self.request(resource_id, Change::Delete, expected))
+        self.write(self.request(resource_id, Change::Delete, expected))
             .await
     }
 
@@ -369,7 +381,6 @@ impl DynResourceManager {
                     .encode_stored(&current.info, current.data_value()?)?;
             }
             match self
-                .store
                 .write(self.request(resource_id.clone(), Change::Restore, Some(base)))
                 .await
             {
@@ -416,8 +427,7 @@ impl DynResourceManager {
             data,
             action: Action::Revert,
         };
-        self.store
-            .write(self.request(resource_id, change, expected))
+        self.write(self.request(resource_id, change, expected))
             .await
     }
 

@@ -82,7 +82,7 @@ impl DynResourceManager {
             };
             let base = current.info.number();
             let request = self.request(resource_id.clone(), change, Some(base));
-            match self.store().write(request).await {
+            match self.write(request).await {
                 Err(Error::Conflict { .. }) if attempts < PATCH_ATTEMPTS => attempts += 1,
                 outcome => return outcome,
             }

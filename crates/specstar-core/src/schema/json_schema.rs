@@ -17,6 +17,7 @@ use super::migration::{Migrations, Step};
 use super::validation::{pointer_path, push_schema_error};
 use super::{Codec, ModelDef};
 use crate::error::{Error, FieldError, FieldErrors, Result};
+use crate::hooks::Hooks;
 use crate::id::check_model_name;
 use crate::permission::Permissions;
 use crate::retention::Retention;
@@ -61,6 +62,7 @@ pub struct JsonSchemaModel {
     steps: Vec<Step>,
     retention: Retention,
     permissions: Option<Arc<Permissions>>,
+    hooks: Arc<Hooks>,
 }
 
 impl JsonSchemaModel {
@@ -75,6 +77,7 @@ impl JsonSchemaModel {
             steps: Vec::new(),
             retention: Retention::default(),
             permissions: None,
+            hooks: Arc::default(),
         }
     }
 
@@ -90,6 +93,13 @@ impl JsonSchemaModel {
     #[must_use]
     pub fn permissions(mut self, permissions: Permissions) -> Self {
         self.permissions = Some(Arc::new(permissions));
+        self
+    }
+
+    /// Runs `hooks` around every write of the model (see [hooks](crate::hooks)).
+    #[must_use]
+    pub fn hooks(mut self, hooks: Hooks) -> Self {
+        self.hooks = Arc::new(hooks);
         self
     }
 
@@ -155,6 +165,7 @@ impl JsonSchemaModel {
             fingerprint,
             retention: self.retention,
             permissions: self.permissions,
+            hooks: self.hooks,
         })
     }
 }

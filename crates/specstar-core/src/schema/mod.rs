@@ -33,6 +33,7 @@ use serde_json::Value;
 
 use crate::error::{Error, FieldErrors, Result};
 use crate::hash::{DataHash, canonical_json};
+use crate::hooks::Hooks;
 use crate::id::check_model_name;
 use crate::meta::IndexedValues;
 use crate::permission::Permissions;
@@ -80,6 +81,7 @@ pub struct Schema<T> {
     steps: Vec<Step>,
     retention: Retention,
     permissions: Option<Arc<Permissions>>,
+    hooks: Arc<Hooks>,
     model: PhantomData<fn() -> T>,
 }
 
@@ -100,6 +102,7 @@ impl<T> Schema<T> {
             steps: Vec::new(),
             retention: Retention::default(),
             permissions: None,
+            hooks: Arc::default(),
             model: PhantomData,
         }
     }
@@ -199,6 +202,13 @@ impl<T: Model> Schema<T> {
         self
     }
 
+    /// Runs `hooks` around every write of the model (see [hooks](crate::hooks)).
+    #[must_use]
+    pub fn hooks(mut self, hooks: Hooks) -> Self {
+        self.hooks = Arc::new(hooks);
+        self
+    }
+
     /// Checks the declaration and turns it into a model definition.
     ///
     /// # Errors
@@ -232,6 +242,7 @@ impl<T: Model> Schema<T> {
             migrations: Arc::new(migrations),
             retention: self.retention,
             permissions: self.permissions,
+            hooks: self.hooks,
         })
     }
 }
@@ -276,6 +287,7 @@ pub struct ModelDef {
     fingerprint: Arc<str>,
     retention: Retention,
     permissions: Option<Arc<Permissions>>,
+    hooks: Arc<Hooks>,
 }
 
 impl ModelDef {
@@ -321,6 +333,11 @@ impl ModelDef {
     /// everything.
     pub fn retention(&self) -> Retention {
         self.retention
+    }
+
+    /// The hooks every write of the model runs (see [hooks](crate::hooks)).
+    pub fn hooks(&self) -> &Hooks {
+        &self.hooks
     }
 
     /// Who may do what to the model; `None` when it declares no permissions (everyone may do

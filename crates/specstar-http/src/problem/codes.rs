@@ -24,6 +24,7 @@ pub(crate) const fn core(code: ErrorCode) -> (StatusCode, &'static str) {
         C::RevisionDoesNotFitModel => (StatusCode::CONFLICT, "Revision does not fit the model"),
         C::NoMigrationPath => (StatusCode::CONFLICT, "No migration path"),
         C::MigrationFailed => (StatusCode::CONFLICT, "Migration failed"),
+        C::WriteRefused => (StatusCode::UNPROCESSABLE_ENTITY, "Write refused"),
         C::ResourceDeleted => (StatusCode::GONE, "Resource deleted"),
         C::RevisionPruned => (StatusCode::GONE, "Revision pruned"),
         C::NotYetCreated => (StatusCode::NOT_FOUND, "Resource not yet created"),
