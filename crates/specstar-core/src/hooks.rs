@@ -11,7 +11,7 @@
 //!   miss a revision (a process may stop between the commit and the hook) consumes the change
 //!   feed instead.
 //!
-//! A model's hooks ([`Schema::before_write`](crate::Schema::before_write), …) and the global
+//! A model's hooks ([`Schema::hooks`](crate::Schema::hooks)) and the global
 //! ones of a [`WriteContext`](crate::WriteContext) both run, the model's first.
 
 use std::fmt;
