@@ -33,22 +33,27 @@ impl DynResourceManager {
     /// [`Error::ResourceNotFound`], id and store errors.
     pub async fn prune(&self, id: &str, policy: &Retention) -> Result<Pruned> {
         let resource_id = self.resource_id(id)?;
-        let not_found = || Error::ResourceNotFound {
-            resource_id: resource_id.clone(),
-        };
         let meta = self
             .store()
             .meta(&resource_id)
             .await?
-            .ok_or_else(not_found)?;
+            .ok_or(Error::ResourceNotFound { resource_id })?;
+        self.prune_head(&meta, policy).await
+    }
+
+    /// Prunes the resource of `meta` by `policy`, bounded by that head (a head that moved
+    /// since only makes the prune keep more; the store keeps its own current revision).
+    async fn prune_head(&self, meta: &ResourceMeta, policy: &Retention) -> Result<Pruned> {
         let current = meta.current_revision_id.number();
         let Some(bounds) = policy.bounds(current, self.context().now()) else {
             return Ok(Pruned::default());
         };
         self.store()
-            .prune(&resource_id, bounds)
+            .prune(&meta.resource_id, bounds)
             .await?
-            .ok_or_else(not_found)
+            .ok_or_else(|| Error::ResourceNotFound {
+                resource_id: meta.resource_id.clone(),
+            })
     }
 
     /// Prunes every resource of the model by `policy` (see [`prune`](Self::prune)), deleted
@@ -81,7 +86,8 @@ impl DynResourceManager {
                     .map_or(true, |m: &ResourceMeta| m.total_revision_count > keep);
                 std::future::ready(long)
             })
-            .map(|meta| async move { self.prune(meta?.resource_id.as_str(), policy).await })
+            // The head listed bounds the prune: no second read per resource.
+            .map(|meta| async move { self.prune_head(&meta?, policy).await })
             .buffer_unordered(PRUNE_AT_ONCE);
         while let Some(outcome) = outcomes.next().await {
             let pruned = match outcome {

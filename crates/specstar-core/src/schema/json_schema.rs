@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 use super::field::{indexed_fields, resolve_ref};
 use super::migration::{Migrations, Step};
+use super::policy::ModelPolicy;
 use super::validation::{pointer_path, push_schema_error};
 use super::{Codec, ModelDef};
 use crate::error::{Error, FieldError, FieldErrors, Result};
@@ -60,9 +61,7 @@ pub struct JsonSchemaModel {
     schema: Value,
     indexed: Vec<String>,
     steps: Vec<Step>,
-    retention: Retention,
-    permissions: Option<Arc<Permissions>>,
-    hooks: Arc<Hooks>,
+    policy: ModelPolicy,
 }
 
 impl JsonSchemaModel {
@@ -75,16 +74,14 @@ impl JsonSchemaModel {
             schema,
             indexed: Vec::new(),
             steps: Vec::new(),
-            retention: Retention::default(),
-            permissions: None,
-            hooks: Arc::default(),
+            policy: ModelPolicy::default(),
         }
     }
 
     /// Bounds the model's history (see [retention](crate::retention)): what a prune keeps.
     #[must_use]
     pub fn retention(mut self, policy: Retention) -> Self {
-        self.retention = policy;
+        self.policy.retention = policy;
         self
     }
 
@@ -92,14 +89,14 @@ impl JsonSchemaModel {
     /// may do everything; with, whatever no rule allows is denied.
     #[must_use]
     pub fn permissions(mut self, permissions: Permissions) -> Self {
-        self.permissions = Some(Arc::new(permissions));
+        self.policy.permissions = Some(Arc::new(permissions));
         self
     }
 
     /// Runs `hooks` around every write of the model (see [hooks](crate::hooks)).
     #[must_use]
     pub fn hooks(mut self, hooks: Hooks) -> Self {
-        self.hooks = Arc::new(hooks);
+        self.policy.hooks = Arc::new(hooks);
         self
     }
 
@@ -163,9 +160,7 @@ impl JsonSchemaModel {
             }),
             migrations: Arc::new(migrations),
             fingerprint,
-            retention: self.retention,
-            permissions: self.permissions,
-            hooks: self.hooks,
+            policy: self.policy,
         })
     }
 }

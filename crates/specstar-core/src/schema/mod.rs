@@ -16,6 +16,7 @@ mod field;
 mod fingerprint;
 mod json_schema;
 mod migration;
+mod policy;
 mod typed;
 mod validation;
 
@@ -43,6 +44,7 @@ use crate::revision::RevisionInfo;
 pub use field::{FieldShape, IndexedField};
 pub use json_schema::JsonSchemaModel;
 use migration::{MigrationError, Migrations, Step};
+use policy::ModelPolicy;
 use typed::TypedCodec;
 
 /// What a Rust type needs to be a model: serde both ways and a JSON Schema.
@@ -79,9 +81,7 @@ pub struct Schema<T> {
     indexed: Vec<String>,
     allow_unknown_fields: bool,
     steps: Vec<Step>,
-    retention: Retention,
-    permissions: Option<Arc<Permissions>>,
-    hooks: Arc<Hooks>,
+    policy: ModelPolicy,
     model: PhantomData<fn() -> T>,
 }
 
@@ -100,9 +100,7 @@ impl<T> Schema<T> {
             indexed: Vec::new(),
             allow_unknown_fields: false,
             steps: Vec::new(),
-            retention: Retention::default(),
-            permissions: None,
-            hooks: Arc::default(),
+            policy: ModelPolicy::default(),
             model: PhantomData,
         }
     }
@@ -190,7 +188,7 @@ impl<T: Model> Schema<T> {
     /// Bounds the model's history (see [retention](crate::retention)): what a prune keeps.
     #[must_use]
     pub fn retention(mut self, policy: Retention) -> Self {
-        self.retention = policy;
+        self.policy.retention = policy;
         self
     }
 
@@ -198,14 +196,14 @@ impl<T: Model> Schema<T> {
     /// may do everything; with, whatever no rule allows is denied.
     #[must_use]
     pub fn permissions(mut self, permissions: Permissions) -> Self {
-        self.permissions = Some(Arc::new(permissions));
+        self.policy.permissions = Some(Arc::new(permissions));
         self
     }
 
     /// Runs `hooks` around every write of the model (see [hooks](crate::hooks)).
     #[must_use]
     pub fn hooks(mut self, hooks: Hooks) -> Self {
-        self.hooks = Arc::new(hooks);
+        self.policy.hooks = Arc::new(hooks);
         self
     }
 
@@ -240,9 +238,7 @@ impl<T: Model> Schema<T> {
             type_id: Some(TypeId::of::<T>()),
             codec: Arc::new(codec),
             migrations: Arc::new(migrations),
-            retention: self.retention,
-            permissions: self.permissions,
-            hooks: self.hooks,
+            policy: self.policy,
         })
     }
 }
@@ -285,9 +281,7 @@ pub struct ModelDef {
     codec: Arc<dyn Codec>,
     migrations: Arc<Migrations>,
     fingerprint: Arc<str>,
-    retention: Retention,
-    permissions: Option<Arc<Permissions>>,
-    hooks: Arc<Hooks>,
+    policy: ModelPolicy,
 }
 
 impl ModelDef {
@@ -332,18 +326,18 @@ impl ModelDef {
     /// What the model's history keeps (see [retention](crate::retention)); the default keeps
     /// everything.
     pub fn retention(&self) -> Retention {
-        self.retention
+        self.policy.retention
     }
 
     /// The hooks every write of the model runs (see [hooks](crate::hooks)).
     pub fn hooks(&self) -> &Hooks {
-        &self.hooks
+        &self.policy.hooks
     }
 
     /// Who may do what to the model; `None` when it declares no permissions (everyone may do
     /// everything).
     pub fn permissions(&self) -> Option<&Permissions> {
-        self.permissions.as_deref()
+        self.policy.permissions.as_deref()
     }
 
     /// Whether data of schema version `version` can be brought to the current one (it is the

@@ -117,11 +117,7 @@ pub(crate) fn readable(
     config: &HttpConfig,
 ) -> Result<ModelFilter, Problem> {
     let models = registry.all();
-    let may_read = |model: &ModelDef| {
-        model
-            .permissions()
-            .is_none_or(|p| p.allows(&principal.roles, Access::Read))
-    };
+    let may_read = |model: &ModelDef| may_read_model(model, principal);
     if let Some(closed) = models
         .iter()
         .find(|m| filter.models().iter().any(|f| **f == *m.name()) && !may_read(m))
@@ -142,14 +138,19 @@ pub(crate) fn readable(
     Ok(ModelFilter::only(open))
 }
 
+/// Whether `principal` may read `model`: it has no rules, or one gives a role of its `read`.
+fn may_read_model(model: &ModelDef, principal: &Principal) -> bool {
+    model
+        .permissions()
+        .is_none_or(|p| p.allows(&principal.roles, Access::Read))
+}
+
 /// Whether `principal` may read the event's model as it is registered now: the filter made at
 /// the request's start does not know models registered later, so each event is checked too.
 fn may_read(registry: &Registry, principal: &Principal, event: &FeedEvent) -> bool {
-    registry.get(event.model()).map_or(true, |model| {
-        model
-            .permissions()
-            .is_none_or(|p| p.allows(&principal.roles, Access::Read))
-    })
+    registry
+        .get(event.model())
+        .map_or(true, |model| may_read_model(&model, principal))
 }
 
 async fn page(
