@@ -8,7 +8,8 @@ use std::time::Instant;
 
 use anyhow::{Context, ensure};
 use specstar::{
-    Direction, Field, Filter, MetaField, Op, Query, ResourceId, ResourceManager, RevisionId,
+    Caller, Direction, Field, Filter, MetaField, Op, Query, ResourceId, ResourceManager,
+    RevisionId, Scope, UserValue,
 };
 
 use crate::workload::{self, Issue};
@@ -33,6 +34,10 @@ pub struct Rates {
     pub history: f64,
     /// f. 1,000 searches (the count after them is not timed, as in the reference).
     pub search: f64,
+    /// f, within a row scope: the same searches by a caller who may read only the issues
+    /// assigned to them (`assignee == USER.id`, one user in 20), as an HTTP caller under a
+    /// scoped permission rule searches.
+    pub search_scoped: f64,
     /// g. soft-delete then restore every tenth item: 2 operations each.
     pub delete_restore: f64,
     /// h. `n` creates by 32 concurrent writers.
@@ -62,6 +67,7 @@ pub async fn run(
     rates.get_rev1 = get_rev1(mgr, &items, &order).await?;
     rates.history = history(mgr, &items.ids, &order).await?;
     rates.search = search(mgr, n).await?;
+    rates.search_scoped = search_scoped(mgr).await?;
     rates.delete_restore = delete_restore(mgr, &items.ids, n).await?;
     after_g();
     // h. create_concurrent
@@ -191,6 +197,40 @@ async fn search(mgr: &ResourceManager<Issue>, n: usize) -> anyhow::Result<f64> {
         .await?;
     let expected = workload::expected_matches(n);
     ensure!(count == expected, "count is {count}, expected {expected}");
+    Ok(rate)
+}
+
+/// The user whose issues [`search_scoped`] may read.
+const SCOPED_USER: &str = "user03";
+
+/// f within a row scope: [`SEARCHES`] searches of a manager kept to the issues assigned to
+/// [`SCOPED_USER`]; every match is checked to be theirs, high and open.
+async fn search_scoped(mgr: &ResourceManager<Issue>) -> anyhow::Result<f64> {
+    let roles = [String::from("authenticated")];
+    let caller = Caller {
+        id: SCOPED_USER,
+        roles: &roles,
+    };
+    let scope = Scope::new(Filter::data("assignee", Op::Eq, UserValue::Id)).bind(caller);
+    let scoped = mgr.within(scope)?;
+    let query = search_query();
+    let mut last = Vec::new();
+    let start = Instant::now();
+    for _ in 0..SEARCHES {
+        last = scoped.search(&query).await?;
+    }
+    let rate = per_second(SEARCHES, start);
+    ensure!(!last.is_empty(), "the scoped search found nothing");
+    for meta in &last {
+        let data = mgr.get(&meta.resource_id).await?.data;
+        ensure!(
+            data.assignee.as_deref() == Some(SCOPED_USER)
+                && data.severity == workload::Severity::High
+                && data.status == workload::Status::Open,
+            "the scoped search returned {} which is not {SCOPED_USER}'s, high and open",
+            meta.resource_id
+        );
+    }
     Ok(rate)
 }
 

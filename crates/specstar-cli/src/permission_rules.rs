@@ -6,16 +6,19 @@
 //!     actions: [all]
 //!   - roles: [editor]
 //!     actions: [read, create, update, patch]
-//!   - roles: [anonymous, authenticated]
-//!     actions: [read]
+//!   - roles: [authenticated]
+//!     actions: [read, update]
+//!     where: "QB['owner'].eq(USER.id)"
 //! ```
 //!
 //! A request is allowed when one rule gives one of its roles (`anonymous`; or `authenticated`
 //! and its token's roles) its action; a model with `permissions:` denies whatever no rule
-//! allows, one without allows everything. Row scope (`where:`) is not supported yet, and is
-//! refused rather than ignored.
+//! allows, one without allows everything. A rule's `where:` is its row scope, a `qb` condition
+//! with `USER.id` and `USER.roles` as values ([`parse_scope`]): the rule gives its actions on
+//! the resources it matches only. Its fields must be indexed (the model's build says so).
 
 use serde::Deserialize;
+use specstar::http::parse_scope;
 use specstar::{Access, Permissions, Rule};
 
 /// One rule as written.
@@ -33,12 +36,6 @@ pub(crate) fn permissions(rules: &[RuleFile]) -> Result<Permissions, String> {
     let mut out = Vec::with_capacity(rules.len());
     for (i, rule) in rules.iter().enumerate() {
         let at = || format!("permissions: rule {}", i + 1);
-        if rule.scope.is_some() {
-            return Err(format!(
-                "{}: row scope (`where`) is not supported yet; it is refused rather than ignored",
-                at()
-            ));
-        }
         if rule.roles.is_empty() || rule.roles.iter().any(|r| r.trim().is_empty()) {
             return Err(format!(
                 "{}: `roles` must name at least one role, none empty",
@@ -62,7 +59,12 @@ pub(crate) fn permissions(rules: &[RuleFile]) -> Result<Permissions, String> {
         if access.is_empty() {
             return Err(format!("{}: `actions` must name at least one action", at()));
         }
-        out.push(Rule::new(rule.roles.clone(), access));
+        let mut parsed = Rule::new(rule.roles.clone(), access);
+        if let Some(text) = &rule.scope {
+            let scope = parse_scope(text).map_err(|e| format!("{}: where: {e}", at()))?;
+            parsed = parsed.scoped(scope);
+        }
+        out.push(parsed);
     }
     Ok(Permissions::new(out))
 }
@@ -93,11 +95,42 @@ mod tests {
     }
 
     #[test]
+    fn a_where_is_the_rules_scope() {
+        let rules = permissions(&[rule(
+            &["authenticated"],
+            &["read"],
+            Some("QB['owner'].eq(USER.id) | QB['team'].in_(USER.roles)"),
+        )])
+        .unwrap();
+        let roles = ["authenticated".to_owned(), "red".to_owned()];
+        let caller = specstar::Caller {
+            id: "ann",
+            roles: &roles,
+        };
+        let expected = specstar::Filter::Or(vec![
+            specstar::Filter::data("owner", specstar::Op::Eq, "ann"),
+            specstar::Filter::data(
+                "team",
+                specstar::Op::In,
+                serde_json::json!(["authenticated", "red"]),
+            ),
+        ]);
+        assert_eq!(
+            rules.grant(caller, Access::Read),
+            specstar::Grant::Scoped(expected)
+        );
+    }
+
+    #[test]
     fn bad_rules_say_why() {
         for (bad, says) in [
             (
-                rule(&["a"], &["read"], Some("QB['owner'].eq(USER.id)")),
-                "not supported yet",
+                rule(&["a"], &["read"], Some("QB['owner'].eq(USER.name)")),
+                "where: unknown user value USER.name",
+            ),
+            (
+                rule(&["a"], &["read"], Some("QB['owner'].eq(USER.id).limit(2)")),
+                "where: a row scope is a condition",
             ),
             (rule(&[], &["read"], None), "at least one role"),
             (rule(&["a"], &[], None), "at least one action"),

@@ -166,8 +166,17 @@ async fn model_file_permissions_are_enforced_and_bad_rules_refused() {
     let check = run(specstar(dir.path()).args(["check", "--models", &models]));
     assert_eq!(check.code, 1, "{}", check.stdout);
     let all = format!("{}{}", check.stdout, check.stderr);
+    // A row scope is answered by the indexes: one over a field that is not indexed is refused.
     assert!(
-        all.contains("row scope (`where`) is not supported yet"),
+        all.contains("its row scope cannot be answered by the model's indexes")
+            && all.contains("\"owner\" of model \"note\" is not indexed"),
         "{all}"
     );
+    let indexed = scoped.replace(
+        "schema: {type: object}",
+        "indexes: [owner]\nschema: {type: object, properties: {owner: {type: string}}}",
+    );
+    std::fs::write(dir.path().join("models/note.yaml"), indexed).unwrap();
+    let check = run(specstar(dir.path()).args(["check", "--models", &models]));
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
 }

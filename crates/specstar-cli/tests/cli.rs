@@ -60,7 +60,15 @@ fn check_accepts_the_examples_and_prints_what_they_declare() {
         out.stdout
     );
     assert!(out.stdout.contains("model `task`"), "{}", out.stdout);
-    assert!(out.stdout.contains("2 model files are valid"));
+    assert!(
+        out.stdout.contains(
+            "model `ticket`, schema version v1, indexes [owner, status], 3 permission rules (1 \
+             with a row scope)"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("3 model files are valid"));
 }
 
 #[test]

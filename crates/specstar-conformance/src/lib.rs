@@ -172,6 +172,7 @@ macro_rules! store_suite {
             search_meta_fields,
             search_times_compare_as_instants,
             search_matches_the_definition,
+            search_within_a_scope_is_search_then_filter,
             search_cursor_pages_through_everything,
             search_cursor_stays_correct_while_writes_go_on,
             search_cursor_refusals,

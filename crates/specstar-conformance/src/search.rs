@@ -10,8 +10,8 @@ use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
 use serde_json::{Value, json};
 use specstar_core::{
-    Cursor, Direction, Error, Field, Filter, MetaField, Op, Query, Resource, ResourceId,
-    ResourceManager, ResourceMeta, Schema,
+    Caller, Cursor, Direction, Error, Field, Filter, MetaField, Op, Query, Resource, ResourceId,
+    ResourceManager, ResourceMeta, Schema, Scope, UserValue,
 };
 
 use crate::TestStore;
@@ -493,6 +493,104 @@ pub async fn search_matches_the_definition(t: TestStore) {
     });
     if let Err(failure) = result {
         panic!("the store's search departs from the definition: {failure}");
+    }
+}
+
+/// A random row scope: a random filter, or one that compares with the caller's id (`name`
+/// equal to it), bound to a caller named `a` or `b`.
+fn random_scope() -> impl Strategy<Value = Filter> {
+    let own = (any::<bool>(), random_filter()).prop_map(|(alone, filter)| {
+        let own = Filter::data("name", Op::Eq, UserValue::Id);
+        if alone {
+            own
+        } else {
+            Filter::Or(vec![own, filter])
+        }
+    });
+    let template = prop_oneof![random_filter(), own];
+    (template, any::<bool>()).prop_map(|(template, a)| {
+        let roles = ["authenticated".to_owned()];
+        let caller = Caller {
+            id: if a { "a" } else { "b" },
+            roles: &roles,
+        };
+        Scope::new(template).bind(caller)
+    })
+}
+
+/// Random data, random queries and random row scopes: a search or count within a scope
+/// ([`DynResourceManager::within`](specstar_core::DynResourceManager::within)) equals the
+/// search without it, then filtered by the scope, in the same order.
+pub async fn search_within_a_scope_is_search_then_filter(t: TestStore) {
+    let (mgr, _) = tasks(&t.store).await;
+    let case = AtomicU64::new(0);
+    let handle = tokio::runtime::Handle::current();
+    let config = crate::properties::runner_config(32);
+    let strategy = (
+        prop::collection::vec(random_task(), 0..8),
+        prop::collection::vec((random_query(), random_scope()), 1..6),
+    );
+    let result = tokio::task::block_in_place(|| {
+        TestRunner::new(config).run(&strategy, |(rows, queries)| {
+            let n = case.fetch_add(1, Ordering::Relaxed);
+            handle.block_on(async {
+                let mgr = mgr.clone();
+                for (i, (data, deleted)) in rows.iter().enumerate() {
+                    let id = format!("task:scope{n}-{i}");
+                    mgr.create_with_id(&id, data.clone()).await.unwrap();
+                    if *deleted {
+                        mgr.delete(&id).await.unwrap();
+                    }
+                }
+                for (query, scope) in queries {
+                    let mut query = query.filter(Filter::meta(
+                        MetaField::ResourceId,
+                        Op::StartsWith,
+                        format!("task:scope{n}-"),
+                    ));
+                    let (offset, limit) = (query.offset, query.limit.take());
+                    query.offset = 0;
+                    let scoped = mgr.within(scope.clone()).unwrap();
+                    let whole = Query {
+                        filter: Some(scope.clone()),
+                        include_deleted: true,
+                        ..Query::all()
+                    };
+                    let expected: Vec<String> = mgr
+                        .search(&query)
+                        .await
+                        .unwrap()
+                        .into_iter()
+                        .filter(|m| whole.matches(m))
+                        .map(|m| m.resource_id.key().to_owned())
+                        .collect();
+                    let counted = scoped.count_matching(&query).await.unwrap();
+                    prop_assert_eq!(
+                        counted,
+                        expected.len() as u64,
+                        "count {:?} within {:?}",
+                        query,
+                        scope
+                    );
+                    let paged = query.offset(offset);
+                    let paged = match limit {
+                        Some(limit) => paged.limit(limit),
+                        None => paged,
+                    };
+                    let expected: Vec<String> = expected
+                        .into_iter()
+                        .skip(usize::try_from(offset).unwrap())
+                        .take(limit.map_or(usize::MAX, |l| usize::try_from(l).unwrap()))
+                        .collect();
+                    let actual = keys(&scoped.search(&paged).await.unwrap());
+                    prop_assert_eq!(&actual, &expected, "search {:?} within {:?}", paged, scope);
+                }
+                Ok(())
+            })
+        })
+    });
+    if let Err(failure) = result {
+        panic!("a search within a scope departs from the search then filtered: {failure}");
     }
 }
 

@@ -69,7 +69,7 @@ pub use manager::{
     PruneReport, Resource, ResourceManager,
 };
 pub use meta::{IndexedValues, ResourceMeta};
-pub use permission::{Access, Permissions, Rule};
+pub use permission::{Access, Caller, Grant, Permissions, Rule, Scope, UserValue};
 pub use query::{Condition, Cursor, Direction, Field, Filter, MetaField, Op, Query, Sort};
 pub use registry::Registry;
 pub use retention::{PruneBounds, Pruned, Retention};

@@ -1,10 +1,24 @@
-//! Who may do what to a model: a list of rules, each giving some roles some kinds of access.
+//! Who may do what to a model: a list of rules, each giving some roles some kinds of access,
+//! optionally only to the resources of a **row scope**.
 //!
 //! A model without permissions allows everything; a model with them denies whatever no rule
 //! allows (an empty list denies everything). The HTTP layer checks every request against its
 //! model's rules with the caller's roles (`anonymous`, or `authenticated` and the token's).
+//!
+//! A rule's scope ([`Rule::scoped`]) is a [`Filter`] over the model's indexed and meta fields
+//! whose values may be the caller's own ([`UserValue`]: its id, its roles), bound per request
+//! ([`Permissions::grant`]). A caller whose access comes only from scoped rules sees the
+//! resources one of their scopes matches and no other: searches and counts are its query and
+//! the scope, answered by the store's indexes; a resource out of scope is not found; a write
+//! must find the resource in scope and leave it there.
 
 use std::fmt;
+
+use serde_json::Value;
+
+use crate::meta::ResourceMeta;
+use crate::query::Filter;
+use crate::schema::IndexedField;
 
 /// A kind of access a rule gives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -75,11 +89,132 @@ impl fmt::Display for Access {
     }
 }
 
-/// One rule: the callers with any of `roles` have each access of `access`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A value of the caller that a row scope compares with, bound when a request is checked:
+/// `Filter::data("owner", Op::Eq, UserValue::Id)` is "the resources whose owner is the caller".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserValue {
+    /// The caller's user id (a string).
+    Id,
+    /// The caller's roles (an array of strings), for `in` and `not_in`.
+    Roles,
+}
+
+/// The key of the JSON object that stands for a [`UserValue`] in a scope's template: a query's
+/// values are scalars or arrays of scalars, so an object is never a value of its own.
+const USER_VALUE_KEY: &str = "$user";
+
+impl UserValue {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::Roles => "roles",
+        }
+    }
+
+    /// The user value a template's JSON value stands for, if it stands for one.
+    fn of(value: &Value) -> Option<Self> {
+        let object = value.as_object().filter(|o| o.len() == 1)?;
+        match object.get(USER_VALUE_KEY)?.as_str()? {
+            "id" => Some(Self::Id),
+            "roles" => Some(Self::Roles),
+            _ => None,
+        }
+    }
+}
+
+impl From<UserValue> for Value {
+    fn from(value: UserValue) -> Self {
+        serde_json::json!({ USER_VALUE_KEY: value.name() })
+    }
+}
+
+/// Who a request acts as, as rules and scopes see it.
+#[derive(Clone, Copy, Debug)]
+pub struct Caller<'a> {
+    /// The user id ([`UserValue::Id`]).
+    pub id: &'a str,
+    /// The roles rules are for ([`UserValue::Roles`]).
+    pub roles: &'a [String],
+}
+
+/// A row scope: a filter whose values may be [`UserValue`]s, bound to each caller.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scope {
+    template: Filter,
+}
+
+impl Scope {
+    /// The scope `template`, its [`UserValue`]s bound per caller.
+    pub fn new(template: Filter) -> Self {
+        Self { template }
+    }
+
+    /// The filter as declared, user values unbound.
+    pub fn template(&self) -> &Filter {
+        &self.template
+    }
+
+    /// The filter for `caller`: each user value replaced by the caller's.
+    pub fn bind(&self, caller: Caller<'_>) -> Filter {
+        let mut filter = self.template.clone();
+        filter.visit_values_mut(&mut |value| bind_value(value, caller));
+        filter
+    }
+}
+
+fn bind_value(value: &mut Value, caller: Caller<'_>) {
+    match UserValue::of(value) {
+        Some(UserValue::Id) => *value = Value::String(caller.id.to_owned()),
+        Some(UserValue::Roles) => {
+            *value = Value::Array(caller.roles.iter().cloned().map(Value::String).collect());
+        }
+        None => {
+            if let Value::Array(items) = value {
+                items.iter_mut().for_each(|item| bind_value(item, caller));
+            }
+        }
+    }
+}
+
+/// What a model's rules grant a caller for one kind of access.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Grant {
+    /// No rule gives it.
+    Denied,
+    /// A rule without a scope gives it: on every resource.
+    All,
+    /// Only scoped rules give it: on the resources this filter (their scopes, or-ed, bound to
+    /// the caller) matches.
+    Scoped(Filter),
+}
+
+impl Grant {
+    /// Whether the grant covers a resource with this head (of a model with these indexed
+    /// fields), deleted or not.
+    pub fn admits(&self, fields: &[IndexedField], meta: &ResourceMeta) -> bool {
+        match self {
+            Self::Denied => false,
+            Self::All => true,
+            Self::Scoped(filter) => filter.matches_on(fields, meta),
+        }
+    }
+
+    /// The scope's filter, when the grant is scoped.
+    pub fn scope(&self) -> Option<&Filter> {
+        match self {
+            Self::Scoped(filter) => Some(filter),
+            Self::Denied | Self::All => None,
+        }
+    }
+}
+
+/// One rule: the callers with any of `roles` have each access of `access`, on every resource
+/// or on those of its scope.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Rule {
     roles: Vec<String>,
     access: Vec<Access>,
+    scope: Option<Scope>,
 }
 
 impl Rule {
@@ -91,7 +226,21 @@ impl Rule {
         Self {
             roles: roles.into_iter().map(Into::into).collect(),
             access: access.into_iter().collect(),
+            scope: None,
         }
+    }
+
+    /// The same rule, given only on the resources `scope` matches (its [`UserValue`]s bound
+    /// to each caller). Its fields must be indexed: the model's build refuses it otherwise.
+    #[must_use]
+    pub fn scoped(mut self, scope: Filter) -> Self {
+        self.scope = Some(Scope::new(scope));
+        self
+    }
+
+    /// The rule's row scope, if it has one.
+    pub fn scope(&self) -> Option<&Scope> {
+        self.scope.as_ref()
     }
 
     /// Callers with any of `roles` get every access.
@@ -115,7 +264,7 @@ impl Rule {
 }
 
 /// A model's rules: a request is allowed when one of them gives one of its roles its access.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Permissions {
     rules: Vec<Rule>,
 }
@@ -133,9 +282,26 @@ impl Permissions {
         &self.rules
     }
 
-    /// Whether a caller with `roles` has `access`.
+    /// Whether a caller with `roles` has `access` (on some resources, when scoped).
     pub fn allows(&self, roles: &[String], access: Access) -> bool {
         self.rules.iter().any(|rule| rule.allows(roles, access))
+    }
+
+    /// What the rules grant `caller` for `access`: all resources when a rule without a scope
+    /// gives it, else the resources of the scopes of the rules that give it.
+    pub fn grant(&self, caller: Caller<'_>, access: Access) -> Grant {
+        let mut scopes = Vec::new();
+        for rule in self.rules.iter().filter(|r| r.allows(caller.roles, access)) {
+            match &rule.scope {
+                None => return Grant::All,
+                Some(scope) => scopes.push(scope.bind(caller)),
+            }
+        }
+        match scopes.len() {
+            0 => Grant::Denied,
+            1 => Grant::Scoped(scopes.remove(0)),
+            _ => Grant::Scoped(Filter::Or(scopes)),
+        }
     }
 }
 

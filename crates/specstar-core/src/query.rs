@@ -449,6 +449,20 @@ impl Query {
     /// [`Error::UnindexedField`] for a data field that is not indexed; [`Error::InvalidQuery`]
     /// for a value that does not fit its operator or field.
     pub fn checked(&self, model: &ModelDef) -> Result<Self> {
+        self.checked_as(model, true)
+    }
+
+    /// As [`checked`](Self::checked), but a condition that can never match stays (and matches
+    /// nothing): what a row scope bound to a caller is checked with, since a scope may well
+    /// match nothing for some caller.
+    ///
+    /// # Errors
+    /// As [`checked`](Self::checked), but for conditions that can never match.
+    pub fn normalized(&self, model: &ModelDef) -> Result<Self> {
+        self.checked_as(model, false)
+    }
+
+    fn checked_as(&self, model: &ModelDef, refuse_never_matching: bool) -> Result<Self> {
         let indexed: Vec<String> = model
             .indexed_fields()
             .iter()
@@ -469,8 +483,8 @@ impl Query {
                 let timestamp = field.is_some_and(|f| f.is_timestamp());
                 c.check_as(timestamp, c.field.shape_in(fields))?;
                 match field {
-                    Some(field) => c.check_domain(field.domain()),
-                    None => Ok(()),
+                    Some(field) if refuse_never_matching => c.check_domain(field.domain()),
+                    _ => Ok(()),
                 }
             })?;
         }
@@ -668,6 +682,15 @@ impl Filter {
             Self::And(all) | Self::Or(all) => all.iter().for_each(|x| x.visit(f)),
             Self::Not(inner) => inner.visit(f),
             Self::Condition(c) => f(c),
+        }
+    }
+
+    /// Calls `f` on the value of every condition, to change it (a row scope's binding).
+    pub(crate) fn visit_values_mut(&mut self, f: &mut impl FnMut(&mut Value)) {
+        match self {
+            Self::And(all) | Self::Or(all) => all.iter_mut().for_each(|x| x.visit_values_mut(f)),
+            Self::Not(inner) => inner.visit_values_mut(f),
+            Self::Condition(c) => f(&mut c.value),
         }
     }
 

@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use specstar_core::{DataPatch, DynResourceManager, Timestamp};
 
+use crate::auth::gate::RowScope;
 use crate::problem::Problem;
 use crate::routes::ModelState;
 
@@ -169,7 +170,12 @@ impl FromRequestParts<ModelState> for Manager {
     async fn from_request_parts(parts: &mut Parts, state: &ModelState) -> Result<Self, Problem> {
         let user = state.config.resolve_user(parts)?;
         let manager = &state.manager;
-        Ok(Self(manager.with_context(manager.context().as_user(user))))
+        let manager = manager.with_context(manager.context().as_user(user));
+        // The permission gate's row scope: searches and writes keep within it.
+        match parts.extensions.get::<RowScope>() {
+            Some(RowScope(scope)) => Ok(Self(manager.within(scope.clone())?)),
+            None => Ok(Self(manager)),
+        }
     }
 }
 

@@ -91,7 +91,7 @@ pub use config::{
     HttpConfig, PrincipalResolver, UserResolver,
 };
 pub use problem::{PROBLEM_JSON, Problem};
-pub use qb::{QbError, QbQuery, parse as parse_qb};
+pub use qb::{QbError, QbQuery, parse as parse_qb, parse_scope};
 
 /// The router of every model registered in `registry`, over `store`, now and later.
 ///

@@ -27,7 +27,7 @@ mod methods;
 use std::fmt;
 
 use serde_json::{Number, Value};
-use specstar_core::{Field, Filter, Op, Query, Sort};
+use specstar_core::{Field, Filter, Op, Query, Sort, UserValue};
 
 use self::lex::{Kind, Token, lex};
 
@@ -95,12 +95,46 @@ impl QbQuery {
 /// # Errors
 /// A [`QbError`] with the byte offset of the first thing that is not in the subset.
 pub fn parse(text: &str) -> Result<QbQuery, QbError> {
+    parse_with(text, false)
+}
+
+/// Parses a permission rule's row scope (a model file's `where:`): a `qb` condition whose
+/// literals may also be `USER.id` (the caller's user id) and `USER.roles` (its roles, for
+/// `.in_()` and `.not_in()`), bound to each caller when a request is checked
+/// ([`UserValue`](specstar_core::UserValue)). Sorts and pages are refused: a scope is a filter.
+///
+/// ```
+/// let scope = specstar_http::parse_scope("QB['owner'].eq(USER.id)")?;
+/// assert_eq!(
+///     scope,
+///     specstar_core::Filter::data("owner", specstar_core::Op::Eq, specstar_core::UserValue::Id)
+/// );
+/// assert!(specstar_http::parse_scope("QB.all().limit(3)").is_err());
+/// # Ok::<(), specstar_http::QbError>(())
+/// ```
+///
+/// # Errors
+/// A [`QbError`] as [`parse`] gives, and for sorts or a page.
+pub fn parse_scope(text: &str) -> Result<Filter, QbError> {
+    let parsed = parse_with(text, true)?;
+    if !parsed.sorts.is_empty() || parsed.limit.is_some() || parsed.offset.is_some() {
+        return Err(error(
+            0,
+            "a row scope is a condition: it takes no .sort(), .limit() or .offset()",
+        ));
+    }
+    Ok(parsed.filter.unwrap_or_else(|| Filter::And(Vec::new())))
+}
+
+/// Parses `text`, with `USER.id` and `USER.roles` as values when `user_values`.
+fn parse_with(text: &str, user_values: bool) -> Result<QbQuery, QbError> {
     let tokens = lex(text)?;
     let mut parser = Parser {
         tokens,
         at: 0,
         depth: 0,
         end: text.len(),
+        user_values,
     };
     let (value, pos) = parser.expression()?;
     if let Some(token) = parser.peek() {
@@ -194,6 +228,8 @@ struct Parser {
     at: usize,
     depth: usize,
     end: usize,
+    /// Whether `USER.id` and `USER.roles` are values (a row scope's).
+    user_values: bool,
 }
 
 impl Parser {
@@ -395,6 +431,27 @@ impl Parser {
         }
     }
 
+    /// `USER.id` or `USER.roles`, after `USER`: a caller's value in a row scope.
+    fn user_value(&mut self, pos: usize) -> Result<Val, QbError> {
+        if !self.user_values {
+            return Err(error(
+                pos,
+                "USER.id and USER.roles are values of a permission rule's row scope (`where`), \
+                 not of a search",
+            ));
+        }
+        self.expect(".")?;
+        let name_pos = self.pos();
+        match self.ident()?.as_str() {
+            "id" => Ok(Val::Lit(UserValue::Id.into())),
+            "roles" => Ok(Val::Lit(UserValue::Roles.into())),
+            other => Err(error(
+                name_pos,
+                format!("unknown user value USER.{other}: there are USER.id and USER.roles"),
+            )),
+        }
+    }
+
     fn primary(&mut self) -> Result<Val, QbError> {
         let pos = self.pos();
         let Some(token) = self.peek().cloned() else {
@@ -407,6 +464,7 @@ impl Parser {
                 "True" => Ok(Val::Lit(Value::Bool(true))),
                 "False" => Ok(Val::Lit(Value::Bool(false))),
                 "None" => Ok(Val::Lit(Value::Null)),
+                "USER" => self.user_value(pos),
                 other => Err(error(pos, format!("unknown name `{other}`"))),
             },
             Kind::Str(s) => Ok(Val::Lit(Value::String(s))),

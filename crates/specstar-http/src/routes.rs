@@ -33,8 +33,7 @@ pub(crate) fn model_routes(
     config: Arc<HttpConfig>,
 ) -> Router {
     let base = format!("/{}", model.name());
-    let permissions = model.permissions().cloned().map(Arc::new);
-    let name = model.name_arc().clone();
+    let has_rules = model.permissions().is_some();
     let state = ModelState {
         manager: DynResourceManager::new(model, store)
             .with_context(WriteContext::default().with_hooks(config.hooks().clone())),
@@ -45,10 +44,9 @@ pub(crate) fn model_routes(
         .fold(Router::new(), |router, operation| {
             let path = format!("{base}{}", operation.path);
             let mut route = (operation.handler)(operation.method.filter());
-            if let Some(permissions) = &permissions {
+            if has_rules {
                 let gate = Gate {
-                    model: name.clone(),
-                    permissions: permissions.clone(),
+                    manager: state.manager.clone(),
                     access: operation.access,
                     config: config.clone(),
                 };

@@ -13,11 +13,12 @@ pub(crate) async fn run(settings: &Settings) -> anyhow::Result<()> {
     for loaded in &models {
         let model = &loaded.model;
         println!(
-            "ok {}: model `{}`, schema version {}, indexes [{}]",
+            "ok {}: model `{}`, schema version {}, indexes [{}]{}",
             loaded.file.display(),
             model.name(),
             model.schema_version(),
-            paths(model).join(", ")
+            paths(model).join(", "),
+            rules(model)
         );
     }
     println!("{} model files are valid", models.len());
@@ -177,4 +178,17 @@ fn compare(model: &ModelDef, held: Option<&(RegisteredModel, u64)>) -> String {
         return format!("{name}: unchanged ({count} resources)");
     }
     format!("{name}: {}", changes.join("; "))
+}
+
+/// What a model's permissions say, for the check's line: nothing without any.
+fn rules(model: &ModelDef) -> String {
+    let Some(permissions) = model.permissions() else {
+        return String::new();
+    };
+    let rules = permissions.rules();
+    let scoped = rules.iter().filter(|r| r.scope().is_some()).count();
+    format!(
+        ", {} permission rules ({scoped} with a row scope)",
+        rules.len()
+    )
 }

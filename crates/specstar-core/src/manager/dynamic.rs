@@ -13,7 +13,7 @@ use crate::diff::{Diff, ValueDiff, diff_values};
 use crate::error::{Error, Result};
 use crate::id::{ResourceId, RevisionId, RevisionRef};
 use crate::meta::ResourceMeta;
-use crate::query::{Cursor, Query};
+use crate::query::{Cursor, Filter, Query};
 use crate::revision::{Action, RevisionInfo};
 use crate::schema::{EncodedData, ModelDef};
 use crate::store::{
@@ -128,6 +128,8 @@ pub struct DynResourceManager {
     model: Arc<ModelDef>,
     store: Arc<dyn Store>,
     context: WriteContext,
+    /// The row scope searches and writes keep within ([`within`](Self::within)).
+    pub(super) scope: Option<Arc<Filter>>,
 }
 
 impl DynResourceManager {
@@ -137,6 +139,7 @@ impl DynResourceManager {
             model,
             store,
             context: WriteContext::default(),
+            scope: None,
         }
     }
 
@@ -193,8 +196,9 @@ impl DynResourceManager {
     /// hooks) and may refuse it; the after-commit hooks see what an appending write wrote.
     pub(crate) async fn write(&self, request: WriteRequest) -> Result<Written> {
         let (model, global) = (self.model.hooks(), self.context.hooks());
-        if model.has_before() || global.has_before() {
+        if model.has_before() || global.has_before() || self.scope.is_some() {
             let head = self.store.meta(&request.resource_id).await?;
+            self.check_scope(&request, head.as_ref())?;
             model.check(&request, head.as_ref())?;
             global.check(&request, head.as_ref())?;
         }
@@ -666,6 +670,13 @@ impl DynResourceManager {
     /// # Errors
     /// Store errors.
     pub async fn count(&self, include_deleted: bool) -> Result<u64> {
+        if self.scope.is_some() {
+            let query = Query {
+                include_deleted,
+                ..Query::all()
+            };
+            return self.count_matching(&query).await;
+        }
         self.store.count(self.model.name(), include_deleted).await
     }
 
@@ -675,7 +686,7 @@ impl DynResourceManager {
     /// [`Error::UnindexedField`] for a data field that is not indexed, [`Error::InvalidQuery`]
     /// for a value that does not fit its operator or field; store errors.
     pub async fn search(&self, query: &Query) -> Result<Vec<ResourceMeta>> {
-        let query = query.checked(&self.model)?;
+        let query = self.scoped(query)?;
         self.store.search(self.model.name(), &query).await
     }
 
@@ -703,7 +714,7 @@ impl DynResourceManager {
     /// # Errors
     /// As [`search`](Self::search).
     pub async fn count_matching(&self, query: &Query) -> Result<u64> {
-        let query = query.checked(&self.model)?;
+        let query = self.scoped(query)?;
         self.store.count_matching(self.model.name(), &query).await
     }
 

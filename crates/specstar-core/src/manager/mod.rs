@@ -7,9 +7,11 @@
 mod dynamic;
 mod migrate;
 mod retention;
+mod scope;
 mod typed;
 
 pub use dynamic::{DataPatch, DynResource, DynResourceManager, ITER_BATCH};
 pub use migrate::{MigrationProgress, MigrationReport};
 pub use retention::PruneReport;
+pub use scope::OUT_OF_SCOPE;
 pub use typed::{Resource, ResourceManager};

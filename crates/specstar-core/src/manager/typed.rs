@@ -157,6 +157,14 @@ impl<T: Model> ResourceManager<T> {
         Self::from_dyn(self.inner.with_context(context))
     }
 
+    /// The same manager within a row scope: see [`DynResourceManager::within`].
+    ///
+    /// # Errors
+    /// As [`DynResourceManager::within`].
+    pub fn within(&self, scope: crate::query::Filter) -> Result<Self> {
+        Ok(Self::from_dyn(self.inner.within(scope)?))
+    }
+
     /// The typed write path: `data` as JSON (refusing what JSON cannot hold, such as `NaN`,
     /// with its field path), encoded.
     fn encode(&self, data: &T) -> Result<EncodedData> {

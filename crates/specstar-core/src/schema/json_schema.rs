@@ -148,7 +148,7 @@ impl JsonSchemaModel {
         let schema = Arc::new(self.schema);
         let version: Arc<str> = self.version.into();
         let migrations = Migrations::new(version.clone(), self.steps).map_err(invalid)?;
-        Ok(ModelDef {
+        ModelDef {
             name: name.as_str().into(),
             schema_version: version,
             indexed_fields,
@@ -161,7 +161,8 @@ impl JsonSchemaModel {
             migrations: Arc::new(migrations),
             fingerprint,
             policy: self.policy,
-        })
+        }
+        .with_checked_scopes()
     }
 }
 

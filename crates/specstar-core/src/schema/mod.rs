@@ -37,7 +37,8 @@ use crate::hash::{DataHash, canonical_json};
 use crate::hooks::Hooks;
 use crate::id::check_model_name;
 use crate::meta::IndexedValues;
-use crate::permission::Permissions;
+use crate::permission::{Access, Caller, Grant, Permissions};
+use crate::query::Query;
 use crate::retention::Retention;
 use crate::revision::RevisionInfo;
 
@@ -229,7 +230,7 @@ impl<T: Model> Schema<T> {
         let codec = TypedCodec::<T>::new(self.allow_unknown_fields, &json_schema);
         let version: Arc<str> = self.version.into();
         let migrations = Migrations::new(version.clone(), self.steps).map_err(invalid)?;
-        Ok(ModelDef {
+        ModelDef {
             name: name.into(),
             schema_version: version,
             indexed_fields,
@@ -239,7 +240,8 @@ impl<T: Model> Schema<T> {
             codec: Arc::new(codec),
             migrations: Arc::new(migrations),
             policy: self.policy,
-        })
+        }
+        .with_checked_scopes()
     }
 }
 
@@ -338,6 +340,48 @@ impl ModelDef {
     /// everything).
     pub fn permissions(&self) -> Option<&Permissions> {
         self.policy.permissions.as_deref()
+    }
+
+    /// What the model's rules grant `caller` for `access` ([`Grant::All`] for a model without
+    /// rules); a scoped grant's filter is bound to the caller, to be checked like a query's
+    /// ([`DynResourceManager::within`](crate::DynResourceManager::within)).
+    pub fn grant(&self, caller: Caller<'_>, access: Access) -> Grant {
+        self.permissions()
+            .map_or(Grant::All, |rules| rules.grant(caller, access))
+    }
+
+    /// The model, once every rule's row scope is checked against it (bound to a sample caller):
+    /// its fields indexed, its values fitting their operators, as a search's filter.
+    pub(crate) fn with_checked_scopes(self) -> Result<Self> {
+        let roles = ["role".to_owned()];
+        let sample = Caller {
+            id: "user",
+            roles: &roles,
+        };
+        let rules = self
+            .permissions()
+            .map(Permissions::rules)
+            .unwrap_or_default();
+        for (n, rule) in rules.iter().enumerate() {
+            let Some(scope) = rule.scope() else { continue };
+            let query = Query {
+                filter: Some(scope.bind(sample)),
+                include_deleted: true,
+                ..Query::default()
+            };
+            if let Err(e) = query.normalized(&self) {
+                return Err(Error::InvalidSchema {
+                    model: self.name.to_string(),
+                    reason: format!(
+                        "permission rule {} (roles {:?}): its row scope cannot be answered by \
+                         the model's indexes: {e}",
+                        n + 1,
+                        rule.roles()
+                    ),
+                });
+            }
+        }
+        Ok(self)
     }
 
     /// Whether data of schema version `version` can be brought to the current one (it is the

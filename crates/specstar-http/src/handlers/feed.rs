@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use specstar_core::feed::{self, FeedEvent, MAX_FEED_LIMIT, ModelFilter};
 use specstar_core::{Access, ModelDef, Registry, Store};
 
+use super::visibility;
 use crate::auth::{Principal, gate};
 use crate::config::HttpConfig;
 use crate::extract::Params;
@@ -117,7 +118,7 @@ pub(crate) fn readable(
     config: &HttpConfig,
 ) -> Result<ModelFilter, Problem> {
     let models = registry.all();
-    let may_read = |model: &ModelDef| may_read_model(model, principal);
+    let may_read = |model: &ModelDef| visibility::may_read_model(model, principal);
     if let Some(closed) = models
         .iter()
         .find(|m| filter.models().iter().any(|f| **f == *m.name()) && !may_read(m))
@@ -138,21 +139,6 @@ pub(crate) fn readable(
     Ok(ModelFilter::only(open))
 }
 
-/// Whether `principal` may read `model`: it has no rules, or one gives a role of its `read`.
-fn may_read_model(model: &ModelDef, principal: &Principal) -> bool {
-    model
-        .permissions()
-        .is_none_or(|p| p.allows(&principal.roles, Access::Read))
-}
-
-/// Whether `principal` may read the event's model as it is registered now: the filter made at
-/// the request's start does not know models registered later, so each event is checked too.
-fn may_read(registry: &Registry, principal: &Principal, event: &FeedEvent) -> bool {
-    registry
-        .get(event.model())
-        .map_or(true, |model| may_read_model(&model, principal))
-}
-
 async fn page(
     store: &Arc<dyn Store>,
     registry: &Arc<Registry>,
@@ -169,11 +155,10 @@ async fn page(
     .await?;
     let mut changes = Vec::with_capacity(page.changes.len());
     // Hidden events are left out; `last_seq` still passes them, so no client stalls.
-    for event in page
-        .changes
-        .iter()
-        .filter(|e| may_read(registry, principal, e))
-    {
+    for event in &page.changes {
+        if !visibility::sees(store, registry, principal, event).await? {
+            continue;
+        }
         let models = query.include_data.then_some(&**registry);
         if let Some(json) = event_json(store, event, models).await? {
             changes.push(json);
@@ -200,8 +185,10 @@ fn events(
                 Ok(event) => event,
                 Err(error) => return Some(Ok(error_event(Problem::from(error)))),
             };
-            if !may_read(&registry, &principal, &event) {
-                return None;
+            match visibility::sees(&store, &registry, &principal, &event).await {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(problem) => return Some(Ok(error_event(problem))),
             }
             let models = include_data.then_some(&*registry);
             match event_json(&store, &event, models).await {

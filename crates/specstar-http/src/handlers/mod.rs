@@ -12,6 +12,7 @@ pub(crate) mod read;
 pub(crate) mod retention;
 pub(crate) mod search;
 pub(crate) mod stats;
+pub(crate) mod visibility;
 pub(crate) mod write;
 
 use axum::response::{IntoResponse, Response};

@@ -18,7 +18,8 @@ pub(crate) async fn stats(
     parts: Parts,
 ) -> Result<Response, Problem> {
     let principal = state.config.resolve_principal(&parts)?;
-    // Only the models the caller may read: counts are what a model's rules protect too.
+    // Only the models the caller may read: counts are what a model's rules protect too, and
+    // a model read within a row scope is left out (its counts are of every resource).
     let filter = super::feed::readable(
         specstar_core::feed::ModelFilter::all(),
         &state.registry,
@@ -26,6 +27,11 @@ pub(crate) async fn stats(
         &state.config,
     )?;
     let mut models = state.store.stats().await?;
-    models.retain(|m| filter.admits(&m.model));
+    models.retain(|m| {
+        filter.admits(&m.model)
+            && state.registry.get(&m.model).map_or(true, |model| {
+                super::visibility::reads_all(&model, &principal)
+            })
+    });
     Ok(axum::Json(json!({ "models": models })).into_response())
 }
