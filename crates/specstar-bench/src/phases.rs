@@ -38,6 +38,9 @@ pub struct Rates {
     /// assigned to them (`assignee == USER.id`, one user in 20), as an HTTP caller under a
     /// scoped permission rule searches.
     pub search_scoped: f64,
+    /// f, the scoped search's filter written into the query, without a scope: what the scope
+    /// costs beyond the narrower filter it adds.
+    pub search_same_filter: f64,
     /// g. soft-delete then restore every tenth item: 2 operations each.
     pub delete_restore: f64,
     /// h. `n` creates by 32 concurrent writers.
@@ -67,7 +70,7 @@ pub async fn run(
     rates.get_rev1 = get_rev1(mgr, &items, &order).await?;
     rates.history = history(mgr, &items.ids, &order).await?;
     rates.search = search(mgr, n).await?;
-    rates.search_scoped = search_scoped(mgr).await?;
+    (rates.search_scoped, rates.search_same_filter) = search_scoped(mgr).await?;
     rates.delete_restore = delete_restore(mgr, &items.ids, n).await?;
     after_g();
     // h. create_concurrent
@@ -204,8 +207,9 @@ async fn search(mgr: &ResourceManager<Issue>, n: usize) -> anyhow::Result<f64> {
 const SCOPED_USER: &str = "user03";
 
 /// f within a row scope: [`SEARCHES`] searches of a manager kept to the issues assigned to
-/// [`SCOPED_USER`]; every match is checked to be theirs, high and open.
-async fn search_scoped(mgr: &ResourceManager<Issue>) -> anyhow::Result<f64> {
+/// [`SCOPED_USER`], then as many of the same filter written into the query without a scope;
+/// both rates, once the two are checked to find the same issues, each theirs, high and open.
+async fn search_scoped(mgr: &ResourceManager<Issue>) -> anyhow::Result<(f64, f64)> {
     let roles = [String::from("authenticated")];
     let caller = Caller {
         id: SCOPED_USER,
@@ -213,15 +217,14 @@ async fn search_scoped(mgr: &ResourceManager<Issue>) -> anyhow::Result<f64> {
     };
     let scope = Scope::new(Filter::data("assignee", Op::Eq, UserValue::Id)).bind(caller);
     let scoped = mgr.within(scope)?;
-    let query = search_query();
-    let mut last = Vec::new();
-    let start = Instant::now();
-    for _ in 0..SEARCHES {
-        last = scoped.search(&query).await?;
-    }
-    let rate = per_second(SEARCHES, start);
-    ensure!(!last.is_empty(), "the scoped search found nothing");
-    for meta in &last {
+    let (rate, found) = searches(&scoped, &search_query()).await?;
+    let written_out = search_query().filter(Filter::data("assignee", Op::Eq, SCOPED_USER));
+    let (same_filter_rate, same) = searches(mgr, &written_out).await?;
+    ensure!(
+        !found.is_empty() && found == same,
+        "the scoped search and the same filter without a scope found different issues"
+    );
+    for meta in &found {
         let data = mgr.get(&meta.resource_id).await?.data;
         ensure!(
             data.assignee.as_deref() == Some(SCOPED_USER)
@@ -231,7 +234,20 @@ async fn search_scoped(mgr: &ResourceManager<Issue>) -> anyhow::Result<f64> {
             meta.resource_id
         );
     }
-    Ok(rate)
+    Ok((rate, same_filter_rate))
+}
+
+/// [`SEARCHES`] runs of `query`: their rate and the last one's page.
+async fn searches(
+    mgr: &ResourceManager<Issue>,
+    query: &Query,
+) -> anyhow::Result<(f64, Vec<specstar::ResourceMeta>)> {
+    let mut last = Vec::new();
+    let start = Instant::now();
+    for _ in 0..SEARCHES {
+        last = mgr.search(query).await?;
+    }
+    Ok((per_second(SEARCHES, start), last))
 }
 
 /// g. soft-delete then restore every tenth item: 2 operations each; all `n` live after.

@@ -101,7 +101,7 @@ fn serve(dir: &TempDir, store: &[&str]) -> LoggedServer {
 async fn the_ticket_rules_on_sqlite() {
     let dir = TempDir::new().unwrap();
     let server = serve(&dir, &["--data-dir", "data"]);
-    matrix(&server.base).await;
+    matrix(server.base.clone()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,14 +113,18 @@ async fn the_ticket_rules_on_postgresql() {
         &dir,
         &["--database-url", &url, "--database-schema", &schema],
     );
-    matrix(&server.base).await;
+    // The schema is dropped whether the matrix holds or not.
+    let outcome = tokio::spawn(matrix(server.base.clone())).await;
     drop(server);
     drop_schema(&url, &schema).await;
+    if let Err(failure) = outcome {
+        std::panic::resume_unwind(failure.into_panic());
+    }
 }
 
-async fn matrix(base: &str) {
+async fn matrix(base: String) {
     let api = Api {
-        base: base.to_owned(),
+        base,
         client: reqwest::Client::new(),
     };
     let (status, ann_info) = api
