@@ -16,9 +16,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::meta::ResourceMeta;
 use crate::query::Filter;
-use crate::schema::IndexedField;
 
 /// A kind of access a rule gives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -189,16 +187,6 @@ pub enum Grant {
 }
 
 impl Grant {
-    /// Whether the grant covers a resource with this head (of a model with these indexed
-    /// fields), deleted or not.
-    pub fn admits(&self, fields: &[IndexedField], meta: &ResourceMeta) -> bool {
-        match self {
-            Self::Denied => false,
-            Self::All => true,
-            Self::Scoped(filter) => filter.matches_on(fields, meta),
-        }
-    }
-
     /// The scope's filter, when the grant is scoped.
     pub fn scope(&self) -> Option<&Filter> {
         match self {
@@ -327,6 +315,77 @@ mod tests {
         assert!(!rules.allows(&roles(&["anonymous"]), Access::Create));
         assert!(!rules.allows(&roles(&["authenticated"]), Access::Read));
         assert!(!Permissions::new([]).allows(&roles(&["admin"]), Access::Read));
+    }
+
+    #[test]
+    fn a_scope_binds_the_callers_values_wherever_they_stand() {
+        use crate::query::Op;
+        let scope = Scope::new(Filter::Or(vec![
+            Filter::data("owner", Op::Eq, UserValue::Id),
+            Filter::data("team", Op::In, UserValue::Roles),
+            Filter::data(
+                "reviewer",
+                Op::In,
+                Value::Array(vec![UserValue::Id.into(), "nobody".into()]),
+            )
+            .negate(),
+        ]));
+        let roles = roles(&["authenticated", "red"]);
+        let bound = scope.bind(Caller {
+            id: "ann",
+            roles: &roles,
+        });
+        assert_eq!(
+            bound,
+            Filter::Or(vec![
+                Filter::data("owner", Op::Eq, "ann"),
+                Filter::data("team", Op::In, serde_json::json!(["authenticated", "red"])),
+                Filter::data("reviewer", Op::In, serde_json::json!(["ann", "nobody"])).negate(),
+            ])
+        );
+        // An object that is not a user value stays as it is.
+        let other = Scope::new(Filter::data(
+            "x",
+            Op::Eq,
+            serde_json::json!({"$user": "name"}),
+        ));
+        assert_eq!(
+            other.bind(Caller {
+                id: "ann",
+                roles: &roles
+            }),
+            *other.template()
+        );
+    }
+
+    #[test]
+    fn a_grant_is_every_resource_when_one_rule_has_no_scope_else_the_union_of_scopes() {
+        use crate::query::Op;
+        let own = Filter::data("owner", Op::Eq, UserValue::Id);
+        let open = Filter::data("status", Op::Eq, "open");
+        let rules = Permissions::new([
+            Rule::new(["authenticated"], [Access::Read, Access::Update]).scoped(own),
+            Rule::new(["authenticated"], [Access::Read]).scoped(open.clone()),
+            Rule::new(["staff"], [Access::Read]),
+        ]);
+        let ann = roles(&["authenticated"]);
+        let caller = Caller {
+            id: "ann",
+            roles: &ann,
+        };
+        let mine = Filter::data("owner", Op::Eq, "ann");
+        assert_eq!(
+            rules.grant(caller, Access::Read),
+            Grant::Scoped(Filter::Or(vec![mine.clone(), open]))
+        );
+        assert_eq!(rules.grant(caller, Access::Update), Grant::Scoped(mine));
+        assert_eq!(rules.grant(caller, Access::Delete), Grant::Denied);
+        let staff = roles(&["authenticated", "staff"]);
+        let staff = Caller {
+            id: "sam",
+            roles: &staff,
+        };
+        assert_eq!(rules.grant(staff, Access::Read), Grant::All);
     }
 
     #[test]

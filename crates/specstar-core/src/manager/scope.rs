@@ -16,14 +16,20 @@ use crate::store::{Change, WriteRequest};
 pub const OUT_OF_SCOPE: &str = "forbidden";
 
 impl DynResourceManager {
-    /// The same manager within `scope`: searches and counts keep only the resources it matches
-    /// (deleted or not), and a write is refused ([`Error::Refused`], status 403, code
-    /// `forbidden`) when it finds the resource out of the scope or would leave it out.
+    /// The same manager within `scope` (and the scope it already works within, if any):
+    /// searches and counts keep only the resources it matches (deleted or not), and a write is
+    /// refused ([`Error::Refused`], status 403, code `forbidden`) when it finds the resource out
+    /// of the scope or would leave it out. Reads of one resource by id are not narrowed: check
+    /// them with [`visible_head`](Self::visible_head) first, as the HTTP layer does.
     ///
     /// # Errors
     /// [`Error::UnindexedField`] or [`Error::InvalidQuery`] when the scope does not fit the
     /// model, as a query's filter would not.
     pub fn within(&self, scope: Filter) -> Result<Self> {
+        let scope = match &self.scope {
+            Some(outer) => Filter::And(vec![Filter::clone(outer), scope]),
+            None => scope,
+        };
         let checked = Query {
             filter: Some(scope),
             include_deleted: true,
