@@ -87,6 +87,9 @@ pub(crate) struct ServeArgs {
     /// hour by default, and once at start.
     #[arg(long, value_name = "DURATION")]
     pub(crate) prune_every: Option<String>,
+    /// Do not serve the admin UI at `/_/` (also `SPECSTAR_ADMIN_UI=false`, `admin_ui = false`).
+    #[arg(long)]
+    pub(crate) no_admin_ui: bool,
     #[command(flatten)]
     pub(crate) auth: AuthArgs,
 }

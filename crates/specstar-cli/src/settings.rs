@@ -60,6 +60,8 @@ pub(crate) struct Settings {
     pub(crate) prune_every: Duration,
     /// `serve`'s bearer JWT authentication.
     pub(crate) auth: AuthSettings,
+    /// Whether `serve` serves the admin UI at `/_/` (it does unless told not to).
+    pub(crate) admin_ui: bool,
 }
 
 /// What one source (the file, the environment, the flags) gives.
@@ -72,6 +74,7 @@ struct Layer {
     database_schema: Option<String>,
     addr: Option<String>,
     prune_every: Option<String>,
+    admin_ui: Option<bool>,
     auth_jwt_secret_file: Option<PathBuf>,
     auth_jwt_public_key: Option<PathBuf>,
     auth_jwks_file: Option<PathBuf>,
@@ -156,12 +159,20 @@ impl Settings {
                 .map_err(|why| anyhow::anyhow!("the prune interval {why}"))?,
         };
 
+        let admin_ui = match flags.admin_ui {
+            Some(on) => on,
+            None => env_flag("SPECSTAR_ADMIN_UI")?
+                .or(file.admin_ui)
+                .unwrap_or(true),
+        };
+
         Ok(Self {
             models: flags.models.or(env.models).or(file.models),
             store,
             addr,
             prune_every,
             auth,
+            admin_ui,
         })
     }
 
@@ -193,7 +204,7 @@ fn file_layer(given: Option<&Path>) -> anyhow::Result<Layer> {
     let mut layer: Layer = toml::from_str(&text).with_context(|| {
         format!(
             "the settings file {} is not valid (keys: models, data_dir, database_url, \
-             database_schema, addr, prune_every, auth_jwt_secret_file, auth_jwt_public_key, auth_jwks_file, \
+             database_schema, addr, prune_every, admin_ui, auth_jwt_secret_file, auth_jwt_public_key, auth_jwks_file, \
              auth_jwt_issuer, auth_jwt_audience, auth_user_claim, auth_roles_claim)",
             path.display()
         )
@@ -216,6 +227,19 @@ fn file_layer(given: Option<&Path>) -> anyhow::Result<Layer> {
     Ok(layer)
 }
 
+/// A boolean setting of the environment: `true`/`false` (or `1`/`0`, `yes`/`no`); unset or
+/// empty is `None`.
+fn env_flag(name: &str) -> anyhow::Result<Option<bool>> {
+    let Some(text) = std::env::var(name).ok().filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(Some(true)),
+        "false" | "0" | "no" => Ok(Some(false)),
+        _ => bail!("{name}={text:?}: expected true or false"),
+    }
+}
+
 /// `SPECSTAR_MODELS`, `SPECSTAR_DATA_DIR`, `SPECSTAR_DATABASE_URL`, `SPECSTAR_ADDR`,
 /// `SPECSTAR_PRUNE_EVERY` (empty values count as unset).
 fn env_layer() -> Layer {
@@ -227,6 +251,8 @@ fn env_layer() -> Layer {
         database_schema: var("SPECSTAR_DATABASE_SCHEMA"),
         addr: var("SPECSTAR_ADDR"),
         prune_every: var("SPECSTAR_PRUNE_EVERY"),
+        // Read with its check by `env_flag`, where the settings merge.
+        admin_ui: None,
         auth_jwt_secret_file: var("SPECSTAR_AUTH_JWT_SECRET_FILE").map(PathBuf::from),
         auth_jwt_public_key: var("SPECSTAR_AUTH_JWT_PUBLIC_KEY").map(PathBuf::from),
         auth_jwks_file: var("SPECSTAR_AUTH_JWKS_FILE").map(PathBuf::from),
@@ -245,9 +271,13 @@ fn flag_layer(command: &Command) -> Layer {
             args.database_schema.clone(),
         )
     };
-    let (prune_every, auth) = match command {
-        Command::Serve(args) => (args.prune_every.clone(), Some(&args.auth)),
-        _ => (None, None),
+    let (prune_every, auth, admin_ui) = match command {
+        Command::Serve(args) => (
+            args.prune_every.clone(),
+            Some(&args.auth),
+            args.no_admin_ui.then_some(false),
+        ),
+        _ => (None, None, None),
     };
     let (models, (data_dir, database_url, database_schema), addr) = match command {
         Command::Serve(args) => (
@@ -270,6 +300,7 @@ fn flag_layer(command: &Command) -> Layer {
         database_schema,
         addr,
         prune_every,
+        admin_ui,
         auth_jwt_secret_file: auth.and_then(|a| a.auth_jwt_secret_file.clone()),
         auth_jwt_public_key: auth.and_then(|a| a.auth_jwt_public_key.clone()),
         auth_jwks_file: auth.and_then(|a| a.auth_jwks_file.clone()),

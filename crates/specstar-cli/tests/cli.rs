@@ -440,3 +440,32 @@ fn export_needs_a_store_and_creates_nothing_on_failure() {
     let no_out = run(specstar(dir.path()).args(["export", "--data-dir", "d"]));
     assert_eq!(no_out.code, 2, "--out is required");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_has_the_admin_ui_unless_told_not_to() {
+    let dir = TempDir::new().unwrap();
+    let models = example_models();
+    let models = models.to_str().unwrap();
+    let mut with =
+        common::LoggedServer::start(dir.path(), &["--models", models, "--data-dir", "a"]);
+    let page = reqwest::get(format!("{}/_/", with.base)).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(with.stop(), 0);
+    let mut without = common::LoggedServer::start(
+        dir.path(),
+        &["--models", models, "--data-dir", "b", "--no-admin-ui"],
+    );
+    let page = reqwest::get(format!("{}/_/", without.base)).await.unwrap();
+    assert_eq!(page.status(), 404);
+    assert_eq!(without.stop(), 0);
+    let bad = run(specstar(dir.path())
+        .args(["serve", "--models", models, "--data-dir", "c"])
+        .env("SPECSTAR_ADMIN_UI", "sometimes"));
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr
+            .contains("SPECSTAR_ADMIN_UI=\"sometimes\": expected true or false"),
+        "{}",
+        bad.stderr
+    );
+}

@@ -215,6 +215,29 @@ pub async fn feed_filters_by_model(t: TestStore) {
     assert!(prefix.changes.is_empty());
 }
 
+/// `last_sequence` is the newest event's number (0 on an empty store), a purge's included,
+/// and a feed read from it holds only what commits afterwards.
+pub async fn last_sequence_is_the_newest_event(t: TestStore) {
+    assert_eq!(t.store.last_sequence().await.unwrap(), 0);
+    let (issue_mgr, _) = issues(&t.store).await;
+    let (task_mgr, _) = tasks(&t.store).await;
+    issue_mgr.create(issue("a")).await.unwrap();
+    task_mgr.create(task("t", None)).await.unwrap();
+    let newest = |page: FeedPage| page.changes.last().map(FeedEvent::sequence);
+    let all = whole(&*t.store, 0).await;
+    assert_eq!(Some(t.store.last_sequence().await.unwrap()), newest(all));
+    let gone = issue_mgr.create(issue("gone")).await.unwrap().resource_id;
+    issue_mgr.permanently_delete(&gone).await.unwrap();
+    let now = t.store.last_sequence().await.unwrap();
+    let all = whole(&*t.store, 0).await;
+    assert!(matches!(all.changes.last(), Some(FeedEvent::Purge(_))));
+    assert_eq!(Some(now), newest(all));
+    assert!(whole(&*t.store, now).await.changes.is_empty());
+    let next = task_mgr.create(task("u", None)).await.unwrap();
+    let after = whole(&*t.store, now).await;
+    assert_eq!(seen(&after.changes), [Seen::Revision(next.revision_id)]);
+}
+
 /// A tailer paging with `since = last_seq` while writers run sees every revision and purge
 /// exactly once, in increasing sequence: no gap that later fills.
 pub async fn feed_paged_while_writers_run_loses_nothing(t: TestStore) {

@@ -139,6 +139,7 @@ macro_rules! store_suite {
         $crate::store_suite!(@feed $mode $make;
             feed_lists_every_revision_in_sequence_order,
             feed_filters_by_model,
+            last_sequence_is_the_newest_event,
             feed_paged_while_writers_run_loses_nothing,
             watch_yields_events_as_they_commit,
             long_poll_answers_when_an_event_commits,

@@ -144,6 +144,26 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         filter: &ModelFilter,
     ) -> Result<Vec<FeedEvent>>;
 
+    /// The sequence number of the newest event a reader of [`changes`](Self::changes) can see
+    /// now (0 for a store without any): a feed read from it delivers what commits from now on
+    /// (`GET /_changes?since=now`). The default pages through the whole feed; every store of
+    /// this workspace reads it at once.
+    ///
+    /// # Errors
+    /// Store errors.
+    async fn last_sequence(&self) -> Result<u64> {
+        let mut last = 0;
+        loop {
+            let page = self
+                .changes(last, crate::feed::MAX_FEED_LIMIT, &ModelFilter::all())
+                .await?;
+            match page.last() {
+                Some(event) => last = event.sequence(),
+                None => return Ok(last),
+            }
+        }
+    }
+
     /// The signal the store raises after each commit, so that [feed
     /// watchers](crate::feed::watch) wake at once rather than at their next poll. `None` (the
     /// default) for a store that raises none: its watchers poll.

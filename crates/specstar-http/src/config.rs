@@ -48,6 +48,8 @@ pub struct HttpConfig {
     bearer: bool,
     /// The global hooks every write of the API runs (a model's own run first).
     hooks: Hooks,
+    /// Whether the router serves the admin UI at `/_/`.
+    admin_ui: bool,
     api_title: String,
     api_version: String,
     api_description: String,
@@ -63,6 +65,7 @@ impl HttpConfig {
             resolver: Arc::new(|_| Ok(Principal::anonymous())),
             bearer: false,
             hooks: Hooks::new(),
+            admin_ui: true,
             api_title: "specstar".to_owned(),
             api_version: env!("CARGO_PKG_VERSION").to_owned(),
             api_description: DEFAULT_API_DESCRIPTION.to_owned(),
@@ -169,6 +172,18 @@ impl HttpConfig {
         &self.hooks
     }
 
+    /// The same config without the admin UI: `/_/` is then not served (it is by default).
+    #[must_use]
+    pub fn without_admin_ui(mut self) -> Self {
+        self.admin_ui = false;
+        self
+    }
+
+    /// Whether the router serves the admin UI at `/_/`.
+    pub fn serves_admin_ui(&self) -> bool {
+        self.admin_ui
+    }
+
     /// Whether requests are authenticated by bearer tokens ([`with_jwt`](Self::with_jwt)).
     pub fn uses_bearer_tokens(&self) -> bool {
         self.bearer
@@ -239,6 +254,7 @@ impl fmt::Debug for HttpConfig {
             .field("max_page_size", &self.max_page_size)
             .field("resolver", &"<fn>")
             .field("bearer", &self.bearer)
+            .field("admin_ui", &self.admin_ui)
             .field("api_title", &self.api_title)
             .field("api_version", &self.api_version)
             .finish()

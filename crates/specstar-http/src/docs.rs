@@ -58,7 +58,7 @@ window.onload = () => {{
 }
 
 /// `text` safe inside HTML text and attribute values.
-fn escape_html(text: &str) -> String {
+pub(crate) fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

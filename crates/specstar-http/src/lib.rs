@@ -70,6 +70,7 @@ mod routes;
 mod search;
 mod server_errors;
 mod shape;
+mod ui;
 mod wire;
 
 use std::future::Future;
@@ -109,6 +110,7 @@ pub use qb::{QbError, QbQuery, parse as parse_qb, parse_scope};
 pub fn router(registry: Arc<Registry>, store: Arc<dyn Store>, config: HttpConfig) -> Router {
     let limit = config.body_limit();
     let title = config.api_title().to_owned();
+    let admin_ui = config.serves_admin_ui();
     let config = Arc::new(config);
     let auth_config = config.clone();
     let feed = handlers::feed::ApiState {
@@ -125,7 +127,11 @@ pub fn router(registry: Arc<Registry>, store: Arc<dyn Store>, config: HttpConfig
         )
         .route(
             handlers::stats::PATH,
-            axum::routing::get(handlers::stats::stats).with_state(feed),
+            axum::routing::get(handlers::stats::stats).with_state(feed.clone()),
+        )
+        .route(
+            handlers::models::PATH,
+            axum::routing::get(handlers::models::models).with_state(feed),
         )
         .route(
             "/openapi.json",
@@ -135,6 +141,11 @@ pub fn router(registry: Arc<Registry>, store: Arc<dyn Store>, config: HttpConfig
             }),
         )
         .merge(docs::routes(&title))
+        .merge(if admin_ui {
+            ui::routes(&title)
+        } else {
+            Router::new()
+        })
         .fallback(move |request: axum::extract::Request| {
             let models = models.clone();
             async move { models.serve(request).await }

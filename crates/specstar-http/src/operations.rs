@@ -183,6 +183,7 @@ const FILTER: &[Param] = &[
     Param::Shared("qb"),
     Param::Shared("conditions"),
     Param::Shared("is_deleted"),
+    Param::Shared("search_include_deleted"),
     Param::Shared("created_time_start"),
     Param::Shared("created_time_end"),
     Param::Shared("updated_time_start"),

@@ -243,6 +243,9 @@ pub(crate) fn from_params(
             query = query.filter(Filter::meta(field, Op::In, users));
         }
     }
+    if params.flag("include_deleted", false)? {
+        query = query.include_deleted();
+    }
     if params.flag("is_deleted", false)? {
         query = query
             .include_deleted()

@@ -81,6 +81,9 @@ async fn pages_list_every_revision_and_purge_in_order() {
         end,
         json!({ "changes": [], "last_seq": page["last_seq"], "has_more": false })
     );
+    // `since=now` starts at the newest event (here the purge): nothing yet, its last_seq that.
+    let now = get_json(&server, "/_changes?since=now").await;
+    assert_eq!(now, end);
 
     let with_data = get_json(
         &server,
@@ -102,6 +105,7 @@ async fn bad_parameters_are_clear_400s() {
         "limit=x",
         "since=-1",
         "since=1.5",
+        "since=later",
         "wait=31",
         "wait=soon",
         "include_data=maybe",

@@ -438,6 +438,11 @@ impl Store for MemoryStore {
             .map(|entry| entry.pinned.iter().copied().collect()))
     }
 
+    async fn last_sequence(&self) -> Result<u64> {
+        let state = self.state.read();
+        Ok(state.by_sequence.keys().next_back().copied().unwrap_or(0))
+    }
+
     async fn changes(
         &self,
         since: u64,

@@ -329,6 +329,16 @@ impl Store for PostgresStore {
         feed::changes(&client, since, limit, filter).await
     }
 
+    async fn last_sequence(&self) -> Result<u64> {
+        let client = connection(&self.inner.pool).await?;
+        let stmt = client
+            .prepare_cached(specstar_sql::feed::LAST_SEQUENCE_SQL)
+            .await
+            .map_err(Error::store)?;
+        let row = client.query_one(&stmt, &[]).await.map_err(Error::store)?;
+        Ok(specstar_sql::int::count(row.get::<_, i64>(0)))
+    }
+
     fn feed_signal(&self) -> Option<FeedSignal> {
         Some(self.inner.feed.signal())
     }

@@ -47,6 +47,12 @@ pub fn changes_sql(placeholder: impl Fn(usize) -> String, filter: &ModelFilter) 
     )
 }
 
+/// The newest sequence number of the feed, revisions and purges (0 when there is none): one
+/// statement both SQL dialects read.
+pub const LAST_SEQUENCE_SQL: &str = "SELECT COALESCE(MAX(sequence), 0) FROM \
+     (SELECT MAX(sequence) AS sequence FROM revisions UNION ALL \
+      SELECT MAX(sequence) AS sequence FROM purges) AS newest";
+
 /// The bounds of each model's resource ids, for the filter's parameters: `model:` to
 /// `model;` (`;` follows `:`), which every id `model:<key>` sorts between, and no other
 /// model's.

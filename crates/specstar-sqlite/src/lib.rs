@@ -361,6 +361,16 @@ impl Store for SqliteStore {
             .with(|conn| rows::changes(conn, since, limit, filter))
     }
 
+    async fn last_sequence(&self) -> Result<u64> {
+        self.readers.with(|conn| {
+            let last: i64 = conn
+                .prepare_cached(specstar_sql::feed::LAST_SEQUENCE_SQL)
+                .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)))
+                .map_err(Error::store)?;
+            Ok(specstar_sql::int::count(last))
+        })
+    }
+
     fn feed_signal(&self) -> Option<FeedSignal> {
         Some(self.signal.clone())
     }

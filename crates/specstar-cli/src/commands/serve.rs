@@ -14,6 +14,9 @@ pub(crate) async fn run(settings: &Settings) -> anyhow::Result<()> {
     if let Some(jwt) = settings.auth.jwt()? {
         config = config.with_jwt(jwt);
     }
+    if !settings.admin_ui {
+        config = config.without_admin_ui();
+    }
     let choice = settings.store_or_default();
     let spec = super::open(&choice).await?;
     let prunes = models
@@ -36,7 +39,12 @@ pub(crate) async fn run(settings: &Settings) -> anyhow::Result<()> {
         models = %names.join(", "),
         store = %choice.describe(),
         auth = %settings.auth.describe(),
-        "serving http://{addr} (docs: http://{addr}/docs)"
+        "serving http://{addr} (docs: http://{addr}/docs{})",
+        if settings.admin_ui {
+            format!(", admin UI: http://{addr}/_/")
+        } else {
+            String::new()
+        }
     );
     let served = specstar::http::serve(listener, app).await;
     if let Some(pruner) = pruner {

@@ -51,6 +51,9 @@ pub(crate) struct ApiState {
 /// What a request asks of the feed.
 struct FeedQuery {
     since: u64,
+    /// `since=now`: from the newest event when the request comes (`since` is then 0 until
+    /// the store is asked).
+    since_now: bool,
     limit: usize,
     filter: ModelFilter,
     include_data: bool,
@@ -80,8 +83,14 @@ impl FeedQuery {
                 known.join(", ")
             )));
         }
+        let since_now = params.get("since") == Some("now");
         Ok(Self {
-            since: params.number("since", 0)?,
+            since: if since_now {
+                0
+            } else {
+                params.number("since", 0)?
+            },
+            since_now,
             limit: usize::try_from(limit).unwrap_or(MAX_FEED_LIMIT),
             filter: ModelFilter::only(models.iter().map(|m| (*m).to_owned())),
             include_data: params.flag("include_data", false)?,
@@ -100,6 +109,9 @@ pub(crate) async fn changes(
     let principal = state.config.resolve_principal(&parts)?;
     let mut query = FeedQuery::parse(&params, &state.registry)?;
     query.filter = readable(query.filter, &state.registry, &principal, &state.config)?;
+    if query.since_now {
+        query.since = state.store.last_sequence().await?;
+    }
     if !wants_events(&parts.headers) {
         return page(&state.store, &state.registry, &query, &principal).await;
     }

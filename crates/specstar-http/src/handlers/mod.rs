@@ -8,6 +8,7 @@
 
 pub(crate) mod feed;
 pub(crate) mod history;
+pub(crate) mod models;
 pub(crate) mod read;
 pub(crate) mod retention;
 pub(crate) mod search;

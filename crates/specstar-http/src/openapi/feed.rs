@@ -10,7 +10,7 @@ pub(super) fn path() -> (String, Value) {
     let query = |name: &str, description: &str, schema: Value| json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema });
     let max = specstar_core::MAX_FEED_LIMIT;
     let parameters = json!([
-        query("since", "Events after this sequence number: the `last_seq` of the previous page (0, the default, for the whole feed).", json!({ "type": "integer", "minimum": 0, "default": 0 })),
+        query("since", "Events after this sequence number: the `last_seq` of the previous page (0, the default, for the whole feed); `now` for the events that commit from now on.", json!({ "oneOf": [{ "type": "integer", "minimum": 0 }, { "const": "now" }], "default": 0 })),
         query("limit", &format!("Events per page, 1 to {max}."), json!({ "type": "integer", "minimum": 1, "maximum": max, "default": DEFAULT_LIMIT })),
         query("model", "Only the events of this model; repeatable. An unknown model is 400.", json!({ "type": "array", "items": { "type": "string" } })),
         query("include_data", "Add each revision's `data`.", json!({ "type": "boolean", "default": false })),

@@ -14,6 +14,7 @@ use specstar_core::{ModelDef, ResourceMeta, RevisionInfo, Verification};
 use crate::operations::{Answer, Body, OPERATIONS, Operation, Param};
 
 mod feed;
+mod models;
 mod security;
 mod stats;
 
@@ -55,6 +56,9 @@ fn document_of(models: &[Arc<ModelDef>], title: &str, version: &str, description
     let (stats_path, stats_item) = stats::path();
     paths.insert(stats_path, stats_item);
     stats::schemas(&mut schemas);
+    let (models_path, models_item) = models::path();
+    paths.insert(models_path, models_item);
+    models::schemas(&mut schemas);
     tags.push(json!({ "name": "Store", "description": "What the store holds" }));
     json!({
         "openapi": "3.1.0",
@@ -266,6 +270,7 @@ fn shared_parameters() -> Value {
         "revision_id": query("revision_id", "Read this revision (full id or bare number) instead of the current one; readable even after a delete.", json!({ "type": "string" })),
         "as_of": query("as_of", "Read the revision that was current at this instant (RFC 3339): the last one created at or before it (of equal times the highest number). 404 `not_yet_created` before the first revision, 410 when it was a tombstone (the tombstone with `include_deleted=true`); not with `revision_id` (400).", json!({ "type": "string", "format": "date-time" })),
         "include_deleted": query("include_deleted", "Answer the current revision of a deleted resource (its tombstone) instead of 410.", json!({ "type": "boolean", "default": false })),
+        "search_include_deleted": query("include_deleted", "Search deleted resources too (by default they are left out); `is_deleted=true` searches only them.", json!({ "type": "boolean", "default": false })),
         "partial": query("partial", "Only these fields of the data, as slash paths (`/title`); repeatable.", json!({ "type": "array", "items": { "type": "string" } })),
         "expected_revision_id": query("expected_revision_id", "Write only if this revision is current (else 412).", json!({ "type": "string" })),
         "qb": noted("qb", "Filter, sort and page as a Query-Builder expression (the reference's Python syntax, parsed, never run), e.g. `(QB['severity'].eq('high') & (QB['status'] == 'open')).sort(QB.created_time().desc()).limit(10)`. Fields: `QB['f']`, `QB.created_time()`, `QB.updated_time()`, `QB.created_by()`, `QB.updated_by()`, `QB.resource_id()`, `QB.is_deleted()`; methods eq, ne, gt, gte, lt, lte, in_, not_in, contains, starts_with, ends_with, is_null, exists, asc, desc; `== != > >= < <=`, `&`, `|`, `~`, `QB.all(...)`, `QB.any(...)`. Only limit, offset and is_deleted may be given with it; an error names the byte offset.", json!({ "type": "string" }), &limits_note("`QB['status'] == 'Draft'`")),

@@ -16,8 +16,13 @@ use crate::HttpConfig;
 /// The routes served beside the models' that the document leaves out, because they are not
 /// operations on resources: the document itself, and the `/docs` page that displays it with
 /// its assets (a document listing its own viewer's scripts would only clutter every client
-/// generated from it). `docs::routes` serves these.
+/// generated from it), and the admin UI's pages and files. `docs::routes` and `ui::routes`
+/// serve these.
 const FIXED: &[&str] = &[
+    "/_",
+    "/_/",
+    "/_/issue/issue:x/diff/1/2",
+    "/_/assets/app.mjs",
     "/openapi.json",
     "/docs",
     "/docs/",
@@ -233,7 +238,11 @@ async fn the_document_and_the_router_agree() {
 
 /// The routes beside the models' that the document describes (they are served and called
 /// like the table's).
-const DOCUMENTED_BESIDE: &[(&str, &str)] = &[("get", "/_changes"), ("get", "/_stats")];
+const DOCUMENTED_BESIDE: &[(&str, &str)] = &[
+    ("get", "/_changes"),
+    ("get", "/_stats"),
+    ("get", "/_models"),
+];
 
 /// The document lists the table's operations for every model and the routes beside them, no
 /// more; answers the table's (method, path) pairs.
