@@ -73,7 +73,8 @@ async function main() {
   try {
     const base = await server.base;
     browser = await chromium.launch({ executablePath: browserPath, args: ["--no-sandbox"] });
-    const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+    // The README's screenshots are of this window: a laptop's, kept small.
+    const page = await browser.newPage({ viewport: { width: 960, height: 640 } });
     page.setDefaultTimeout(STEP_TIMEOUT);
     const errors = [];
     page.on("pageerror", (error) => errors.push(error.message));
@@ -103,6 +104,7 @@ async function walkthrough(page, base) {
   await revertDeleteRestore(page, base, id);
   await conflictsAndLiveChanges(page, base, id);
   await resourcesTable(page, base);
+  await keyboardAndPhone(page, base, id);
   console.log("admin UI: every step passed");
 }
 
@@ -153,7 +155,8 @@ async function timelineAndDiff(page, base, id) {
   assert.match(await entry(3).textContent(), /changed: state word_count/);
   assert.equal(await entries.first().getAttribute("data-revision"), "3", "newest first");
   step("the timeline shows three entries, each with the fields it changed");
-  await page.screenshot({ path: join(shots, "resource.png"), fullPage: true });
+  await page.locator("h2", { hasText: "Timeline" }).scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(shots, "resource.png") });
 
   await page.getByLabel("Compare revision 1").check();
   await page.getByLabel("Compare revision 3").check();
@@ -259,6 +262,34 @@ async function resourcesTable(page, base) {
   );
   step("paged forwards and back by cursor");
   await page.screenshot({ path: join(shots, "resources.png") });
+}
+
+/** The resource page from the keyboard alone, and on a phone's screen without sideways scroll. */
+async function keyboardAndPhone(page, base, id) {
+  await page.goto(`${base}/_/document/${id}`);
+  await page.locator("li.entry").first().waitFor();
+  let reached = false;
+  for (let i = 0; i < 40 && !reached; i++) {
+    await page.keyboard.press("Tab");
+    reached = await page.evaluate(() => document.activeElement?.textContent === "Edit");
+  }
+  assert.ok(reached, "Tab reaches the Edit button");
+  await page.keyboard.press("Enter");
+  await page.locator("#editor-text").waitFor();
+  step("the keyboard reaches and opens the editor");
+  const pages = [
+    [`/_/document/${id}`, "li.entry"],
+    ["/_/document", "table.resources tbody tr"],
+    [`/_/document/${id}/diff/1/3`, "table.diff tbody tr"],
+  ];
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const [path, content] of pages) {
+    await page.goto(base + path);
+    await page.locator(content).first().waitFor();
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(wide <= 1, `${path} fits a phone's width (${wide}px too wide)`);
+  }
+  step("on a phone's screen no page scrolls sideways (tables scroll within their frame)");
 }
 
 /** First screens of a big table and a long timeline, in this browser, on this machine. */
