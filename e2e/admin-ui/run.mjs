@@ -14,7 +14,8 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { createHmac } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -33,10 +34,10 @@ function step(text) {
 }
 
 /** `specstar serve` on an ephemeral port of 127.0.0.1; resolves to its base URL. */
-function serve(dataDir) {
+function serve(dataDir, extra = []) {
   const child = spawn(
     binary,
-    ["serve", "--models", join(repo, "models"), "--data-dir", dataDir, "--addr", "127.0.0.1:0"],
+    ["serve", "--models", join(repo, "models"), "--data-dir", dataDir, "--addr", "127.0.0.1:0", ...extra],
     { env: { ...process.env, RUST_LOG: "info", NO_COLOR: "1" }, stdio: ["ignore", "ignore", "pipe"] },
   );
   const base = new Promise((resolveBase, reject) => {
@@ -66,9 +67,20 @@ async function api(base, method, path, body, headers = {}) {
   return text ? JSON.parse(text) : null;
 }
 
+const SECRET = "the admin UI test's secret";
+
+/** An HS256 JWT for `sub` with `roles`, valid for ten minutes. */
+function jwt(sub, roles) {
+  const part = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const exp = Math.floor(Date.now() / 1000) + 600;
+  const body = `${part({ alg: "HS256", typ: "JWT" })}.${part({ sub, roles, exp })}`;
+  return `${body}.${createHmac("sha256", SECRET).update(body).digest("base64url")}`;
+}
+
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), "specstar-ui-"));
-  const server = serve(join(dataDir, "data"));
+  writeFileSync(join(dataDir, "jwt.secret"), SECRET);
+  const server = serve(join(dataDir, "data"), ["--auth-jwt-secret-file", join(dataDir, "jwt.secret")]);
   let browser;
   try {
     const base = await server.base;
@@ -105,6 +117,7 @@ async function walkthrough(page, base) {
   await conflictsAndLiveChanges(page, base, id);
   await resourcesTable(page, base);
   await keyboardAndPhone(page, base, id);
+  await signedIn(page, base);
   console.log("admin UI: every step passed");
 }
 
@@ -262,6 +275,41 @@ async function resourcesTable(page, base) {
   );
   step("paged forwards and back by cursor");
   await page.screenshot({ path: join(shots, "resources.png") });
+}
+
+/**
+ * With a token, the UI shows what the caller's rules give: `ticket` (models/ticket.yaml) is
+ * hidden from anonymous callers; ann, signed in, sees and creates her own tickets only.
+ */
+async function signedIn(page, base) {
+  await page.setViewportSize({ width: 960, height: 640 });
+  const admin = { Authorization: `Bearer ${jwt("ada", ["admin"])}` };
+  await api(base, "POST", "/ticket", { title: "Bob's", owner: "bob" }, admin);
+  await page.goto(`${base}/_/`);
+  await page.getByRole("link", { name: "document", exact: true }).waitFor();
+  assert.equal(await page.getByRole("link", { name: "ticket", exact: true }).count(), 0);
+  step("anonymous, the models page leaves out `ticket`, which needs a token");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByLabel("Bearer token").fill(jwt("ann", []));
+  await page.getByRole("button", { name: "Use it" }).click();
+  await page.getByRole("link", { name: "ticket", exact: true }).click();
+  await page.getByText("0 matching").waitFor();
+  await page.getByRole("button", { name: "New ticket" }).click();
+  await page.locator("#editor-text").fill(JSON.stringify({ title: "Ann's", owner: "bob" }));
+  await page.getByRole("button", { name: "Create" }).click();
+  await page.locator(".problem", { hasText: "403" }).waitFor();
+  step("signed in as ann: a ticket for someone else is refused (403, out of her scope)");
+  await page.locator("#editor-text").fill(JSON.stringify({ title: "Ann's", owner: "ann" }));
+  await page.getByRole("button", { name: "Create" }).click();
+  await page.waitForURL(/\/_\/ticket\/ticket:/);
+  assert.match(await page.locator("dl.meta").textContent(), /by ann/);
+  await page.goto(`${base}/_/ticket`);
+  await page.getByText("1 matching").waitFor();
+  step("her own is created, written by her; the table shows hers alone");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.goto(`${base}/_/ticket`);
+  await page.getByText("No model ticket you may read").waitFor();
+  step("signed out, the ticket pages are closed again");
 }
 
 /** The resource page from the keyboard alone, and on a phone's screen without sideways scroll. */
