@@ -34,6 +34,24 @@ export function follow(model, onEvent) {
   return () => stop.abort();
 }
 
+/**
+ * `action`, run `ms` after a call, once for all the calls of those `ms`: what a page does on
+ * each change, so that a burst of changes reads the page again once, not once per change.
+ * Answers the function to call, and a `cancel` on it.
+ */
+export function coalesced(action, ms = 300) {
+  let timer = null;
+  const call = () => {
+    if (timer !== null) return;
+    timer = setTimeout(() => {
+      timer = null;
+      action();
+    }, ms);
+  };
+  call.cancel = () => clearTimeout(timer);
+  return call;
+}
+
 /** The events of a `text/event-stream` body: `{ id, event, data }` each. */
 async function* events(body) {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();

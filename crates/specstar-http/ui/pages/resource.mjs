@@ -8,7 +8,7 @@ import { call, resourcePath } from "../api.mjs";
 import { JsonView, ProblemBox, ShortId, Time, page } from "../components.mjs";
 import { JsonEditor } from "../editor.mjs";
 import { fieldPath } from "../format.mjs";
-import { follow } from "../live.mjs";
+import { coalesced, follow } from "../live.mjs";
 
 const TIMELINE_PAGE = 25;
 
@@ -61,10 +61,14 @@ export function ResourcePage({ model, id }) {
     setEditing(false);
     setSelected([]);
     reload();
+    const again = coalesced(reload);
     const stop = follow(model.name, (event) => {
-      if (event.resource_id === id) reload();
+      if (event.resource_id === id) again();
     });
-    return stop;
+    return () => {
+      again.cancel();
+      stop();
+    };
   }, [model.name, id]);
 
   const act = async (method, rest, label) => {

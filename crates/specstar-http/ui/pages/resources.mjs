@@ -8,7 +8,7 @@ import { call, segment } from "../api.mjs";
 import { ProblemBox, ShortId, Time, page } from "../components.mjs";
 import { JsonEditor } from "../editor.mjs";
 import { OPERATORS, buildQb, cell, kindOf, schemaAt, typedValue } from "../format.mjs";
-import { follow } from "../live.mjs";
+import { coalesced, follow } from "../live.mjs";
 import { navigate } from "../router.mjs";
 
 const PAGE_SIZE = 25;
@@ -92,15 +92,13 @@ export function ResourcesPage({ model, search }) {
   useEffect(() => {
     load();
   }, [search, model.name, cursor]);
-  // Changes made elsewhere show without a reload: the page is read again, at most every 300 ms.
+  // Changes made elsewhere show without a reload: the page is read again after a change,
+  // once for a burst of them, however busy the model is.
   useEffect(() => {
-    let timer = null;
-    const stop = follow(model.name, () => {
-      clearTimeout(timer);
-      timer = setTimeout(load, 300);
-    });
+    const reload = coalesced(load);
+    const stop = follow(model.name, reload);
     return () => {
-      clearTimeout(timer);
+      reload.cancel();
       stop();
     };
   }, [search, model.name, cursor]);
