@@ -14,26 +14,74 @@ function typesOf(value) {
   return [typeof value];
 }
 
-/** Field errors `{path, reason}` of `value` against the top of `schema`, before the server's. */
+const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The reasons a value breaks the keywords of `node` that hold of the value itself. */
+function ownReasons(node, value) {
+  const reasons = [];
+  const wanted = Array.isArray(node.type) ? node.type : node.type ? [node.type] : [];
+  if (wanted.length && !typesOf(value).some((t) => wanted.includes(t))) {
+    return [`must be ${wanted.join(" or ")}`];
+  }
+  if (Array.isArray(node.enum) && !node.enum.some((v) => same(v, value))) {
+    reasons.push(`must be one of ${node.enum.map((v) => JSON.stringify(v)).join(", ")}`);
+  }
+  if ("const" in node && !same(node.const, value)) reasons.push(`must be ${JSON.stringify(node.const)}`);
+  if (typeof value === "number") {
+    if (node.minimum !== undefined && value < node.minimum) reasons.push(`must be at least ${node.minimum}`);
+    if (node.maximum !== undefined && value > node.maximum) reasons.push(`must be at most ${node.maximum}`);
+    if (node.exclusiveMinimum !== undefined && value <= node.exclusiveMinimum) reasons.push(`must be over ${node.exclusiveMinimum}`);
+    if (node.exclusiveMaximum !== undefined && value >= node.exclusiveMaximum) reasons.push(`must be under ${node.exclusiveMaximum}`);
+  }
+  if (typeof value === "string") {
+    const length = [...value].length;
+    if (node.minLength !== undefined && length < node.minLength) reasons.push(`must have at least ${node.minLength} characters`);
+    if (node.maxLength !== undefined && length > node.maxLength) reasons.push(`must have at most ${node.maxLength} characters`);
+    if (node.format === "date-time" && Number.isNaN(Date.parse(value))) reasons.push("must be an RFC 3339 time");
+    if (node.pattern) {
+      try {
+        if (!new RegExp(node.pattern, "u").test(value)) reasons.push(`must match ${node.pattern}`);
+      } catch {
+        // A pattern this browser cannot read is left to the server.
+      }
+    }
+  }
+  if (Array.isArray(value)) {
+    if (node.minItems !== undefined && value.length < node.minItems) reasons.push(`must have at least ${node.minItems} items`);
+    if (node.maxItems !== undefined && value.length > node.maxItems) reasons.push(`must have at most ${node.maxItems} items`);
+  }
+  return reasons;
+}
+
+/** Field errors `{path, reason}` of `value` at `path` against `node` and what it contains. */
+function walk(root, node, value, path, errors) {
+  node = schemaAt(root, "", node);
+  for (const reason of ownReasons(node, value)) errors.push({ path, reason });
+  if (Array.isArray(value) && node.items && typeof node.items === "object") {
+    value.forEach((item, i) => walk(root, node.items, item, `${path}[${i}]`, errors));
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return;
+  for (const key of node.required || []) {
+    if (!(key in value)) errors.push({ path: `${path}.${key}`, reason: "is required" });
+  }
+  const properties = node.properties || {};
+  for (const [key, item] of Object.entries(value)) {
+    if (key in properties) walk(root, properties[key], item, `${path}.${key}`, errors);
+    else if (node.additionalProperties === false) errors.push({ path: `${path}.${key}`, reason: "is not a field of the model" });
+  }
+}
+
+/**
+ * Field errors `{path, reason}` of `value` against the model's JSON Schema, before the
+ * server's: types, enums, required and unknown fields, bounds and lengths, at every depth. The
+ * server checks everything (these are what a person most often gets wrong, caught at once).
+ */
 export function check(schema, value) {
-  const errors = [];
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return [{ path: "$", reason: "the data must be a JSON object" }];
   }
-  for (const key of (schema && schema.required) || []) {
-    if (!(key in value)) errors.push({ path: `$.${key}`, reason: "is required" });
-  }
-  for (const [key, item] of Object.entries(value)) {
-    const node = schemaAt(schema, key);
-    if (Array.isArray(node.enum) && !node.enum.some((v) => JSON.stringify(v) === JSON.stringify(item))) {
-      errors.push({ path: `$.${key}`, reason: `must be one of ${node.enum.map((v) => JSON.stringify(v)).join(", ")}` });
-      continue;
-    }
-    const wanted = Array.isArray(node.type) ? node.type : node.type ? [node.type] : [];
-    if (wanted.length && !typesOf(item).some((t) => wanted.includes(t))) {
-      errors.push({ path: `$.${key}`, reason: `must be ${wanted.join(" or ")}` });
-    }
-  }
+  const errors = [];
+  walk(schema || {}, schema || {}, value, "$", errors);
   return errors;
 }
 

@@ -1,10 +1,13 @@
 // Pure helpers: reading a model's JSON Schema, values at dotted paths, `qb` expressions built
 // from the filter form, and times shown in the browser's zone.
 
-/** The JSON Schema of the property at dotted `path` (`author.name`), or `{}` when unknown. */
-export function schemaAt(schema, path) {
-  let node = schema || {};
-  for (const key of path.split(".")) {
+/**
+ * The JSON Schema of the property at dotted `path` (`author.name`) below `from` (the whole
+ * schema by default), its local `$ref`s followed; `{}` when unknown. An empty path is `from`.
+ */
+export function schemaAt(schema, path, from = schema) {
+  let node = from || {};
+  for (const key of path ? path.split(".") : []) {
     node = resolve(schema, node);
     node = (node.properties && node.properties[key]) || {};
   }
