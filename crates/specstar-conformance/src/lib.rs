@@ -44,6 +44,7 @@ pub mod model;
 pub mod properties;
 pub mod retention;
 pub mod scenarios;
+pub mod scope;
 pub mod search;
 pub mod search_limits;
 
@@ -200,6 +201,9 @@ macro_rules! store_suite {
         $crate::store_suite!(@hooks $mode $make;
             hooks_see_every_write_and_refusals_write_nothing,
         );
+        $crate::store_suite!(@scope $mode $make;
+            a_manager_within_a_scope_keeps_to_it,
+        );
         $crate::store_suite!(@retention $mode $make;
             keep_last_prunes_data_and_keeps_the_history,
             pruned_reads_and_refusals,
@@ -239,6 +243,14 @@ macro_rules! store_suite {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $name() {
                 $crate::store_suite!(@run $mode $make, $crate::hooks::$name);
+            }
+        )*
+    };
+    (@scope $mode:ident $make:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                $crate::store_suite!(@run $mode $make, $crate::scope::$name);
             }
         )*
     };

@@ -465,6 +465,7 @@ impl DynResourceManager {
                 .ok_or_else(|| Error::ResourceNotFound {
                     resource_id: resource_id.clone(),
                 })?;
+        self.in_scope(&fetched.meta)?;
         if number.is_none() && fetched.meta.is_deleted && !include_deleted {
             return Err(Error::Deleted {
                 resource_id: resource_id.clone(),
@@ -538,6 +539,7 @@ impl DynResourceManager {
             .ok_or_else(|| Error::ResourceNotFound {
                 resource_id: resource_id.clone(),
             })?;
+        self.in_scope(&fetched.meta)?;
         let Some(revision) = fetched.revision else {
             return Err(Error::NotYetCreated {
                 resource_id,
@@ -601,10 +603,13 @@ impl DynResourceManager {
     /// [`Error::ResourceNotFound`], id errors.
     pub async fn get_meta(&self, id: &str) -> Result<ResourceMeta> {
         let resource_id = self.resource_id(id)?;
-        self.store
+        let meta = self
+            .store
             .meta(&resource_id)
             .await?
-            .ok_or(Error::ResourceNotFound { resource_id })
+            .ok_or(Error::ResourceNotFound { resource_id })?;
+        self.in_scope(&meta)?;
+        Ok(meta)
     }
 
     /// Whether the resource exists (deleted or not).

@@ -19,8 +19,10 @@ impl DynResourceManager {
     /// The same manager within `scope` (and the scope it already works within, if any):
     /// searches and counts keep only the resources it matches (deleted or not), and a write is
     /// refused ([`Error::Refused`], status 403, code `forbidden`) when it finds the resource out
-    /// of the scope or would leave it out. Reads of one resource by id are not narrowed: check
-    /// them with [`visible_head`](Self::visible_head) first, as the HTTP layer does.
+    /// of the scope or would leave it out. Reads of one resource by id through `get` (any
+    /// revision), `get_as_of`, `diff` and `get_meta` answer [`Error::ResourceNotFound`] for a
+    /// resource out of the scope, as the head they read says; for its history, verification and
+    /// pins, check [`visible_head`](Self::visible_head) first, as the HTTP layer does.
     ///
     /// # Errors
     /// [`Error::UnindexedField`] or [`Error::InvalidQuery`] when the scope does not fit the
@@ -58,11 +60,20 @@ impl DynResourceManager {
         let Some(head) = self.store().meta(&resource_id).await? else {
             return Ok(None);
         };
+        self.in_scope(&head)?;
+        Ok(Some(head))
+    }
+
+    /// [`Error::ResourceNotFound`] when `head` is out of the scope: a read of one resource
+    /// never shows what the scope hides, even when the resource moved out since it was checked.
+    pub(super) fn in_scope(&self, head: &ResourceMeta) -> Result<()> {
         match &self.scope {
-            Some(scope) if !scope.matches_on(self.model().indexed_fields(), &head) => {
-                Err(Error::ResourceNotFound { resource_id })
+            Some(scope) if !scope.matches_on(self.model().indexed_fields(), head) => {
+                Err(Error::ResourceNotFound {
+                    resource_id: head.resource_id.clone(),
+                })
             }
-            _ => Ok(Some(head)),
+            _ => Ok(()),
         }
     }
 
