@@ -56,7 +56,7 @@ pub async fn a_manager_within_a_scope_keeps_to_it(t: TestStore) {
         .into_iter()
         .map(|m| m.resource_id)
         .collect();
-    assert_eq!(found, [hers.clone()]);
+    assert_eq!(found, std::slice::from_ref(&hers));
     assert_eq!(ann.count_matching(&all).await.unwrap(), 1);
     assert_eq!(ann.dynamic().count(false).await.unwrap(), 1);
     assert_eq!(
