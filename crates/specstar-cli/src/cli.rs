@@ -16,14 +16,34 @@ pub(crate) struct Cli {
     /// A settings file (TOML); by default `specstar.toml` in the current directory, if any.
     #[arg(long, global = true, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
+    /// How the log lines are written on stderr: `text` for people, `json` (one object per line,
+    /// with the request's span and its `request_id`) for log collectors; also
+    /// `SPECSTAR_LOG_FORMAT`.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "SPECSTAR_LOG_FORMAT",
+        default_value = "text"
+    )]
+    pub(crate) log_format: LogFormat,
     #[command(subcommand)]
     pub(crate) command: Command,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Lines for people, with colors on a terminal.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Serves every model of the models directory: the REST API, /openapi.json and /docs.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Checks the model files; with a store, also what the next serve would change in it.
     Check(CheckArgs),
     /// Prints the OpenAPI document of the model files.
@@ -87,6 +107,10 @@ pub(crate) struct ServeArgs {
     /// hour by default, and once at start.
     #[arg(long, value_name = "DURATION")]
     pub(crate) prune_every: Option<String>,
+    /// How long the requests in flight get to finish after SIGTERM or Ctrl-C (`30s` by
+    /// default); open event streams end at once with a `shutdown` event.
+    #[arg(long, value_name = "DURATION")]
+    pub(crate) shutdown_deadline: Option<String>,
     /// Do not serve the admin UI at `/_/` (also `SPECSTAR_ADMIN_UI=false`, `admin_ui = false`).
     #[arg(long)]
     pub(crate) no_admin_ui: bool,

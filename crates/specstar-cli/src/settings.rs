@@ -58,6 +58,8 @@ pub(crate) struct Settings {
     pub(crate) addr: SocketAddr,
     /// How often `serve` prunes by the models' retention.
     pub(crate) prune_every: Duration,
+    /// How long `serve` lets the requests in flight finish after SIGTERM or Ctrl-C.
+    pub(crate) shutdown_deadline: Duration,
     /// `serve`'s bearer JWT authentication.
     pub(crate) auth: AuthSettings,
     /// Whether `serve` serves the admin UI at `/_/` (it does unless told not to).
@@ -74,6 +76,7 @@ struct Layer {
     database_schema: Option<String>,
     addr: Option<String>,
     prune_every: Option<String>,
+    shutdown_deadline: Option<String>,
     admin_ui: Option<bool>,
     auth_jwt_secret_file: Option<PathBuf>,
     auth_jwt_public_key: Option<PathBuf>,
@@ -159,6 +162,15 @@ impl Settings {
                 .map_err(|why| anyhow::anyhow!("the prune interval {why}"))?,
         };
 
+        let shutdown_deadline = match flags
+            .shutdown_deadline
+            .or(env.shutdown_deadline)
+            .or(file.shutdown_deadline)
+        {
+            None => specstar::http::DEFAULT_SHUTDOWN_DEADLINE,
+            Some(text) => crate::retention_policy::duration(&text)
+                .map_err(|why| anyhow::anyhow!("the shutdown deadline {why}"))?,
+        };
         let admin_ui = match flags.admin_ui {
             Some(on) => on,
             None => env_flag("SPECSTAR_ADMIN_UI")?
@@ -171,6 +183,7 @@ impl Settings {
             store,
             addr,
             prune_every,
+            shutdown_deadline,
             auth,
             admin_ui,
         })
@@ -204,7 +217,7 @@ fn file_layer(given: Option<&Path>) -> anyhow::Result<Layer> {
     let mut layer: Layer = toml::from_str(&text).with_context(|| {
         format!(
             "the settings file {} is not valid (keys: models, data_dir, database_url, \
-             database_schema, addr, prune_every, admin_ui, auth_jwt_secret_file, auth_jwt_public_key, auth_jwks_file, \
+             database_schema, addr, prune_every, shutdown_deadline, admin_ui, auth_jwt_secret_file, auth_jwt_public_key, auth_jwks_file, \
              auth_jwt_issuer, auth_jwt_audience, auth_user_claim, auth_roles_claim)",
             path.display()
         )
@@ -241,7 +254,7 @@ fn env_flag(name: &str) -> anyhow::Result<Option<bool>> {
 }
 
 /// `SPECSTAR_MODELS`, `SPECSTAR_DATA_DIR`, `SPECSTAR_DATABASE_URL`, `SPECSTAR_ADDR`,
-/// `SPECSTAR_PRUNE_EVERY` (empty values count as unset).
+/// `SPECSTAR_PRUNE_EVERY`, `SPECSTAR_SHUTDOWN_DEADLINE` (empty values count as unset).
 fn env_layer() -> Layer {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     Layer {
@@ -251,6 +264,7 @@ fn env_layer() -> Layer {
         database_schema: var("SPECSTAR_DATABASE_SCHEMA"),
         addr: var("SPECSTAR_ADDR"),
         prune_every: var("SPECSTAR_PRUNE_EVERY"),
+        shutdown_deadline: var("SPECSTAR_SHUTDOWN_DEADLINE"),
         // Read with its check by `env_flag`, where the settings merge.
         admin_ui: None,
         auth_jwt_secret_file: var("SPECSTAR_AUTH_JWT_SECRET_FILE").map(PathBuf::from),
@@ -271,13 +285,14 @@ fn flag_layer(command: &Command) -> Layer {
             args.database_schema.clone(),
         )
     };
-    let (prune_every, auth, admin_ui) = match command {
+    let (prune_every, shutdown_deadline, auth, admin_ui) = match command {
         Command::Serve(args) => (
             args.prune_every.clone(),
+            args.shutdown_deadline.clone(),
             Some(&args.auth),
             args.no_admin_ui.then_some(false),
         ),
-        _ => (None, None, None),
+        _ => (None, None, None, None),
     };
     let (models, (data_dir, database_url, database_schema), addr) = match command {
         Command::Serve(args) => (
@@ -300,6 +315,7 @@ fn flag_layer(command: &Command) -> Layer {
         database_schema,
         addr,
         prune_every,
+        shutdown_deadline,
         admin_ui,
         auth_jwt_secret_file: auth.and_then(|a| a.auth_jwt_secret_file.clone()),
         auth_jwt_public_key: auth.and_then(|a| a.auth_jwt_public_key.clone()),

@@ -469,3 +469,90 @@ async fn serve_has_the_admin_ui_unless_told_not_to() {
         bad.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_event_streams_and_exits_zero() {
+    let dir = TempDir::new().unwrap();
+    let models = example_models();
+    let mut server = common::LoggedServer::start(
+        dir.path(),
+        &[
+            "--models",
+            models.to_str().unwrap(),
+            "--data-dir",
+            "data",
+            "--shutdown-deadline",
+            "20s",
+        ],
+    );
+    let ready = reqwest::get(format!("{}/readyz", server.base))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    let mut stream = reqwest::Client::new()
+        .get(format!("{}/_changes", server.base))
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(server.stop(), 0, "SIGTERM: a clean exit");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "the open stream did not hold it"
+    );
+    let mut text = String::new();
+    while let Ok(Some(chunk)) = stream.chunk().await {
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(text.contains("event: shutdown"), "{text}");
+    let log = server.logged().join("\n");
+    assert!(
+        log.contains("stopped: the requests in flight finished"),
+        "{log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_carry_each_requests_id() {
+    let dir = TempDir::new().unwrap();
+    let models = example_models();
+    let mut server = common::LoggedServer::start(
+        dir.path(),
+        &[
+            "--models",
+            models.to_str().unwrap(),
+            "--data-dir",
+            "data",
+            "--log-format",
+            "json",
+        ],
+    );
+    let answer = reqwest::Client::new()
+        .get(format!("{}/task", server.base))
+        .header("x-request-id", "req-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let health = reqwest::get(format!("{}/healthz", server.base))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let line = server.wait_for("req-42");
+    let event: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    assert_eq!(event["fields"]["request_id"], "req-42", "{event}");
+    assert_eq!(event["fields"]["path"], "/task");
+    assert_eq!(event["level"], "INFO");
+    assert_eq!(server.stop(), 0);
+    let rest = server.logged();
+    assert!(
+        rest.iter()
+            .all(|l| serde_json::from_str::<Value>(l).is_ok()),
+        "{rest:#?}"
+    );
+    assert!(
+        !rest.iter().any(|l| l.contains("/healthz")),
+        "health checks stay below info: {rest:#?}"
+    );
+}

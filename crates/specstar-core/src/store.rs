@@ -144,6 +144,15 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         filter: &ModelFilter,
     ) -> Result<Vec<FeedEvent>>;
 
+    /// Whether the store answers now (`GET /readyz`): a read of the embedded file, a round
+    /// trip to the database server. The default reads [`last_sequence`](Self::last_sequence).
+    ///
+    /// # Errors
+    /// The store's error when it does not answer.
+    async fn ready(&self) -> Result<()> {
+        self.last_sequence().await.map(|_| ())
+    }
+
     /// The sequence number of the newest event a reader of [`changes`](Self::changes) can see
     /// now (0 for a store without any): a feed read from it delivers what commits from now on
     /// (`GET /_changes?since=now`). The default pages through the whole feed; every store of

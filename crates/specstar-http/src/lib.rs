@@ -70,6 +70,7 @@ mod routes;
 mod search;
 mod server_errors;
 mod shape;
+mod shutdown;
 mod ui;
 mod wire;
 
@@ -93,6 +94,7 @@ pub use config::{
 };
 pub use problem::{PROBLEM_JSON, Problem};
 pub use qb::{QbError, QbQuery, parse as parse_qb, parse_scope};
+pub use shutdown::{DEFAULT_SHUTDOWN_DEADLINE, ServeOptions, serve_with};
 
 /// The router of every model registered in `registry`, over `store`, now and later.
 ///
@@ -131,7 +133,15 @@ pub fn router(registry: Arc<Registry>, store: Arc<dyn Store>, config: HttpConfig
         )
         .route(
             handlers::models::PATH,
-            axum::routing::get(handlers::models::models).with_state(feed),
+            axum::routing::get(handlers::models::models).with_state(feed.clone()),
+        )
+        .route(
+            handlers::health::HEALTH,
+            axum::routing::get(handlers::health::healthz),
+        )
+        .route(
+            handlers::health::READY,
+            axum::routing::get(handlers::health::readyz).with_state(feed),
         )
         .route(
             "/openapi.json",
@@ -193,7 +203,7 @@ fn request_span(request: &http::Request<axum::body::Body>) -> tracing::Span {
 }
 
 /// Serves `router` on `listener` until Ctrl-C (or SIGTERM on Unix), then lets the requests in
-/// flight finish.
+/// flight finish (30 s at most; open event streams end with a `shutdown` event).
 ///
 /// # Errors
 /// The listener's I/O errors.
@@ -202,7 +212,7 @@ pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets the requests in flight
-/// finish.
+/// finish, as [`serve_with`] does with the default [`ServeOptions`].
 ///
 /// # Errors
 /// The listener's I/O errors.
@@ -211,9 +221,7 @@ pub async fn serve_with_shutdown(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, router, shutdown, ServeOptions::default()).await
 }
 
 /// Completes on Ctrl-C, or on SIGTERM on Unix (how containers are stopped).

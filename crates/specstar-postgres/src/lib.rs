@@ -329,6 +329,15 @@ impl Store for PostgresStore {
         feed::changes(&client, since, limit, filter).await
     }
 
+    async fn ready(&self) -> Result<()> {
+        let client = connection(&self.inner.pool).await?;
+        client
+            .simple_query("SELECT 1")
+            .await
+            .map_err(Error::store)?;
+        Ok(())
+    }
+
     async fn last_sequence(&self) -> Result<u64> {
         let client = connection(&self.inner.pool).await?;
         let stmt = client

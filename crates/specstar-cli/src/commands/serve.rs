@@ -46,7 +46,11 @@ pub(crate) async fn run(settings: &Settings) -> anyhow::Result<()> {
             String::new()
         }
     );
-    let served = specstar::http::serve(listener, app).await;
+    let options = specstar::http::ServeOptions {
+        shutdown_deadline: settings.shutdown_deadline,
+    };
+    let served =
+        specstar::http::serve_with(listener, app, specstar::http::shutdown_signal(), options).await;
     if let Some(pruner) = pruner {
         // Its clone of the store must go before the store can close.
         pruner.abort();

@@ -25,6 +25,7 @@ use crate::auth::{Principal, gate};
 use crate::config::HttpConfig;
 use crate::extract::Params;
 use crate::problem::Problem;
+use crate::shutdown::Drain;
 use crate::wire;
 
 /// The route's path.
@@ -112,13 +113,25 @@ pub(crate) async fn changes(
     if query.since_now {
         query.since = state.store.last_sequence().await?;
     }
+    let drain = crate::shutdown::of(&parts);
     if !wants_events(&parts.headers) {
-        return page(&state.store, &state.registry, &query, &principal).await;
+        if drain.has_started() {
+            query.wait = Duration::ZERO;
+        }
+        // A long poll answers at once when the server begins to shut down.
+        let waited = page(&state.store, &state.registry, &query, &principal);
+        return tokio::select! {
+            answered = waited => answered,
+            () = drain.started() => {
+                query.wait = Duration::ZERO;
+                page(&state.store, &state.registry, &query, &principal).await
+            }
+        };
     }
     if let Some(last) = last_event_id(&parts.headers)? {
         query.since = last;
     }
-    Ok(events(state.store, state.registry, query, principal).into_response())
+    Ok(events(state.store, state.registry, query, principal, drain).into_response())
 }
 
 /// `filter` narrowed to the models `principal` may read: refused (401 or 403) when it names a
@@ -187,6 +200,7 @@ fn events(
     registry: Arc<Registry>,
     query: FeedQuery,
     principal: Principal,
+    drain: Drain,
 ) -> Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>> {
     let principal = Arc::new(principal);
     let include_data = query.include_data;
@@ -214,6 +228,14 @@ fn events(
             }
         }
     });
+    // When the server shuts down the stream ends, its last event saying so.
+    let stream = stream
+        .take_until(async move { drain.started().await })
+        .chain(futures_util::stream::once(async {
+            Ok(Event::default()
+                .event("shutdown")
+                .data(r#"{"reason":"the server is shutting down: reconnect with Last-Event-ID"}"#))
+        }));
     Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
 }
 

@@ -7,6 +7,7 @@
 //! [`DynResourceManager`]: specstar_core::DynResourceManager
 
 pub(crate) mod feed;
+pub(crate) mod health;
 pub(crate) mod history;
 pub(crate) mod models;
 pub(crate) mod read;

@@ -14,6 +14,7 @@ use specstar_core::{ModelDef, ResourceMeta, RevisionInfo, Verification};
 use crate::operations::{Answer, Body, OPERATIONS, Operation, Param};
 
 mod feed;
+mod health;
 mod models;
 mod security;
 mod stats;
@@ -59,6 +60,10 @@ fn document_of(models: &[Arc<ModelDef>], title: &str, version: &str, description
     let (models_path, models_item) = models::path();
     paths.insert(models_path, models_item);
     models::schemas(&mut schemas);
+    paths.extend(health::paths());
+    tags.push(
+        json!({ "name": "Operations", "description": "For load balancers and orchestrators" }),
+    );
     tags.push(json!({ "name": "Store", "description": "What the store holds" }));
     json!({
         "openapi": "3.1.0",
@@ -253,7 +258,8 @@ fn error_responses() -> Value {
         "E413": problem("The body is larger than the configured limit."),
         "E415": problem("The body's content type is not accepted here."),
         "E422": problem("The body does not fit the model; `errors` lists every failing field (`path`, `reason`)."),
-        "E500": problem("The store failed.")
+        "E500": problem("The store failed."),
+        "E503": problem("`not_ready`: the store did not answer within the deadline, or the server is shutting down.")
     })
 }
 

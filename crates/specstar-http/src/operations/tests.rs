@@ -242,6 +242,8 @@ const DOCUMENTED_BESIDE: &[(&str, &str)] = &[
     ("get", "/_changes"),
     ("get", "/_stats"),
     ("get", "/_models"),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
 ];
 
 /// The document lists the table's operations for every model and the routes beside them, no
