@@ -111,11 +111,30 @@ pub(crate) struct ServeArgs {
     /// default); open event streams end at once with a `shutdown` event.
     #[arg(long, value_name = "DURATION")]
     pub(crate) shutdown_deadline: Option<String>,
+    #[command(flatten)]
+    pub(crate) limits: LimitArgs,
     /// Do not serve the admin UI at `/_/` (also `SPECSTAR_ADMIN_UI=false`, `admin_ui = false`).
     #[arg(long)]
     pub(crate) no_admin_ui: bool,
     #[command(flatten)]
     pub(crate) auth: AuthArgs,
+}
+
+/// `serve`'s hard limits; each refusal is a 503 problem with `Retry-After`.
+#[derive(Debug, Default, Args)]
+pub(crate) struct LimitArgs {
+    /// Requests served at once; one more is refused at once (load shedding). 512 by default.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_concurrent_requests: Option<usize>,
+    /// The time a request gets to be answered (`60s` by default).
+    #[arg(long, value_name = "DURATION")]
+    pub(crate) request_timeout: Option<String>,
+    /// The change feed's event streams open at once. 1024 by default.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_event_streams: Option<usize>,
+    /// The kernel's queue of connections not yet accepted. 2048 by default.
+    #[arg(long, value_name = "N")]
+    pub(crate) listen_backlog: Option<u32>,
 }
 
 /// Bearer JWT authentication: one key source, and what tokens must say.

@@ -64,6 +64,18 @@ pub(crate) struct Settings {
     pub(crate) auth: AuthSettings,
     /// Whether `serve` serves the admin UI at `/_/` (it does unless told not to).
     pub(crate) admin_ui: bool,
+    /// `serve`'s limits: requests at once, the request timeout, open event streams, the
+    /// listen backlog.
+    pub(crate) limits: ServeLimits,
+}
+
+/// `serve`'s hard limits, each with the library's default.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ServeLimits {
+    pub(crate) max_concurrent_requests: usize,
+    pub(crate) request_timeout: Duration,
+    pub(crate) max_event_streams: usize,
+    pub(crate) listen_backlog: u32,
 }
 
 /// What one source (the file, the environment, the flags) gives.
@@ -78,6 +90,10 @@ struct Layer {
     prune_every: Option<String>,
     shutdown_deadline: Option<String>,
     admin_ui: Option<bool>,
+    max_concurrent_requests: Option<usize>,
+    request_timeout: Option<String>,
+    max_event_streams: Option<usize>,
+    listen_backlog: Option<u32>,
     auth_jwt_secret_file: Option<PathBuf>,
     auth_jwt_public_key: Option<PathBuf>,
     auth_jwks_file: Option<PathBuf>,
@@ -129,6 +145,7 @@ impl Settings {
             ("the environment (SPECSTAR_AUTH_*)", &env.auth()),
             ("the settings file", &file.auth()),
         ])?;
+        let limits = ServeLimits::merge(&flags, &file)?;
         let store = match flags.store("the command line")? {
             Some(store) => Some(store),
             None => {
@@ -186,6 +203,7 @@ impl Settings {
             shutdown_deadline,
             auth,
             admin_ui,
+            limits,
         })
     }
 
@@ -217,7 +235,8 @@ fn file_layer(given: Option<&Path>) -> anyhow::Result<Layer> {
     let mut layer: Layer = toml::from_str(&text).with_context(|| {
         format!(
             "the settings file {} is not valid (keys: models, data_dir, database_url, \
-             database_schema, addr, prune_every, shutdown_deadline, admin_ui, auth_jwt_secret_file, auth_jwt_public_key, auth_jwks_file, \
+             database_schema, addr, prune_every, shutdown_deadline, admin_ui, max_concurrent_requests, \
+             request_timeout, max_event_streams, listen_backlog, auth_jwt_secret_file, auth_jwt_public_key, auth_jwks_file, \
              auth_jwt_issuer, auth_jwt_audience, auth_user_claim, auth_roles_claim)",
             path.display()
         )
@@ -238,6 +257,57 @@ fn file_layer(given: Option<&Path>) -> anyhow::Result<Layer> {
         }
     }
     Ok(layer)
+}
+
+impl ServeLimits {
+    /// The limits the flags, the environment (`SPECSTAR_MAX_CONCURRENT_REQUESTS`,
+    /// `SPECSTAR_REQUEST_TIMEOUT`, `SPECSTAR_MAX_EVENT_STREAMS`, `SPECSTAR_LISTEN_BACKLOG`) and
+    /// the file say, in that order, else the defaults.
+    fn merge(flags: &Layer, file: &Layer) -> anyhow::Result<Self> {
+        use specstar::http::{
+            DEFAULT_LISTEN_BACKLOG, DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_MAX_EVENT_STREAMS,
+            DEFAULT_REQUEST_TIMEOUT,
+        };
+        let timeout = match flags
+            .request_timeout
+            .clone()
+            .or(env_value::<String>("SPECSTAR_REQUEST_TIMEOUT")?)
+            .or(file.request_timeout.clone())
+        {
+            None => DEFAULT_REQUEST_TIMEOUT,
+            Some(text) => crate::retention_policy::duration(&text)
+                .map_err(|why| anyhow::anyhow!("the request timeout {why}"))?,
+        };
+        Ok(Self {
+            max_concurrent_requests: flags
+                .max_concurrent_requests
+                .or(env_value("SPECSTAR_MAX_CONCURRENT_REQUESTS")?)
+                .or(file.max_concurrent_requests)
+                .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS),
+            request_timeout: timeout,
+            max_event_streams: flags
+                .max_event_streams
+                .or(env_value("SPECSTAR_MAX_EVENT_STREAMS")?)
+                .or(file.max_event_streams)
+                .unwrap_or(DEFAULT_MAX_EVENT_STREAMS),
+            listen_backlog: flags
+                .listen_backlog
+                .or(env_value("SPECSTAR_LISTEN_BACKLOG")?)
+                .or(file.listen_backlog)
+                .unwrap_or(DEFAULT_LISTEN_BACKLOG),
+        })
+    }
+}
+
+/// A setting of the environment parsed as `T`; unset or empty is `None`.
+fn env_value<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
+    let Some(text) = std::env::var(name).ok().filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    match text.trim().parse() {
+        Ok(value) => Ok(Some(value)),
+        Err(_) => bail!("{name}={text:?} is not a valid value"),
+    }
 }
 
 /// A boolean setting of the environment: `true`/`false` (or `1`/`0`, `yes`/`no`); unset or
@@ -265,8 +335,12 @@ fn env_layer() -> Layer {
         addr: var("SPECSTAR_ADDR"),
         prune_every: var("SPECSTAR_PRUNE_EVERY"),
         shutdown_deadline: var("SPECSTAR_SHUTDOWN_DEADLINE"),
-        // Read with its check by `env_flag`, where the settings merge.
+        // Read with their checks where the settings merge (`env_flag`, `env_value`).
         admin_ui: None,
+        max_concurrent_requests: None,
+        request_timeout: None,
+        max_event_streams: None,
+        listen_backlog: None,
         auth_jwt_secret_file: var("SPECSTAR_AUTH_JWT_SECRET_FILE").map(PathBuf::from),
         auth_jwt_public_key: var("SPECSTAR_AUTH_JWT_PUBLIC_KEY").map(PathBuf::from),
         auth_jwks_file: var("SPECSTAR_AUTH_JWKS_FILE").map(PathBuf::from),
@@ -294,6 +368,10 @@ fn flag_layer(command: &Command) -> Layer {
         ),
         _ => (None, None, None, None),
     };
+    let limits = match command {
+        Command::Serve(args) => Some(&args.limits),
+        _ => None,
+    };
     let (models, (data_dir, database_url, database_schema), addr) = match command {
         Command::Serve(args) => (
             args.models.models.clone(),
@@ -317,6 +395,10 @@ fn flag_layer(command: &Command) -> Layer {
         prune_every,
         shutdown_deadline,
         admin_ui,
+        max_concurrent_requests: limits.and_then(|l| l.max_concurrent_requests),
+        request_timeout: limits.and_then(|l| l.request_timeout.clone()),
+        max_event_streams: limits.and_then(|l| l.max_event_streams),
+        listen_backlog: limits.and_then(|l| l.listen_backlog),
         auth_jwt_secret_file: auth.and_then(|a| a.auth_jwt_secret_file.clone()),
         auth_jwt_public_key: auth.and_then(|a| a.auth_jwt_public_key.clone()),
         auth_jwks_file: auth.and_then(|a| a.auth_jwks_file.clone()),

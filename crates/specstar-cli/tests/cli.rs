@@ -556,3 +556,37 @@ async fn json_logs_carry_each_requests_id() {
         "health checks stay below info: {rest:#?}"
     );
 }
+
+#[test]
+fn serve_refuses_limits_it_cannot_read() {
+    let dir = TempDir::new().unwrap();
+    let models = example_models();
+    let models = models.to_str().unwrap();
+    let serve = |extra: &[&str], env: Option<(&str, &str)>| {
+        let mut command = specstar(dir.path());
+        command
+            .args(["serve", "--models", models, "--data-dir", "d"])
+            .args(extra);
+        if let Some((key, value)) = env {
+            command.env(key, value);
+        }
+        run(&mut command)
+    };
+    let bad = serve(&[], Some(("SPECSTAR_MAX_EVENT_STREAMS", "lots")));
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr
+            .contains("SPECSTAR_MAX_EVENT_STREAMS=\"lots\" is not a valid value"),
+        "{}",
+        bad.stderr
+    );
+    let bad = serve(&["--request-timeout", "soon"], None);
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("the request timeout"), "{}", bad.stderr);
+    let bad = serve(&["--listen-backlog", "-1"], None);
+    assert_eq!(
+        bad.code, 2,
+        "clap refuses a negative backlog: {}",
+        bad.stderr
+    );
+}

@@ -23,6 +23,15 @@ pub const DEFAULT_PAGE_SIZE: u64 = 100;
 /// The default largest `limit` a search accepts.
 pub const DEFAULT_MAX_PAGE_SIZE: u64 = 1000;
 
+/// The default cap on requests served at once; beyond it a request is answered 503 at once.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 512;
+
+/// The default time a request gets to be answered (its head; a stream's body may go on).
+pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The default cap on the change feed's open event streams.
+pub const DEFAULT_MAX_EVENT_STREAMS: usize = 1024;
+
 /// The default OpenAPI `info.description`.
 pub const DEFAULT_API_DESCRIPTION: &str = "Every change is a new revision: full history, soft \
     delete, restore, revert, optimistic concurrency.";
@@ -50,6 +59,9 @@ pub struct HttpConfig {
     hooks: Hooks,
     /// Whether the router serves the admin UI at `/_/`.
     admin_ui: bool,
+    max_concurrent_requests: usize,
+    request_timeout: std::time::Duration,
+    max_event_streams: usize,
     api_title: String,
     api_version: String,
     api_description: String,
@@ -66,6 +78,9 @@ impl HttpConfig {
             bearer: false,
             hooks: Hooks::new(),
             admin_ui: true,
+            max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_event_streams: DEFAULT_MAX_EVENT_STREAMS,
             api_title: "specstar".to_owned(),
             api_version: env!("CARGO_PKG_VERSION").to_owned(),
             api_description: DEFAULT_API_DESCRIPTION.to_owned(),
@@ -172,6 +187,46 @@ impl HttpConfig {
         &self.hooks
     }
 
+    /// The same config serving `max` requests at once at most (at least 1, 512 by default):
+    /// one more is answered at once with 503 `overloaded` and `Retry-After`, rather than queued
+    /// without bound (load shedding). An event stream counts only until its head is sent.
+    #[must_use]
+    pub fn with_max_concurrent_requests(mut self, max: usize) -> Self {
+        self.max_concurrent_requests = max.max(1);
+        self
+    }
+
+    /// The same config answering 503 `request_timeout` to a request not answered within
+    /// `timeout` (60 s by default; a long poll waits 30 s at most).
+    #[must_use]
+    pub fn with_request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The same config holding `max` of the change feed's event streams open at most (at least
+    /// 1, 1024 by default): one more is answered 503 `too_many_streams` with `Retry-After`.
+    #[must_use]
+    pub fn with_max_event_streams(mut self, max: usize) -> Self {
+        self.max_event_streams = max.max(1);
+        self
+    }
+
+    /// The cap on requests served at once.
+    pub fn max_concurrent_requests(&self) -> usize {
+        self.max_concurrent_requests
+    }
+
+    /// The time a request gets to be answered.
+    pub fn request_timeout(&self) -> std::time::Duration {
+        self.request_timeout
+    }
+
+    /// The cap on open event streams.
+    pub fn max_event_streams(&self) -> usize {
+        self.max_event_streams
+    }
+
     /// The same config without the admin UI: `/_/` is then not served (it is by default).
     #[must_use]
     pub fn without_admin_ui(mut self) -> Self {
@@ -255,6 +310,9 @@ impl fmt::Debug for HttpConfig {
             .field("resolver", &"<fn>")
             .field("bearer", &self.bearer)
             .field("admin_ui", &self.admin_ui)
+            .field("max_concurrent_requests", &self.max_concurrent_requests)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_event_streams", &self.max_event_streams)
             .field("api_title", &self.api_title)
             .field("api_version", &self.api_version)
             .finish()

@@ -61,6 +61,7 @@ mod docs;
 mod etag;
 mod extract;
 mod handlers;
+mod limits;
 mod live;
 mod openapi;
 mod operations;
@@ -89,9 +90,11 @@ pub use auth::{JwtAuth, JwtAuthError, Principal};
 /// axum, the framework of the [`router`]: its `Router` to nest, merge and serve.
 pub use axum;
 pub use config::{
-    DEFAULT_API_DESCRIPTION, DEFAULT_BODY_LIMIT, DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE,
+    DEFAULT_API_DESCRIPTION, DEFAULT_BODY_LIMIT, DEFAULT_MAX_CONCURRENT_REQUESTS,
+    DEFAULT_MAX_EVENT_STREAMS, DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, DEFAULT_REQUEST_TIMEOUT,
     HttpConfig, PrincipalResolver, UserResolver,
 };
+pub use limits::{DEFAULT_LISTEN_BACKLOG, bind};
 pub use problem::{PROBLEM_JSON, Problem};
 pub use qb::{QbError, QbQuery, parse as parse_qb, parse_scope};
 pub use shutdown::{DEFAULT_SHUTDOWN_DEADLINE, ServeOptions, serve_with};
@@ -119,10 +122,12 @@ pub fn router(registry: Arc<Registry>, store: Arc<dyn Store>, config: HttpConfig
         registry: registry.clone(),
         store: store.clone(),
         config: config.clone(),
+        streams: limits::StreamSlots::new(&config),
     };
+    let limits_config = config.clone();
     let models = Arc::new(live::LiveModels::new(registry, store, config));
     let for_document = models.clone();
-    Router::new()
+    let app = Router::new()
         .route(
             handlers::feed::PATH,
             axum::routing::get(handlers::feed::changes).with_state(feed.clone()),
@@ -164,7 +169,8 @@ pub fn router(registry: Arc<Registry>, store: Arc<dyn Store>, config: HttpConfig
         .layer(axum::middleware::from_fn_with_state(
             auth_config,
             auth::authenticate,
-        ))
+        ));
+    let app = limits::with_timeout(app, &limits_config)
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(axum::middleware::map_response(problem::normalize))
@@ -176,7 +182,8 @@ pub fn router(registry: Arc<Registry>, store: Arc<dyn Store>, config: HttpConfig
                 // A 5xx is logged once, at error level with its cause, by `server_errors`.
                 .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
         )
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+    limits::with_load_shedding(app, &limits_config)
 }
 
 /// The OpenAPI 3.1 document of every model now in `registry`, as `GET /openapi.json` serves

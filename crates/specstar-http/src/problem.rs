@@ -200,6 +200,11 @@ impl Problem {
                 HttpCode::UnsupportedMediaType,
                 "the body's content type is not accepted here",
             )),
+            // Only the request timeout answers a bare 503.
+            StatusCode::SERVICE_UNAVAILABLE => Some((
+                HttpCode::RequestTimeout,
+                "the request was not answered within the server's request timeout",
+            )),
             _ => None,
         };
         if let Some((code, detail)) = known {
@@ -490,7 +495,8 @@ mod tests {
             (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             (StatusCode::REQUEST_TIMEOUT, "bad_request"),
             (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
-            (StatusCode::SERVICE_UNAVAILABLE, "internal_error"),
+            (StatusCode::SERVICE_UNAVAILABLE, "request_timeout"),
+            (StatusCode::BAD_GATEWAY, "internal_error"),
         ];
         for (status, code) in cases {
             let problem = Problem::from_status(status);

@@ -17,6 +17,11 @@ pub(crate) async fn run(settings: &Settings) -> anyhow::Result<()> {
     if !settings.admin_ui {
         config = config.without_admin_ui();
     }
+    let limits = settings.limits;
+    config = config
+        .with_max_concurrent_requests(limits.max_concurrent_requests)
+        .with_request_timeout(limits.request_timeout)
+        .with_max_event_streams(limits.max_event_streams);
     let choice = settings.store_or_default();
     let spec = super::open(&choice).await?;
     let prunes = models
@@ -26,9 +31,8 @@ pub(crate) async fn run(settings: &Settings) -> anyhow::Result<()> {
     let pruner =
         prunes.then(|| tokio::spawn(prune_in_background(spec.clone(), settings.prune_every)));
     let app = request_log::layer(spec.router_with(config));
-    let listener = tokio::net::TcpListener::bind(settings.addr)
-        .await
-        .with_context(|| {
+    let listener =
+        specstar::http::bind(settings.addr, limits.listen_backlog).with_context(|| {
             format!(
                 "cannot listen on {} (is another server there? choose another with --addr)",
                 settings.addr

@@ -19,6 +19,7 @@ use http::request::Parts;
 use serde_json::{Value, json};
 use specstar_core::feed::{self, FeedEvent, MAX_FEED_LIMIT, ModelFilter};
 use specstar_core::{Access, ModelDef, Registry, Store};
+use tokio::sync::OwnedSemaphorePermit;
 
 use super::visibility;
 use crate::auth::{Principal, gate};
@@ -47,6 +48,8 @@ pub(crate) struct ApiState {
     pub(crate) registry: Arc<Registry>,
     pub(crate) store: Arc<dyn Store>,
     pub(crate) config: Arc<HttpConfig>,
+    /// The open event streams' slots (the cap of the config).
+    pub(crate) streams: crate::limits::StreamSlots,
 }
 
 /// What a request asks of the feed.
@@ -131,7 +134,9 @@ pub(crate) async fn changes(
     if let Some(last) = last_event_id(&parts.headers)? {
         query.since = last;
     }
-    Ok(events(state.store, state.registry, query, principal, drain).into_response())
+    let slot = state.streams.take()?;
+    let stream = events(state.store, state.registry, query, principal, (drain, slot));
+    Ok(stream.into_response())
 }
 
 /// `filter` narrowed to the models `principal` may read: refused (401 or 403) when it names a
@@ -200,11 +205,13 @@ fn events(
     registry: Arc<Registry>,
     query: FeedQuery,
     principal: Principal,
-    drain: Drain,
+    (drain, slot): (Drain, OwnedSemaphorePermit),
 ) -> Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>> {
     let principal = Arc::new(principal);
     let include_data = query.include_data;
     let stream = feed::watch(store.clone(), query.since, query.filter).filter_map(move |item| {
+        // The stream's slot among the open streams, held for as long as it runs.
+        let _slot = &slot;
         let (store, registry, principal) = (store.clone(), registry.clone(), principal.clone());
         async move {
             let event = match item {

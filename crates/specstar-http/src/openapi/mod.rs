@@ -34,7 +34,31 @@ pub(crate) fn document(models: &[Arc<ModelDef>], config: &crate::HttpConfig) -> 
     for model in models.iter().filter(|m| m.permissions().is_some()) {
         security::declare_permissions(&mut document, model.name());
     }
+    declare_limits(&mut document);
     document
+}
+
+/// The server's limits can refuse any operation: 503 (`overloaded`, `request_timeout`, and on
+/// the feed `too_many_streams`), each a problem with `Retry-After` but the timeout.
+fn declare_limits(document: &mut Value) {
+    let Some(paths) = document["paths"].as_object_mut() else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        if let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+        {
+            responses.insert(
+                "503".into(),
+                json!({ "$ref": "#/components/responses/E503" }),
+            );
+        }
+    }
 }
 
 /// The document for `models`, its `info` from `title`, `version` and `description`.
@@ -259,7 +283,11 @@ fn error_responses() -> Value {
         "E415": problem("The body's content type is not accepted here."),
         "E422": problem("The body does not fit the model; `errors` lists every failing field (`path`, `reason`)."),
         "E500": problem("The store failed."),
-        "E503": problem("`not_ready`: the store did not answer within the deadline, or the server is shutting down.")
+        "E503": {
+            "description": "A limit of the server: `overloaded` (as many requests at once as it takes; `Retry-After`), `request_timeout` (not answered within the request timeout), `too_many_streams` (the change feed's event streams; `Retry-After`), on `/readyz` `not_ready`.",
+            "headers": { "Retry-After": { "schema": { "type": "integer", "minimum": 0 } } },
+            "content": { "application/problem+json": { "schema": schema_ref("Problem") } }
+        }
     })
 }
 

@@ -57,12 +57,14 @@ pub(crate) enum HttpCode {
     MethodNotAllowed,
     /// `bad_request`: any other client error status a layer answered without a body.
     BadRequest,
+    /// `request_timeout`: the request was not answered within the configured time.
+    RequestTimeout,
 }
 
 impl HttpCode {
     /// Every HTTP code, for the tests that cover them all.
     #[cfg(test)]
-    pub(crate) const ALL: [Self; 7] = [
+    pub(crate) const ALL: [Self; 8] = [
         Self::InvalidJson,
         Self::InvalidPatch,
         Self::PayloadTooLarge,
@@ -70,6 +72,7 @@ impl HttpCode {
         Self::RouteNotFound,
         Self::MethodNotAllowed,
         Self::BadRequest,
+        Self::RequestTimeout,
     ];
 
     /// The code's wire name, stable across versions.
@@ -82,6 +85,7 @@ impl HttpCode {
             Self::RouteNotFound => "route_not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::BadRequest => "bad_request",
+            Self::RequestTimeout => "request_timeout",
         }
     }
 
@@ -97,6 +101,7 @@ impl HttpCode {
             Self::RouteNotFound => (StatusCode::NOT_FOUND, "Route not found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "Method not allowed"),
             Self::BadRequest => (StatusCode::BAD_REQUEST, "Bad request"),
+            Self::RequestTimeout => (StatusCode::SERVICE_UNAVAILABLE, "Request timeout"),
         }
     }
 }
@@ -140,7 +145,10 @@ mod tests {
     fn every_http_code_is_a_client_error_with_a_title() {
         for code in HttpCode::ALL {
             let (status, title) = code.status();
-            assert!(status.is_client_error(), "{code:?}: {status}");
+            // The one refusal of the server's own limits among them: the request timeout.
+            let limit =
+                code == HttpCode::RequestTimeout && status == StatusCode::SERVICE_UNAVAILABLE;
+            assert!(status.is_client_error() || limit, "{code:?}: {status}");
             assert!(!title.is_empty(), "{code:?}");
         }
     }
