@@ -196,6 +196,14 @@ impl LoggedServer {
     }
 }
 
+impl LoggedServer {
+    /// Kills the server with SIGKILL (no shutdown of any kind) and waits until it is gone.
+    pub(crate) fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL is sent");
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for LoggedServer {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
