@@ -113,6 +113,9 @@ pub(crate) struct ServeArgs {
     pub(crate) shutdown_deadline: Option<String>,
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
+    /// Do not serve `/metrics` (also `SPECSTAR_METRICS=false`, `metrics = false`).
+    #[arg(long)]
+    pub(crate) no_metrics: bool,
     /// Do not serve the admin UI at `/_/` (also `SPECSTAR_ADMIN_UI=false`, `admin_ui = false`).
     #[arg(long)]
     pub(crate) no_admin_ui: bool,

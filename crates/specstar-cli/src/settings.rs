@@ -64,6 +64,8 @@ pub(crate) struct Settings {
     pub(crate) auth: AuthSettings,
     /// Whether `serve` serves the admin UI at `/_/` (it does unless told not to).
     pub(crate) admin_ui: bool,
+    /// Whether `serve` serves `/metrics` (it does unless told not to).
+    pub(crate) metrics: bool,
     /// `serve`'s limits: requests at once, the request timeout, open event streams, the
     /// listen backlog.
     pub(crate) limits: ServeLimits,
@@ -90,6 +92,7 @@ struct Layer {
     prune_every: Option<String>,
     shutdown_deadline: Option<String>,
     admin_ui: Option<bool>,
+    metrics: Option<bool>,
     max_concurrent_requests: Option<usize>,
     request_timeout: Option<String>,
     max_event_streams: Option<usize>,
@@ -188,6 +191,12 @@ impl Settings {
             Some(text) => crate::retention_policy::duration(&text)
                 .map_err(|why| anyhow::anyhow!("the shutdown deadline {why}"))?,
         };
+        let metrics = match flags.metrics {
+            Some(on) => on,
+            None => env_flag("SPECSTAR_METRICS")?
+                .or(file.metrics)
+                .unwrap_or(true),
+        };
         let admin_ui = match flags.admin_ui {
             Some(on) => on,
             None => env_flag("SPECSTAR_ADMIN_UI")?
@@ -203,6 +212,7 @@ impl Settings {
             shutdown_deadline,
             auth,
             admin_ui,
+            metrics,
             limits,
         })
     }
@@ -235,7 +245,7 @@ fn file_layer(given: Option<&Path>) -> anyhow::Result<Layer> {
     let mut layer: Layer = toml::from_str(&text).with_context(|| {
         format!(
             "the settings file {} is not valid (keys: models, data_dir, database_url, \
-             database_schema, addr, prune_every, shutdown_deadline, admin_ui, max_concurrent_requests, \
+             database_schema, addr, prune_every, shutdown_deadline, admin_ui, metrics, max_concurrent_requests, \
              request_timeout, max_event_streams, listen_backlog, auth_jwt_secret_file, auth_jwt_public_key, auth_jwks_file, \
              auth_jwt_issuer, auth_jwt_audience, auth_user_claim, auth_roles_claim)",
             path.display()
@@ -337,6 +347,7 @@ fn env_layer() -> Layer {
         shutdown_deadline: var("SPECSTAR_SHUTDOWN_DEADLINE"),
         // Read with their checks where the settings merge (`env_flag`, `env_value`).
         admin_ui: None,
+        metrics: None,
         max_concurrent_requests: None,
         request_timeout: None,
         max_event_streams: None,
@@ -368,6 +379,10 @@ fn flag_layer(command: &Command) -> Layer {
         ),
         _ => (None, None, None, None),
     };
+    let metrics = match command {
+        Command::Serve(args) => args.no_metrics.then_some(false),
+        _ => None,
+    };
     let limits = match command {
         Command::Serve(args) => Some(&args.limits),
         _ => None,
@@ -395,6 +410,7 @@ fn flag_layer(command: &Command) -> Layer {
         prune_every,
         shutdown_deadline,
         admin_ui,
+        metrics,
         max_concurrent_requests: limits.and_then(|l| l.max_concurrent_requests),
         request_timeout: limits.and_then(|l| l.request_timeout.clone()),
         max_event_streams: limits.and_then(|l| l.max_event_streams),

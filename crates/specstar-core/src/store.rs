@@ -144,6 +144,10 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         filter: &ModelFilter,
     ) -> Result<Vec<FeedEvent>>;
 
+    /// Sets the store's gauges (its pool's connections, say) through the `metrics` facade, at
+    /// each scrape of `/metrics`; the default has none.
+    fn record_metrics(&self) {}
+
     /// Whether the store answers now (`GET /readyz`): a read of the embedded file, a round
     /// trip to the database server. The default reads [`last_sequence`](Self::last_sequence).
     ///

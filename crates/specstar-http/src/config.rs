@@ -62,6 +62,7 @@ pub struct HttpConfig {
     max_concurrent_requests: usize,
     request_timeout: std::time::Duration,
     max_event_streams: usize,
+    metrics: Option<crate::metrics::Metrics>,
     api_title: String,
     api_version: String,
     api_description: String,
@@ -81,6 +82,7 @@ impl HttpConfig {
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_event_streams: DEFAULT_MAX_EVENT_STREAMS,
+            metrics: None,
             api_title: "specstar".to_owned(),
             api_version: env!("CARGO_PKG_VERSION").to_owned(),
             api_description: DEFAULT_API_DESCRIPTION.to_owned(),
@@ -212,6 +214,19 @@ impl HttpConfig {
         self
     }
 
+    /// The same config serving `metrics` at `GET /metrics` (Prometheus text format) and
+    /// recording every request that matches a route: see [`Metrics`](crate::Metrics).
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// The metrics served at `/metrics`, if any.
+    pub fn metrics(&self) -> Option<&crate::metrics::Metrics> {
+        self.metrics.as_ref()
+    }
+
     /// The cap on requests served at once.
     pub fn max_concurrent_requests(&self) -> usize {
         self.max_concurrent_requests
@@ -313,6 +328,7 @@ impl fmt::Debug for HttpConfig {
             .field("max_concurrent_requests", &self.max_concurrent_requests)
             .field("request_timeout", &self.request_timeout)
             .field("max_event_streams", &self.max_event_streams)
+            .field("metrics", &self.metrics.is_some())
             .field("api_title", &self.api_title)
             .field("api_version", &self.api_version)
             .finish()

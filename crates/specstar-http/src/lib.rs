@@ -63,6 +63,7 @@ mod extract;
 mod handlers;
 mod limits;
 mod live;
+mod metrics;
 mod openapi;
 mod operations;
 mod problem;
@@ -95,6 +96,7 @@ pub use config::{
     HttpConfig, PrincipalResolver, UserResolver,
 };
 pub use limits::{DEFAULT_LISTEN_BACKLOG, bind};
+pub use metrics::Metrics;
 pub use problem::{PROBLEM_JSON, Problem};
 pub use qb::{QbError, QbQuery, parse as parse_qb, parse_scope};
 pub use shutdown::{DEFAULT_SHUTDOWN_DEADLINE, ServeOptions, serve_with};
@@ -127,49 +129,22 @@ pub fn router(registry: Arc<Registry>, store: Arc<dyn Store>, config: HttpConfig
     let limits_config = config.clone();
     let models = Arc::new(live::LiveModels::new(registry, store, config));
     let for_document = models.clone();
-    let app = Router::new()
-        .route(
-            handlers::feed::PATH,
-            axum::routing::get(handlers::feed::changes).with_state(feed.clone()),
-        )
-        .route(
-            handlers::stats::PATH,
-            axum::routing::get(handlers::stats::stats).with_state(feed.clone()),
-        )
-        .route(
-            handlers::models::PATH,
-            axum::routing::get(handlers::models::models).with_state(feed.clone()),
-        )
-        .route(
-            handlers::health::HEALTH,
-            axum::routing::get(handlers::health::healthz),
-        )
-        .route(
-            handlers::health::READY,
-            axum::routing::get(handlers::health::readyz).with_state(feed),
-        )
-        .route(
-            "/openapi.json",
-            axum::routing::get(move || {
-                let document = for_document.document();
-                async move { axum::Json(document.as_ref().clone()) }
-            }),
-        )
-        .merge(docs::routes(&title))
-        .merge(if admin_ui {
-            ui::routes(&title)
-        } else {
-            Router::new()
-        })
-        .fallback(move |request: axum::extract::Request| {
-            let models = models.clone();
-            async move { models.serve(request).await }
-        })
-        // Every route, the document's too: a bad token is 401 wherever it is sent.
-        .layer(axum::middleware::from_fn_with_state(
-            auth_config,
-            auth::authenticate,
-        ));
+    let app = beside_models(
+        feed,
+        for_document,
+        &title,
+        admin_ui,
+        limits_config.metrics(),
+    )
+    .fallback(move |request: axum::extract::Request| {
+        let models = models.clone();
+        async move { models.serve(request).await }
+    })
+    // Every route, the document's too: a bad token is 401 wherever it is sent.
+    .layer(axum::middleware::from_fn_with_state(
+        auth_config,
+        auth::authenticate,
+    ));
     let app = limits::with_timeout(app, &limits_config)
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))
@@ -184,6 +159,56 @@ pub fn router(registry: Arc<Registry>, store: Arc<dyn Store>, config: HttpConfig
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
     limits::with_load_shedding(app, &limits_config)
+}
+
+/// The routes beside the models': the feed, the stats, the models' list, health, the document,
+/// `/docs`, the admin UI, and `/metrics` with the request metrics when the config has them.
+fn beside_models(
+    feed: handlers::feed::ApiState,
+    models: Arc<live::LiveModels>,
+    title: &str,
+    admin_ui: bool,
+    metrics: Option<&metrics::Metrics>,
+) -> Router {
+    use axum::routing::get;
+    let mut app = Router::new()
+        .route(
+            handlers::feed::PATH,
+            get(handlers::feed::changes).with_state(feed.clone()),
+        )
+        .route(
+            handlers::stats::PATH,
+            get(handlers::stats::stats).with_state(feed.clone()),
+        )
+        .route(
+            handlers::models::PATH,
+            get(handlers::models::models).with_state(feed.clone()),
+        )
+        .route(handlers::health::HEALTH, get(handlers::health::healthz))
+        .route(
+            handlers::health::READY,
+            get(handlers::health::readyz).with_state(feed.clone()),
+        )
+        .route(
+            "/openapi.json",
+            get(move || {
+                let document = models.document();
+                async move { axum::Json(document.as_ref().clone()) }
+            }),
+        );
+    if let Some(metrics) = metrics.cloned() {
+        app = app
+            .route(
+                metrics::PATH,
+                get(move || metrics::serve(feed.clone(), metrics.clone())),
+            )
+            .route_layer(axum::middleware::from_fn(metrics::record));
+    }
+    app.merge(docs::routes(title)).merge(if admin_ui {
+        ui::routes(title)
+    } else {
+        Router::new()
+    })
 }
 
 /// The OpenAPI 3.1 document of every model now in `registry`, as `GET /openapi.json` serves

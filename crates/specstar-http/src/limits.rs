@@ -76,15 +76,29 @@ impl StreamSlots {
     }
 
     /// A slot for one more stream, or the 503 `too_many_streams` problem when all are taken.
-    pub(crate) fn take(&self) -> Result<OwnedSemaphorePermit, Problem> {
-        self.0.clone().try_acquire_owned().map_err(|_| {
+    pub(crate) fn take(&self) -> Result<StreamSlot, Problem> {
+        let permit = self.0.clone().try_acquire_owned().map_err(|_| {
             retry_later(
                 "too_many_streams",
                 "Too many event streams",
                 "the server holds as many change-feed streams open as it takes: try again \
                  later, or read the feed in pages (`since`, `wait`)",
             )
-        })
+        })?;
+        metrics::gauge!("specstar_feed_streams").increment(1.0);
+        Ok(StreamSlot { _permit: permit })
+    }
+}
+
+/// One open stream's slot: given back, and the streams' gauge lowered, when the stream ends.
+#[derive(Debug)]
+pub(crate) struct StreamSlot {
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        metrics::gauge!("specstar_feed_streams").decrement(1.0);
     }
 }
 

@@ -39,20 +39,25 @@ pub(crate) fn model_routes(
             .with_context(WriteContext::default().with_hooks(config.hooks().clone())),
         config: config.clone(),
     };
-    OPERATIONS
-        .iter()
-        .fold(Router::new(), |router, operation| {
-            let path = format!("{base}{}", operation.path);
-            let mut route = (operation.handler)(operation.method.filter());
-            if has_rules {
-                let gate = Gate {
-                    manager: state.manager.clone(),
-                    access: operation.access,
-                    config: config.clone(),
-                };
-                route = route.route_layer(axum::middleware::from_fn_with_state(gate, gate::check));
-            }
-            router.route(&path, route)
-        })
-        .with_state(state)
+    let metrics = config.metrics().is_some();
+    let routes = OPERATIONS.iter().fold(Router::new(), |router, operation| {
+        let path = format!("{base}{}", operation.path);
+        let mut route = (operation.handler)(operation.method.filter());
+        if has_rules {
+            let gate = Gate {
+                manager: state.manager.clone(),
+                access: operation.access,
+                config: config.clone(),
+            };
+            route = route.route_layer(axum::middleware::from_fn_with_state(gate, gate::check));
+        }
+        router.route(&path, route)
+    });
+    // Each request by its route's template (`/issue/{resource_id}`), never its raw path.
+    let routes = if metrics {
+        routes.route_layer(axum::middleware::from_fn(crate::metrics::record))
+    } else {
+        routes
+    };
+    routes.with_state(state)
 }

@@ -329,6 +329,16 @@ impl Store for PostgresStore {
         feed::changes(&client, since, limit, filter).await
     }
 
+    fn record_metrics(&self) {
+        let status = self.inner.pool.status();
+        let idle = status.available;
+        let in_use = status.size.saturating_sub(idle);
+        metrics::gauge!("specstar_pool_connections", "state" => "in_use").set(in_use as f64);
+        metrics::gauge!("specstar_pool_connections", "state" => "idle").set(idle as f64);
+        metrics::gauge!("specstar_pool_waiting").set(status.waiting as f64);
+        metrics::gauge!("specstar_pool_max_connections").set(status.max_size as f64);
+    }
+
     async fn ready(&self) -> Result<()> {
         let client = connection(&self.inner.pool).await?;
         client

@@ -281,6 +281,7 @@ fn run(
             }
         }
         tracing::trace!(jobs = batch.len(), "committing a batch");
+        metrics::histogram!("specstar_sqlite_commit_batch_size").record(batch.len() as f64);
         let written: Vec<String> = batch.iter().filter_map(Job::written_model).collect();
         let registering: Vec<Vec<String>> = batch.iter().map(Job::registered_models).collect();
         let done = commit_batch(&conn, batch.drain(..));

@@ -17,6 +17,10 @@ pub(crate) async fn run(settings: &Settings) -> anyhow::Result<()> {
     if !settings.admin_ui {
         config = config.without_admin_ui();
     }
+    if settings.metrics {
+        let metrics = specstar::http::Metrics::install().map_err(anyhow::Error::msg)?;
+        config = config.with_metrics(metrics);
+    }
     let limits = settings.limits;
     config = config
         .with_max_concurrent_requests(limits.max_concurrent_requests)

@@ -202,7 +202,10 @@ impl DynResourceManager {
             model.check(&request, head.as_ref())?;
             global.check(&request, head.as_ref())?;
         }
+        let started = std::time::Instant::now();
         let written = self.store.write(request).await?;
+        metrics::histogram!("specstar_store_write_duration_seconds", "model" => self.model.name().to_owned())
+            .record(started.elapsed().as_secs_f64());
         model.committed(&written);
         global.committed(&written);
         Ok(written)

@@ -19,7 +19,6 @@ use http::request::Parts;
 use serde_json::{Value, json};
 use specstar_core::feed::{self, FeedEvent, MAX_FEED_LIMIT, ModelFilter};
 use specstar_core::{Access, ModelDef, Registry, Store};
-use tokio::sync::OwnedSemaphorePermit;
 
 use super::visibility;
 use crate::auth::{Principal, gate};
@@ -205,7 +204,7 @@ fn events(
     registry: Arc<Registry>,
     query: FeedQuery,
     principal: Principal,
-    (drain, slot): (Drain, OwnedSemaphorePermit),
+    (drain, slot): (Drain, crate::limits::StreamSlot),
 ) -> Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>> {
     let principal = Arc::new(principal);
     let include_data = query.include_data;
