@@ -24,6 +24,12 @@ pub enum PostgresError {
         /// The parser's message.
         reason: String,
     },
+    /// TLS cannot be set up as the options ask: the roots cannot be read, or there are none.
+    #[error("TLS to postgresql: {reason}")]
+    Tls {
+        /// What is wrong.
+        reason: String,
+    },
     /// The schema name cannot be used: the store writes it into SQL and into the connection's
     /// `search_path`, so it must be a plain lowercase identifier.
     #[error(
@@ -36,10 +42,10 @@ pub enum PostgresError {
     },
     /// The pool could not hand out a connection (the server is down, refused the credentials,
     /// or every connection stayed busy past the wait timeout).
-    #[error("cannot get a postgresql connection from the pool: {0}")]
+    #[error("cannot get a postgresql connection from the pool: {}", causes(.0))]
     Pool(#[from] PoolError),
     /// A connection of its own (an inspection) could not be made.
-    #[error("cannot connect to postgresql: {0}")]
+    #[error("cannot connect to postgresql: {}", causes(.0))]
     Connect(#[source] tokio_postgres::Error),
     /// The pool could not be built from the options.
     #[error("cannot build the postgresql connection pool: {reason}")]
@@ -79,4 +85,20 @@ pub enum PostgresError {
     /// A write task stopped before it finished (it panicked, or the runtime shut down).
     #[error("a postgresql store task stopped before it finished: {0}")]
     TaskStopped(String),
+}
+
+/// An error and its causes, each after a colon: a failed TLS handshake says why (the
+/// certificate's name, its issuer), not only that it failed.
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        source = cause.source();
+    }
+    text
 }

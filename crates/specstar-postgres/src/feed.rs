@@ -24,8 +24,9 @@ use parking_lot::Mutex;
 use specstar_core::{Error, FeedEvent, FeedSignal, ModelFilter, Result};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
+use tokio_postgres::AsyncMessage;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::connection;
 use crate::rows::PgRow;
@@ -65,13 +66,19 @@ pub(crate) struct FeedHub {
     /// This process's mark on its notifications.
     origin: String,
     config: tokio_postgres::Config,
+    tls: MakeRustlsConnect,
     notifier: JoinHandle<()>,
     listener: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl FeedHub {
     /// Starts the notifier (on the current runtime) for the store in `schema`.
-    pub(crate) fn start(pool: Pool, schema: &str, config: tokio_postgres::Config) -> Self {
+    pub(crate) fn start(
+        pool: Pool,
+        schema: &str,
+        config: tokio_postgres::Config,
+        tls: MakeRustlsConnect,
+    ) -> Self {
         let channel = format!("specstar_feed.{schema}");
         let origin = uuid::Uuid::now_v7().simple().to_string();
         let committed = Arc::new(Notify::new());
@@ -87,6 +94,7 @@ impl FeedHub {
             channel,
             origin,
             config,
+            tls,
             notifier,
             listener: Mutex::new(None),
         }
@@ -106,6 +114,7 @@ impl FeedHub {
         {
             *listener = Some(runtime.spawn(listen(
                 self.config.clone(),
+                self.tls.clone(),
                 self.channel.clone(),
                 self.origin.clone(),
                 self.signal.clone(),
@@ -147,13 +156,14 @@ async fn notify(pool: Pool, committed: Arc<Notify>, channel: String, origin: Str
 /// when its connection drops.
 async fn listen(
     config: tokio_postgres::Config,
+    tls: MakeRustlsConnect,
     channel: String,
     origin: String,
     signal: FeedSignal,
 ) {
     let mut pause = Duration::from_millis(250);
     loop {
-        match listen_once(&config, &channel, &origin, &signal).await {
+        match listen_once(&config, tls.clone(), &channel, &origin, &signal).await {
             Ok(()) => pause = Duration::from_millis(250),
             Err(error) => tracing::warn!(%error, "the change feed's listener lost its connection"),
         }
@@ -167,11 +177,12 @@ async fn listen(
 /// One connection's worth of listening: returns when the connection ends.
 async fn listen_once(
     config: &tokio_postgres::Config,
+    tls: MakeRustlsConnect,
     channel: &str,
     origin: &str,
     signal: &FeedSignal,
 ) -> std::result::Result<(), tokio_postgres::Error> {
-    let (client, mut connection) = config.connect(NoTls).await?;
+    let (client, mut connection) = config.connect(tls).await?;
     let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
     let quoted = format!("LISTEN \"{}\"", channel.replace('"', "\"\""));
     let listening = client.batch_execute(&quoted);

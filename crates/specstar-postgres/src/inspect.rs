@@ -1,7 +1,6 @@
 //! Reading what a schema holds without changing it: no migration, no schema created.
 
 use specstar_core::{Error, Inspection, Result, VersionCount, VersionFingerprint};
-use tokio_postgres::NoTls;
 
 use crate::PostgresOptions;
 use crate::error::PostgresError;
@@ -14,7 +13,7 @@ use crate::migrate::LAYOUT_VERSION;
 pub(crate) async fn inspect(options: &PostgresOptions) -> Result<Inspection> {
     let (client, connection) = options
         .connection_config()
-        .connect(NoTls)
+        .connect(options.tls_connector()?)
         .await
         .map_err(|e| Error::store(PostgresError::Connect(e)))?;
     let connection = tokio::spawn(connection);

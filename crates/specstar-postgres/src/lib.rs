@@ -47,6 +47,7 @@ mod register;
 mod retention;
 mod rows;
 mod search;
+mod tls;
 mod write;
 
 use std::collections::HashMap;
@@ -64,10 +65,10 @@ use specstar_core::{
     RegisteredModel, ResourceId, ResourceMeta, Result, RevisionInfo, RevisionPage, Store,
     StoredRevision, Timestamp, WriteRequest, Written,
 };
-use tokio_postgres::NoTls;
 
 pub use error::PostgresError;
 pub use options::{DATABASE_URL_VAR, DEFAULT_SCHEMA, PostgresOptions};
+pub use tls::SslMode;
 
 /// A [`Store`] in a PostgreSQL database, shared safely by any number of processes.
 ///
@@ -124,9 +125,10 @@ impl PostgresStore {
     /// the credentials ([`PostgresError::Pool`]), or the schema is newer than this code
     /// ([`PostgresError::SchemaTooNew`]); PostgreSQL's errors from the migrations.
     pub async fn connect_with(options: PostgresOptions) -> Result<Self> {
+        let tls = options.tls_connector()?;
         let manager = Manager::from_config(
             options.connection_config(),
-            NoTls,
+            tls.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -146,7 +148,12 @@ impl PostgresStore {
         migrate::migrate(&mut client, &options.schema).await?;
         drop(client);
         tracing::debug!(schema = %options.schema, "opened postgresql store");
-        let feed = feed::FeedHub::start(pool.clone(), &options.schema, options.connection_config());
+        let feed = feed::FeedHub::start(
+            pool.clone(),
+            &options.schema,
+            options.connection_config(),
+            tls,
+        );
         Ok(Self {
             inner: Arc::new(Inner {
                 feed,

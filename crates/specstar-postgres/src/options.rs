@@ -11,6 +11,7 @@ use std::time::Duration;
 use specstar_core::{Error, Result};
 
 use crate::error::PostgresError;
+use crate::tls::SslMode;
 
 /// The environment variable [`PostgresOptions::from_env`] reads the database URL from.
 pub const DATABASE_URL_VAR: &str = "SPECSTAR_DATABASE_URL";
@@ -40,6 +41,7 @@ pub struct PostgresOptions {
     pub(crate) wait_timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) synchronous_commit: bool,
+    pub(crate) tls: crate::tls::TlsSettings,
 }
 
 impl PostgresOptions {
@@ -50,12 +52,15 @@ impl PostgresOptions {
     /// # Errors
     /// [`PostgresError::InvalidUrl`] when the URL does not parse.
     pub fn new(url: &str) -> Result<Self> {
+        let (url, tls) = crate::tls::split(url)
+            .map_err(|reason| Error::store(PostgresError::InvalidUrl { reason }))?;
         let mut config: tokio_postgres::Config =
             url.parse().map_err(|e: tokio_postgres::Error| {
                 Error::store(PostgresError::InvalidUrl {
                     reason: e.to_string(),
                 })
             })?;
+        config.ssl_mode(tls.mode.negotiation());
         if config.get_application_name().is_none() {
             config.application_name("specstar");
         }
@@ -66,6 +71,7 @@ impl PostgresOptions {
             wait_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             synchronous_commit: true,
+            tls,
         })
     }
 
@@ -138,6 +144,37 @@ impl PostgresOptions {
 
     /// The connection settings, with the schema as `search_path` added to any `options` the
     /// URL had.
+    /// The same options connecting with TLS as `mode` says (see [`SslMode`]); the URL's
+    /// `sslmode` otherwise, `prefer` by default.
+    #[must_use]
+    pub fn ssl_mode(mut self, mode: SslMode) -> Self {
+        self.tls.mode = mode;
+        self.config.ssl_mode(mode.negotiation());
+        self
+    }
+
+    /// The same options trusting the roots of the PEM file `path` (the URL's `sslrootcert`)
+    /// instead of the system's.
+    #[must_use]
+    pub fn ssl_root_cert(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.tls.root_cert = Some(path.into());
+        self
+    }
+
+    /// How connections use TLS.
+    pub fn ssl_mode_in_use(&self) -> SslMode {
+        self.tls.mode
+    }
+
+    /// The TLS connector of these options.
+    ///
+    /// # Errors
+    /// [`PostgresError::Tls`] when the roots cannot be read, or there are none to verify with.
+    pub(crate) fn tls_connector(&self) -> Result<tokio_postgres_rustls::MakeRustlsConnect> {
+        crate::tls::connector(&self.tls)
+            .map_err(|reason| Error::store(PostgresError::Tls { reason }))
+    }
+
     pub(crate) fn connection_config(&self) -> tokio_postgres::Config {
         let mut config = self.config.clone();
         let mut search_path = format!("-c search_path={}", self.schema);
