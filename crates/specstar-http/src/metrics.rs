@@ -10,8 +10,10 @@
 //! - `specstar_sqlite_commit_batch_size`: the writes of each group commit of the embedded store;
 //! - `specstar_pool_connections{state}`: the PostgreSQL pool's connections in use and idle, and
 //!   `specstar_pool_waiting`, callers waiting for one (read at each scrape);
-//! - `specstar_feed_streams`: the change feed's open event streams, and
-//!   `specstar_feed_last_sequence`: the newest event (a consumer's lag is this minus its position).
+//! - `specstar_feed_streams`: the change feed's open event streams,
+//!   `specstar_feed_stream_lag_events`: at each event a stream sends, how many events behind
+//!   the newest this process knows of it is, and `specstar_feed_last_sequence`: the newest
+//!   event in the store (a pull consumer's lag is this minus its position).
 
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -36,6 +38,18 @@ const SECONDS: &[f64] = &[
 
 /// The batch sizes' buckets.
 const BATCHES: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
+
+/// The feed lag's buckets, in events.
+const LAG: &[f64] = &[
+    0.0,
+    1.0,
+    10.0,
+    100.0,
+    1_000.0,
+    10_000.0,
+    100_000.0,
+    1_000_000.0,
+];
 
 /// The process's metrics, to serve at `/metrics` ([`HttpConfig::with_metrics`](crate::HttpConfig::with_metrics)).
 #[derive(Clone)]
@@ -65,6 +79,7 @@ impl Metrics {
                 .and_then(|b| {
                     b.set_buckets_for_metric(Matcher::Suffix("_batch_size".into()), BATCHES)
                 })
+                .and_then(|b| b.set_buckets_for_metric(Matcher::Suffix("_lag_events".into()), LAG))
                 .map_err(|e| e.to_string())?
                 .install_recorder()
                 .map(Arc::new)

@@ -55,6 +55,14 @@ async fn metrics_count_requests_by_route_template_and_time_writes() {
         .send()
         .await
         .unwrap();
+    // An event the open stream sends: its lag is measured.
+    server.create(json!({"title": "seen live"})).await;
+    let mut stream = stream;
+    let first = tokio::time::timeout(std::time::Duration::from_secs(5), stream.chunk())
+        .await
+        .expect("the stream sends the events");
+    assert!(first.unwrap().is_some());
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let scrape = server.get("/metrics").send().await.unwrap();
     assert_eq!(scrape.status(), 200);
     assert!(
@@ -104,7 +112,11 @@ async fn metrics_count_requests_by_route_template_and_time_writes() {
         ["specstar_feed_streams 1"],
         "{text}"
     );
-    assert!(text.contains("specstar_feed_last_sequence 1"), "{text}");
+    assert!(text.contains("specstar_feed_last_sequence 2"), "{text}");
+    assert!(
+        text.contains("specstar_feed_stream_lag_events_bucket"),
+        "{text}"
+    );
     drop(stream);
 }
 

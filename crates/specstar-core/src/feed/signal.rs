@@ -38,6 +38,12 @@ impl FeedSignal {
         });
     }
 
+    /// The newest sequence number raised here (0 before any): how far this process knows
+    /// the feed goes, to tell how far behind a reader is.
+    pub fn newest(&self) -> u64 {
+        *self.0.borrow()
+    }
+
     /// Tells watchers that something was committed, its number unknown (another process's
     /// write, say): they read the store again.
     pub fn raise_unknown(&self) {

@@ -208,15 +208,22 @@ fn events(
 ) -> Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>> {
     let principal = Arc::new(principal);
     let include_data = query.include_data;
+    let signal = store.feed_signal();
     let stream = feed::watch(store.clone(), query.since, query.filter).filter_map(move |item| {
         // The stream's slot among the open streams, held for as long as it runs.
         let _slot = &slot;
         let (store, registry, principal) = (store.clone(), registry.clone(), principal.clone());
+        let newest = signal.as_ref().map(feed::FeedSignal::newest);
         async move {
             let event = match item {
                 Ok(event) => event,
                 Err(error) => return Some(Ok(error_event(Problem::from(error)))),
             };
+            // How far behind the newest event this process knows of the stream is.
+            if let Some(newest) = newest {
+                let lag = newest.saturating_sub(event.sequence());
+                metrics::histogram!("specstar_feed_stream_lag_events").record(lag as f64);
+            }
             match visibility::sees(&store, &registry, &principal, &event).await {
                 Ok(true) => {}
                 Ok(false) => return None,
