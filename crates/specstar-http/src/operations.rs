@@ -78,8 +78,10 @@ pub(crate) struct OwnParam {
 /// What a body (sent or answered) holds.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Body {
-    /// The model's data.
+    /// The model's data (a request's: all of it, as the model requires).
     Data,
+    /// The model's data as a read answers it: all of it, or with `partial` the fields asked.
+    ReadData,
     /// A flat revision info.
     RevisionInfo,
     /// A resource meta.
@@ -363,7 +365,7 @@ pub(crate) const OPERATIONS: &[Operation] = &[
         body: None,
         answers: &[page(
             "Search: a page of the matching resources' data",
-            &Body::Data,
+            &Body::ReadData,
         )],
         errors: SEARCH_ERRORS,
         handler: |m| on(m, search::list_data),
@@ -485,7 +487,7 @@ pub(crate) const OPERATIONS: &[Operation] = &[
         summary: "Read the data only",
         parameters: &[&[RESOURCE_ID], READ],
         body: None,
-        answers: &[read("Read the data only", Body::Data), NOT_MODIFIED],
+        answers: &[read("Read the data only", Body::ReadData), NOT_MODIFIED],
         errors: READ_ERRORS,
         handler: |m| on(m, read::data),
     },

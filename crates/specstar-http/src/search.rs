@@ -202,7 +202,8 @@ pub(crate) fn from_params(
 ) -> Result<Search, Problem> {
     let mut query = Query::all();
     let mut qb_page = (None, None);
-    if let Some(text) = params.get("qb") {
+    // An empty `qb` is no expression: it combines with anything, as if it were not given.
+    if let Some(text) = params.get("qb").filter(|t| !t.trim().is_empty()) {
         if let Some(other) = QB_EXCLUSIVE.iter().find(|p| !params.all(p).is_empty()) {
             return Err(bad(
                 "qb",

@@ -205,8 +205,19 @@ fn add_model_schemas(schemas: &mut Map<String, Value>, model: &ModelDef, compone
         }
     }
     rewrite_refs(&mut schema, component);
+    // What a read with `partial` answers: the same shapes, nothing required.
+    let hoisted: Vec<String> = schemas
+        .keys()
+        .filter(|name| name.starts_with(&format!("{component}_")) && !name.ends_with("Partial"))
+        .cloned()
+        .collect();
+    for name in hoisted {
+        let partial_def = partial(&schemas[&name], component);
+        schemas.insert(format!("{name}Partial"), partial_def);
+    }
+    schemas.insert(format!("{component}Partial"), partial(&schema, component));
     schemas.insert(component.to_owned(), schema);
-    let data = json!({ "$ref": format!("#/components/schemas/{component}") });
+    let data = read_data(component);
     schemas.insert(format!("{component}Resource"), json!({
         "type": "object",
         "description": "A revision with its data and the resource's meta; `returns` selects the keys.",
@@ -226,6 +237,44 @@ fn add_model_schemas(schemas: &mut Map<String, Value>, model: &ModelDef, compone
             "has_more": { "type": "boolean" }
         }
     }));
+}
+
+/// The data a read answers: the model's, or with `partial` the fields asked for.
+fn read_data(component: &str) -> Value {
+    json!({ "anyOf": [schema_ref(component), schema_ref(&format!("{component}Partial"))] })
+}
+
+/// `schema` with nothing required, at any depth, its references to the model's hoisted
+/// definitions pointed at their partial forms: the shape of a `partial` read's data.
+fn partial(schema: &Value, component: &str) -> Value {
+    let mut partial = schema.clone();
+    strip_required(&mut partial, component);
+    partial
+}
+
+fn strip_required(value: &mut Value, component: &str) {
+    const SCHEMAS: &str = "#/components/schemas/";
+    match value {
+        Value::Object(object) => {
+            object.remove("required");
+            if let Some(Value::String(target)) = object.get_mut("$ref")
+                && let Some(path) = target.strip_prefix(SCHEMAS)
+            {
+                // `Note`, `Note_Author`, `Note/properties/title`: the model's own schemas.
+                let (name, rest) = path.split_once('/').map_or((path, ""), |(n, r)| (n, r));
+                let own = name == component || name.starts_with(&format!("{component}_"));
+                if own && !name.ends_with("Partial") {
+                    let slash = if rest.is_empty() { "" } else { "/" };
+                    *target = format!("{SCHEMAS}{name}Partial{slash}{rest}");
+                }
+            }
+            object
+                .values_mut()
+                .for_each(|v| strip_required(v, component));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| strip_required(v, component)),
+        _ => {}
+    }
 }
 
 /// Points a model's schema's references into the document: `#/$defs/X…` at the hoisted
@@ -299,7 +348,8 @@ fn shared_parameters() -> Value {
     let header = |name: &str, description: &str| json!({ "name": name, "in": "header", "required": false, "description": description, "schema": { "type": "string" } });
     json!({
         "resource_id": { "name": "resource_id", "in": "path", "required": true,
-            "description": "The resource id (`{model}:{key}`), or its key alone.", "schema": { "type": "string" } },
+            "description": "The resource id (`{model}:{key}`), or its key alone. A key is 1 to 256 bytes without `:`, `/`, `\\`, whitespace or control characters (else 400 `malformed_id`).",
+            "schema": { "type": "string", "minLength": 1, "pattern": "^([A-Za-z0-9_-]+:)?[^:/\\\\\\s\\u0000-\\u001f\\u007f]+$" } },
         "returns": query("returns", "Which parts to answer: a comma list of `data`, `revision_info`, `meta`, or `only-data`, `only-meta`, `only-revision_info` for one part bare.", json!({ "type": "string", "default": "data,revision_info,meta" })),
         "revision_id": query("revision_id", "Read this revision (full id or bare number) instead of the current one; readable even after a delete.", json!({ "type": "string" })),
         "as_of": query("as_of", "Read the revision that was current at this instant (RFC 3339): the last one created at or before it (of equal times the highest number). 404 `not_yet_created` before the first revision, 410 when it was a tombstone (the tombstone with `include_deleted=true`); not with `revision_id` (400).", json!({ "type": "string", "format": "date-time" })),
@@ -422,11 +472,13 @@ fn request_body(body: Body, component: &str) -> Value {
 fn body_schema(body: Body, component: &str) -> Value {
     match body {
         Body::Data => schema_ref(component),
+        Body::ReadData => read_data(component),
         Body::RevisionInfo => schema_ref("RevisionInfo"),
         Body::Meta => schema_ref("ResourceMeta"),
         Body::Resource => schema_ref(&format!("{component}Resource")),
-        Body::AnyPart => json!({ "oneOf": [
-            schema_ref(&format!("{component}Resource")), schema_ref(component),
+        // anyOf: the shapes overlap (a partial read's data is any object).
+        Body::AnyPart => json!({ "anyOf": [
+            schema_ref(&format!("{component}Resource")), read_data(component),
             schema_ref("RevisionInfo"), schema_ref("ResourceMeta") ] }),
         Body::RevisionList => schema_ref(&format!("{component}RevisionList")),
         Body::Count => json!({ "type": "integer", "minimum": 0 }),
