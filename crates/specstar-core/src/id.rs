@@ -165,7 +165,11 @@ pub fn parse_revision_number(text: &str) -> Option<u64> {
     text.parse().ok()
 }
 
-/// Checks a model name: ASCII letters, digits, `-` and `_`, starting with a letter or digit.
+/// Names a model cannot have: the HTTP API serves routes of its own at `/{name}`.
+pub const RESERVED_MODEL_NAMES: [&str; 4] = ["docs", "healthz", "readyz", "metrics"];
+
+/// Checks a model name: ASCII letters, digits, `-` and `_`, starting with a letter or digit,
+/// and none of [`RESERVED_MODEL_NAMES`].
 ///
 /// # Errors
 /// A message saying what is wrong with the name.
@@ -185,6 +189,12 @@ pub fn check_model_name(name: &str) -> std::result::Result<(), &'static str> {
         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
         return Err("a model name has only ASCII letters, digits, `-` and `_`");
+    }
+    if RESERVED_MODEL_NAMES.contains(&name) {
+        return Err(
+            "the name is taken by a route of the HTTP API (docs, healthz, readyz, metrics): \
+             choose another",
+        );
     }
     Ok(())
 }
@@ -391,6 +401,15 @@ mod tests {
         assert!(uuid::Uuid::parse_str(a.key()).is_ok());
         assert!(a < b, "uuid v7 keys are time ordered");
         assert_eq!(ResourceId::parse_for("issue", a.as_str()).unwrap(), a);
+    }
+
+    #[test]
+    fn the_http_apis_own_routes_are_no_model_names() {
+        for name in RESERVED_MODEL_NAMES {
+            let reason = check_model_name(name).unwrap_err();
+            assert!(reason.contains("taken by a route"), "{name}: {reason}");
+        }
+        assert!(check_model_name("docs-v2").is_ok() && check_model_name("metric").is_ok());
     }
 
     #[test]
