@@ -186,16 +186,6 @@ pub enum Grant {
     Scoped(Filter),
 }
 
-impl Grant {
-    /// The scope's filter, when the grant is scoped.
-    pub fn scope(&self) -> Option<&Filter> {
-        match self {
-            Self::Scoped(filter) => Some(filter),
-            Self::Denied | Self::All => None,
-        }
-    }
-}
-
 /// One rule: the callers with any of `roles` have each access of `access`, on every resource
 /// or on those of its scope.
 #[derive(Clone, Debug, PartialEq)]

@@ -204,7 +204,7 @@ impl DynResourceManager {
         }
         let started = std::time::Instant::now();
         let written = self.store.write(request).await?;
-        metrics::histogram!("specstar_store_write_duration_seconds", "model" => self.model.name().to_owned())
+        metrics::histogram!("specstar_store_write_duration_seconds", "model" => self.model.name_arc().clone())
             .record(started.elapsed().as_secs_f64());
         model.committed(&written);
         global.committed(&written);

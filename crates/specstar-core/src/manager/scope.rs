@@ -64,16 +64,22 @@ impl DynResourceManager {
         Ok(Some(head))
     }
 
+    /// Whether a resource with this head is in the scope (always, without one).
+    pub fn admits(&self, head: &ResourceMeta) -> bool {
+        self.scope
+            .as_ref()
+            .is_none_or(|scope| scope.matches_on(self.model().indexed_fields(), head))
+    }
+
     /// [`Error::ResourceNotFound`] when `head` is out of the scope: a read of one resource
     /// never shows what the scope hides, even when the resource moved out since it was checked.
     pub(super) fn in_scope(&self, head: &ResourceMeta) -> Result<()> {
-        match &self.scope {
-            Some(scope) if !scope.matches_on(self.model().indexed_fields(), head) => {
-                Err(Error::ResourceNotFound {
-                    resource_id: head.resource_id.clone(),
-                })
-            }
-            _ => Ok(()),
+        if self.admits(head) {
+            Ok(())
+        } else {
+            Err(Error::ResourceNotFound {
+                resource_id: head.resource_id.clone(),
+            })
         }
     }
 
@@ -93,19 +99,18 @@ impl DynResourceManager {
         request: &WriteRequest,
         head: Option<&ResourceMeta>,
     ) -> Result<()> {
-        let Some(scope) = &self.scope else {
+        if self.scope.is_none() {
             return Ok(());
-        };
-        let fields = self.model().indexed_fields();
+        }
         if let Some(head) = head
-            && !scope.matches_on(fields, head)
+            && !self.admits(head)
         {
             return Err(out_of_scope(request, "is outside the caller's scope"));
         }
         let (Change::Create(data) | Change::Put { data, .. }) = &request.change else {
             return Ok(());
         };
-        if scope.matches_on(fields, &planned(request, head, data)) {
+        if self.admits(&planned(request, head, data)) {
             Ok(())
         } else {
             Err(out_of_scope(

@@ -98,7 +98,7 @@ async fn admit(
         return Ok(());
     };
     if let (Some(granted), Some(head)) = (&granted, &head)
-        && in_scope(granted, head)
+        && granted.admits(head)
     {
         if let Some(scope) = granted.scope() {
             parts.extensions.insert(RowScope(scope.clone()));
@@ -107,9 +107,9 @@ async fn admit(
     }
     let readable = match (&head, access) {
         (None, _) => false,
-        (Some(head), Access::Read) => granted.as_ref().is_some_and(|g| in_scope(g, head)),
+        (Some(head), Access::Read) => granted.as_ref().is_some_and(|g| g.admits(head)),
         (Some(head), _) => within(&gate.manager, model.grant(caller, Access::Read))?
-            .is_some_and(|r| in_scope(&r, head)),
+            .is_some_and(|r| r.admits(head)),
     };
     match (readable, granted) {
         (false, _) => Err(Problem::from(Error::ResourceNotFound { resource_id })),
@@ -128,12 +128,6 @@ fn within(
         Grant::All => Some(manager.clone()),
         Grant::Scoped(scope) => Some(manager.within(scope)?),
     })
-}
-
-fn in_scope(manager: &DynResourceManager, head: &ResourceMeta) -> bool {
-    manager
-        .scope()
-        .is_none_or(|scope| scope.matches_on(manager.model().indexed_fields(), head))
 }
 
 /// The resource the path names (`{resource_id}`) and its head (`None` when there is no such

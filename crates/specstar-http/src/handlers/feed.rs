@@ -117,10 +117,7 @@ pub(crate) async fn changes(
     }
     let drain = crate::shutdown::of(&parts);
     if !wants_events(&parts.headers) {
-        if drain.has_started() {
-            query.wait = Duration::ZERO;
-        }
-        // A long poll answers at once when the server begins to shut down.
+        // A long poll answers at once when the server begins (or began) to shut down.
         let waited = page(&state.store, &state.registry, &query, &principal);
         return tokio::select! {
             answered = waited => answered,

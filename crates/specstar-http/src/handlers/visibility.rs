@@ -57,9 +57,7 @@ pub(crate) async fn sees(
     let Some(then) = head_at(store, &model, info).await? else {
         return Ok(false);
     };
-    Ok(manager
-        .scope()
-        .is_none_or(|scope| scope.matches_on(model.indexed_fields(), &then)))
+    Ok(manager.admits(&then))
 }
 
 /// The resource's head as it was at revision `info`: `None` when it is purged since, or the
