@@ -364,7 +364,9 @@ mod tests {
                     for (at, byte, kind) in edits {
                         let at = at.min(damaged.len().saturating_sub(1));
                         match kind {
-                            0 => damaged[at] ^= byte | 1,
+                            // A flip needs a byte: an earlier cut may have left none.
+                            0 if at < damaged.len() => damaged[at] ^= byte | 1,
+                            0 => {}
                             1 => damaged.insert(at, byte),
                             _ => damaged.truncate(at),
                         }
