@@ -13,7 +13,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, Result};
 
-/// The longest key accepted, in bytes: ids travel in URL paths and index keys.
+/// The longest key accepted, in characters (as JSON Schema's `maxLength` counts them): ids
+/// travel in URL paths and index keys.
 pub const MAX_KEY_LEN: usize = 256;
 
 /// The id of a resource: `{model}:{key}`, e.g. `issue:0193a5c4-…`.
@@ -203,8 +204,13 @@ fn check_key(id: &str, key: &str) -> Result<()> {
     if key.is_empty() {
         return Err(malformed(id, "the key after the model name is empty"));
     }
-    if key.len() > MAX_KEY_LEN {
-        return Err(malformed(id, "the key is longer than 256 bytes"));
+    if key == "." || key == ".." {
+        // URL clients remove such path segments (RFC 3986 §5.2.4): the resource could not
+        // be named in a route.
+        return Err(malformed(id, "a key cannot be `.` or `..`"));
+    }
+    if key.chars().count() > MAX_KEY_LEN {
+        return Err(malformed(id, "the key is longer than 256 characters"));
     }
     if key
         .chars()
@@ -498,5 +504,12 @@ mod tests {
             Err(Error::ForeignModel { .. })
         ));
         assert!(ResourceId::with_key("issue", &"x".repeat(MAX_KEY_LEN + 1)).is_err());
+        // Characters are counted, not bytes (as JSON Schema's maxLength counts them).
+        assert!(ResourceId::with_key("issue", &"é".repeat(MAX_KEY_LEN)).is_ok());
+        // URL clients drop `.` and `..` path segments: such a key could not be named.
+        for key in [".", ".."] {
+            assert!(ResourceId::with_key("issue", key).is_err(), "{key}");
+        }
+        assert!(ResourceId::with_key("issue", "...").is_ok());
     }
 }

@@ -212,7 +212,7 @@ const DIFF: &[Param] = &[
         description: Some(
             "The revision compared from: a number (`2`) or a full revision id; by default `to`'s parent.",
         ),
-        schema: || json!({ "type": "string" }),
+        schema: || json!({ "$ref": "#/components/schemas/@RevisionRef" }),
     }),
     Param::Own(OwnParam {
         name: "to",
@@ -220,7 +220,7 @@ const DIFF: &[Param] = &[
         description: Some(
             "The revision compared to: a number or a full revision id; by default the current revision.",
         ),
-        schema: || json!({ "type": "string" }),
+        schema: || json!({ "$ref": "#/components/schemas/@RevisionRef" }),
     }),
 ];
 
@@ -230,13 +230,13 @@ const HISTORY: &[Param] = &[
         name: "limit",
         in_path: false,
         description: None,
-        schema: || json!({ "type": "integer", "minimum": 1, "default": DEFAULT_REVISION_LIMIT }),
+        schema: || json!({ "type": "integer", "minimum": 1, "maximum": i64::MAX, "default": DEFAULT_REVISION_LIMIT }),
     }),
     Param::Own(OwnParam {
         name: "offset",
         in_path: false,
         description: None,
-        schema: || json!({ "type": "integer", "minimum": 0, "default": 0 }),
+        schema: || json!({ "type": "integer", "minimum": 0, "maximum": i64::MAX, "default": 0 }),
     }),
     Param::Own(OwnParam {
         name: "sort",
@@ -253,7 +253,7 @@ const PINNED: Param = Param::Own(OwnParam {
     name: "revision_id",
     in_path: true,
     description: Some("The revision: full id or bare number."),
-    schema: || json!({ "type": "string" }),
+    schema: || json!({ "$ref": "#/components/schemas/@RevisionRef" }),
 });
 
 const PINS: Answer = Answer {
@@ -268,11 +268,13 @@ const SWITCH_TO: Param = Param::Own(OwnParam {
     name: "revision_id",
     in_path: true,
     description: Some("The revision to copy: full id or bare number."),
-    schema: || json!({ "type": "string" }),
+    schema: || json!({ "$ref": "#/components/schemas/@RevisionRef" }),
 });
 
 const WRITE_ERRORS: &[u16] = &[400, 404, 410, 412, 413, 415, 422, 500];
 const READ_ERRORS: &[u16] = &[400, 404, 410];
+/// A write's, and 409 `patch_failed`: a JSON Patch the current data cannot take.
+const PATCH_ERRORS: &[u16] = &[400, 404, 409, 410, 412, 413, 415, 422, 500];
 const SEARCH_ERRORS: &[u16] = &[400, 500];
 
 const NOT_MODIFIED: Answer = Answer {
@@ -464,7 +466,7 @@ pub(crate) const OPERATIONS: &[Operation] = &[
         parameters: &[&[RESOURCE_ID], EXPECTED],
         body: Some(Body::Patch),
         answers: &[WRITTEN],
-        errors: WRITE_ERRORS,
+        errors: PATCH_ERRORS,
         handler: |m| on(m, write::patch),
     },
     Operation {

@@ -4,9 +4,10 @@
 //! position (`specstar_core::Cursor`) that stays correct while others write, unlike `offset`,
 //! which is applied after it. It is only valid with the sorts it came from.
 //!
-//! `qb`, a Query-Builder expression ([`crate::qb`]), takes the place of the filter and sort
-//! parameters; `limit`, `offset` and `is_deleted` go with it (`limit`/`offset` win over the
-//! expression's `.limit()`/`.offset()`).
+//! `qb`, a Query-Builder expression ([`crate::qb`]), combines with every other parameter: the
+//! filters are and-ed, the `sorts` follow the expression's own, and `limit`/`offset` win over
+//! the expression's `.limit()`/`.offset()` (the reference refuses the combinations; taking
+//! them refuses nothing a client of the reference sends).
 //!
 //! They are the reference's (§3.2 of the study): `conditions` and `sorts` as JSON arrays in its
 //! wire form, `limit`/`offset`, `is_deleted`, the time windows and the user lists. A
@@ -34,19 +35,6 @@ pub(crate) struct Search {
     /// The filter, sorts, offset, deleted rule; `limit` is the page size.
     pub query: Query,
 }
-
-/// The parameters a `qb` expression replaces (as in the reference, only `limit`, `offset` and
-/// `is_deleted` go with it).
-const QB_EXCLUSIVE: [&str; 8] = [
-    "conditions",
-    "sorts",
-    "created_time_start",
-    "created_time_end",
-    "updated_time_start",
-    "updated_time_end",
-    "created_bys",
-    "updated_bys",
-];
 
 /// A 400 `invalid_query` about one parameter.
 fn bad(parameter: &str, detail: impl std::fmt::Display) -> Problem {
@@ -202,14 +190,9 @@ pub(crate) fn from_params(
 ) -> Result<Search, Problem> {
     let mut query = Query::all();
     let mut qb_page = (None, None);
-    // An empty `qb` is no expression: it combines with anything, as if it were not given.
+    // An empty `qb` is no expression. A given one is the start: the other parameters' filters
+    // are and-ed to its own, their sorts follow its sorts.
     if let Some(text) = params.get("qb").filter(|t| !t.trim().is_empty()) {
-        if let Some(other) = QB_EXCLUSIVE.iter().find(|p| !params.all(p).is_empty()) {
-            return Err(bad(
-                "qb",
-                format!("cannot be combined with {other}; only limit, offset and is_deleted can"),
-            ));
-        }
         let parsed =
             crate::qb::parse(text).map_err(|e| bad("qb", &e).with("position", e.position))?;
         qb_page = (parsed.limit, parsed.offset);

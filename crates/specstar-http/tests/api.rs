@@ -361,7 +361,7 @@ async fn patch_takes_json_patch_and_merge_patch() {
     )
     .await
     .unwrap();
-    problem(response, 422, "patch_failed").await;
+    problem(response, 409, "patch_failed").await;
     let response = patch(
         "application/merge-patch+json",
         json!({"status": "exploded"}),
@@ -568,7 +568,7 @@ async fn delete_restore_switch_and_permanently() {
         .send()
         .await
         .unwrap();
-    problem(foreign, 400, "foreign_revision").await;
+    problem(foreign, 404, "foreign_revision").await;
 
     // Permanently: answers the meta as it was; then nothing is left.
     let response = s
@@ -686,7 +686,7 @@ async fn switch_and_restore_check_if_match_and_expected_revision_id() {
         .send()
         .await
         .unwrap();
-    problem(bad, 400, "foreign_revision").await;
+    problem(bad, 404, "foreign_revision").await;
 }
 
 #[tokio::test]

@@ -182,15 +182,25 @@ async fn as_of_refuses_before_creation_at_a_tombstone_and_bad_times() {
         detail.contains("as_of") && detail.contains("RFC 3339"),
         "{detail}"
     );
-    let both = problem(
-        read(&server, &path, &[at(times[0]), ("revision_id", "1".into())]).await,
-        400,
-        "invalid_query",
+    // With revision_id too: that revision if it had been written by then.
+    let both: Value = read(&server, &path, &[at(times[0]), ("revision_id", "1".into())])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(both["revision_info"]["revision_id"], format!("{id}:1"));
+    let later = problem(
+        read(&server, &path, &[at(times[0]), ("revision_id", "2".into())]).await,
+        404,
+        "not_yet_created",
     )
     .await;
     assert!(
-        both["detail"].as_str().unwrap().contains("revision_id"),
-        "{both}"
+        later["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{id}:2")),
+        "{later}"
     );
 }
 

@@ -76,7 +76,8 @@ async fn a_diff_refuses_what_it_cannot_compare() {
     let server = Server::start().await;
     let created = server.create(json!({"title": "t"})).await;
     let id = created["resource_id"].as_str().unwrap().to_owned();
-    problem(diff(&server, &id, "").await, 400, "invalid_query").await;
+    // A first revision's default `from`, its parent, does not exist.
+    problem(diff(&server, &id, "").await, 404, "revision_not_found").await;
     problem(
         diff(&server, &id, "?from=1&to=7").await,
         404,
@@ -86,7 +87,7 @@ async fn a_diff_refuses_what_it_cannot_compare() {
     problem(diff(&server, &id, "?from=0").await, 400, "malformed_id").await;
     problem(
         diff(&server, &id, "?from=issue:other:1").await,
-        400,
+        404,
         "foreign_revision",
     )
     .await;

@@ -9,34 +9,12 @@
 
 mod common;
 
-use std::any::Any;
 use std::sync::Arc;
 
 use reqwest::{Client, Response};
 use serde_json::{Value, json};
 use specstar_core::{MAX_QUERY_CONDITIONS, ModelDescriptor, Registry, Store};
 use specstar_http::HttpConfig;
-
-/// A store to serve, by name, with what keeps it alive (a directory, a schema).
-type Served = (&'static str, Arc<dyn Store>, Box<dyn Any + Send>);
-
-/// The stores to serve.
-async fn stores() -> Vec<Served> {
-    let mut out: Vec<Served> = vec![(
-        "memory",
-        Arc::new(specstar_memory::MemoryStore::new()),
-        Box::new(()),
-    )];
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let sqlite = specstar_sqlite::SqliteStore::open(dir.path().join("s.db")).expect("opens");
-    out.push(("sqlite", Arc::new(sqlite), Box::new(dir)));
-    if let Some(url) = common::test_url() {
-        let schema = common::TestSchema::new(&url);
-        let store = schema.store().await;
-        out.push(("postgres", Arc::new(store), Box::new(schema)));
-    }
-    out
-}
 
 /// Serves the quickstart's issues from `store`; answers the base URL.
 async fn serve(store: Arc<dyn Store>) -> String {
@@ -90,7 +68,7 @@ fn many(n: usize, join: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_edges_answer_the_same_on_every_store() {
-    for (name, store, _guard) in stores().await {
+    for (name, store, _guard) in common::served_stores().await {
         let base = serve(store).await;
         let client = Client::new();
         let created = client

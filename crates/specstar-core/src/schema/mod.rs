@@ -230,11 +230,19 @@ impl<T: Model> Schema<T> {
         let codec = TypedCodec::<T>::new(self.allow_unknown_fields, &json_schema);
         let version: Arc<str> = self.version.into();
         let migrations = Migrations::new(version.clone(), self.steps).map_err(invalid)?;
+        // The type's own schema is what stores fingerprint (stores written before closing
+        // keep their fingerprints); the closed one is what clients are told.
+        let fingerprint = fingerprint::fingerprint(&json_schema).into();
+        let json_schema = if self.allow_unknown_fields {
+            json_schema
+        } else {
+            typed::closed(json_schema)
+        };
         ModelDef {
             name: name.into(),
             schema_version: version,
             indexed_fields,
-            fingerprint: fingerprint::fingerprint(&json_schema).into(),
+            fingerprint,
             json_schema,
             type_id: Some(TypeId::of::<T>()),
             codec: Arc::new(codec),

@@ -102,3 +102,25 @@ fn ignored_path(path: &serde_ignored::Path<'_>) -> String {
         | Path::NewtypeVariant { parent } => ignored_path(parent),
     }
 }
+
+/// `schema` as the codec enforces it when unknown fields are refused: every object schema that
+/// lists its properties and says nothing of others gets `additionalProperties: false`, so that
+/// what the schema tells clients (the OpenAPI document, the admin UI's editor) is what a write
+/// is checked against. Maps (`additionalProperties` given) and free values are left as they are.
+pub(super) fn closed(mut schema: Value) -> Value {
+    close(&mut schema);
+    schema
+}
+
+fn close(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            if object.contains_key("properties") && !object.contains_key("additionalProperties") {
+                object.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            object.values_mut().for_each(close);
+        }
+        Value::Array(items) => items.iter_mut().for_each(close),
+        _ => {}
+    }
+}

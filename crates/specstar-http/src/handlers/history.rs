@@ -26,11 +26,17 @@ pub(crate) async fn diff(
         Some(text) => Manager::full_revision_id(&id, text)?,
         None => {
             let to_info = mgr.get(&id, Some(&to), true).await?.info;
+            // The default `from`, the parent, does not exist for a first revision.
             let parent = to_info.parent_revision_id.ok_or_else(|| {
-                Problem::invalid_query(format!(
-                    "revision {} is the first: it has no parent to compare with; name `from`",
-                    to_info.revision_id
-                ))
+                Problem::new(
+                    StatusCode::NOT_FOUND,
+                    "revision_not_found",
+                    "Revision not found",
+                    format!(
+                        "revision {} is the first: it has no parent to compare with; name `from`",
+                        to_info.revision_id
+                    ),
+                )
             })?;
             parent.to_string()
         }

@@ -20,8 +20,8 @@ pub(crate) const DEFAULT_REVISION_LIMIT: u64 = 10;
 ///
 /// `as_of` answers the revision current at that instant: 404 `not_yet_created` before the
 /// resource's first revision, 410 when it was a tombstone (its tombstone with
-/// `include_deleted=true`). It names a revision by time as `revision_id` does by number, so
-/// the two together are refused.
+/// `include_deleted=true`). With `revision_id` too, it answers that revision if it had been
+/// written by then, and 404 `not_yet_created` if not.
 async fn find(
     mgr: &Manager,
     segment: &str,
@@ -31,24 +31,30 @@ async fn find(
     let id = mgr.full_id(segment);
     let include_deleted = params.flag("include_deleted", false)?;
     let as_of = params.time("as_of")?;
-    if let Some(time) = as_of {
-        if params.get("revision_id").is_some() {
-            return Err(Problem::invalid_query(
-                "as_of and revision_id both name a revision: give revision_id for a revision \
-                 by number, or as_of for the one current at a time",
-            ));
-        }
-        let read = mgr.get_as_of(&id, time, include_deleted).await;
-        return unless_pruned(mgr, read, with_data).await;
-    }
     let revision = params
         .get("revision_id")
         .map(|text| Manager::full_revision_id(&id, text))
         .transpose()?;
+    if let (Some(time), None) = (as_of, &revision) {
+        let read = mgr.get_as_of(&id, time, include_deleted).await;
+        return unless_pruned(mgr, read, with_data).await;
+    }
     let read = mgr
         .get(&id, revision_ref(revision.as_ref()), include_deleted)
         .await;
-    unless_pruned(mgr, read, with_data).await
+    let found = unless_pruned(mgr, read, with_data).await?;
+    match as_of {
+        Some(time) if found.info.created_time > time => Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "not_yet_created",
+            "Resource not yet created",
+            format!(
+                "revision {} was written at {}, after as_of {time}",
+                found.info.revision_id, found.info.created_time
+            ),
+        )),
+        _ => Ok(found),
+    }
 }
 
 /// Reads and answers in `returns` shape, with the revision's ETag, or 304 when the client's

@@ -5,14 +5,14 @@ use serde_json::{Map, Value, json};
 use super::{errors, schema_ref};
 use crate::handlers::feed::{DEFAULT_LIMIT, MAX_WAIT_SECONDS, PATH};
 
-/// The path item of `/_changes`.
-pub(super) fn path() -> (String, Value) {
+/// The path item of `/_changes`, whose `model` names one of `models`.
+pub(super) fn path(models: &[&str]) -> (String, Value) {
     let query = |name: &str, description: &str, schema: Value| json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema });
     let max = specstar_core::MAX_FEED_LIMIT;
     let parameters = json!([
-        query("since", "Events after this sequence number: the `last_seq` of the previous page (0, the default, for the whole feed); `now` for the events that commit from now on.", json!({ "oneOf": [{ "type": "integer", "minimum": 0 }, { "const": "now" }], "default": 0 })),
+        query("since", "Events after this sequence number: the `last_seq` of the previous page (0, the default, for the whole feed); `now` for the events that commit from now on.", json!({ "oneOf": [{ "type": "integer", "minimum": 0, "maximum": i64::MAX }, { "const": "now" }], "default": 0 })),
         query("limit", &format!("Events per page, 1 to {max}."), json!({ "type": "integer", "minimum": 1, "maximum": max, "default": DEFAULT_LIMIT })),
-        query("model", "Only the events of this model; repeatable. An unknown model is 400.", json!({ "type": "array", "items": { "type": "string" } })),
+        query("model", "Only the events of this model; repeatable. An unknown model is 400.", json!({ "type": "array", "items": { "enum": models } })),
         query("include_data", "Add each revision's `data`.", json!({ "type": "boolean", "default": false })),
         query("wait", &format!("When no event follows `since`: wait up to this many seconds ({MAX_WAIT_SECONDS} at most) and answer as soon as one commits (a long poll); empty when the time is up. Pages only."), json!({ "type": "integer", "minimum": 0, "maximum": MAX_WAIT_SECONDS, "default": 0 })),
         { "name": "Last-Event-ID", "in": "header", "required": false,

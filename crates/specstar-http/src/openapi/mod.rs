@@ -16,6 +16,7 @@ use crate::operations::{Answer, Body, OPERATIONS, Operation, Param};
 mod feed;
 mod health;
 mod models;
+mod query;
 mod security;
 mod stats;
 
@@ -35,11 +36,20 @@ pub(crate) fn document(models: &[Arc<ModelDef>], config: &crate::HttpConfig) -> 
         security::declare_permissions(&mut document, model.name());
     }
     declare_limits(&mut document);
+    declare_page_size(&mut document, config);
     document
 }
 
+/// A search's `limit` as the config bounds it.
+fn declare_page_size(document: &mut Value, config: &crate::HttpConfig) {
+    let limit = &mut document["components"]["parameters"]["limit"]["schema"];
+    limit["maximum"] = config.max_page_size().into();
+    limit["default"] = config.default_page_size().into();
+}
+
 /// The server's limits can refuse any operation: 503 (`overloaded`, `request_timeout`, and on
-/// the feed `too_many_streams`), each a problem with `Retry-After` but the timeout.
+/// the feed `too_many_streams`), each a problem with `Retry-After` but the timeout; and the
+/// HTTP layer's own 414 and 431, answered before the API (without a body).
 fn declare_limits(document: &mut Value) {
     let Some(paths) = document["paths"].as_object_mut() else {
         return;
@@ -53,10 +63,12 @@ fn declare_limits(document: &mut Value) {
             .get_mut("responses")
             .and_then(Value::as_object_mut)
         {
-            responses.insert(
-                "503".into(),
-                json!({ "$ref": "#/components/responses/E503" }),
-            );
+            for status in ["414", "431", "503"] {
+                responses.insert(
+                    status.into(),
+                    json!({ "$ref": format!("#/components/responses/E{status}") }),
+                );
+            }
         }
     }
 }
@@ -66,13 +78,17 @@ fn document_of(models: &[Arc<ModelDef>], title: &str, version: &str, description
     let mut schemas = core_schemas();
     let mut paths = Map::new();
     let mut tags = Vec::new();
+    let mut parameters = shared_parameters();
     for model in models {
         let component = component_name(model.name());
         add_model_schemas(&mut schemas, model, &component);
+        query::schemas(&mut schemas, model, &component);
+        add_model_parameters(&mut parameters, &component);
         tags.push(json!({ "name": model.name(), "description": format!("`{}` resources, schema version {}", model.name(), model.schema_version()) }));
         paths.extend(model_paths(model.name(), &component));
     }
-    let (feed_path, feed_item) = feed::path();
+    let names: Vec<&str> = models.iter().map(|m| m.name()).collect();
+    let (feed_path, feed_item) = feed::path(&names);
     paths.insert(feed_path, feed_item);
     feed::schemas(&mut schemas);
     tags.push(
@@ -97,7 +113,7 @@ fn document_of(models: &[Arc<ModelDef>], title: &str, version: &str, description
         "components": {
             "schemas": schemas,
             "responses": error_responses(),
-            "parameters": shared_parameters(),
+            "parameters": without_model_templates(parameters),
             "headers": {
                 "ETag": { "description": "`\"<revision_id>@<data_hash>\"` of the revision answered.", "schema": { "type": "string" } },
                 "X-Has-More": { "description": "Whether more matches follow this page.", "schema": { "enum": ["true", "false"] } },
@@ -176,17 +192,35 @@ fn core_schemas() -> Map<String, Value> {
                     "to": { "description": "The value after; absent for a removed value." } } } }
         }
     }));
-    schemas.insert(
-        "JsonPatch".into(),
-        json!({
-            "type": "array",
-            "description": "An RFC 6902 JSON Patch.",
-            "items": { "type": "object", "required": ["op", "path"], "properties": {
-                "op": { "enum": ["add", "remove", "replace", "move", "copy", "test"] },
-                "path": { "type": "string" }, "from": { "type": "string" }, "value": {} } }
-        }),
-    );
+    schemas.insert("JsonPatch".into(), json_patch_schema());
     schemas
+}
+
+/// An RFC 6902 JSON Patch: each operation with the members its `op` requires, paths as JSON
+/// pointers.
+fn json_patch_schema() -> Value {
+    let pointer = json!({ "type": "string", "pattern": "^(/([^~/]|~[01])*)*$" });
+    let operation = |ops: &[&str], required: &[&str]| {
+        let mut properties = json!({ "op": { "enum": ops }, "path": pointer });
+        for member in required {
+            properties[*member] = if *member == "from" {
+                pointer.clone()
+            } else {
+                json!({})
+            };
+        }
+        let mut all = vec!["op", "path"];
+        all.extend(required);
+        json!({ "type": "object", "required": all, "properties": properties })
+    };
+    json!({
+        "type": "array",
+        "description": "An RFC 6902 JSON Patch.",
+        "items": { "oneOf": [
+            operation(&["add", "replace", "test"], &["value"]),
+            operation(&["remove"], &[]),
+            operation(&["move", "copy"], &["from"]) ] }
+    })
 }
 
 /// Adds a model's data schema and the envelopes that carry it.
@@ -216,6 +250,7 @@ fn add_model_schemas(schemas: &mut Map<String, Value>, model: &ModelDef, compone
         schemas.insert(format!("{name}Partial"), partial_def);
     }
     schemas.insert(format!("{component}Partial"), partial(&schema, component));
+    schemas.insert(format!("{component}MergePatch"), merge_patch(&schema));
     schemas.insert(component.to_owned(), schema);
     let data = read_data(component);
     schemas.insert(format!("{component}Resource"), json!({
@@ -242,6 +277,37 @@ fn add_model_schemas(schemas: &mut Map<String, Value>, model: &ModelDef, compone
 /// The data a read answers: the model's, or with `partial` the fields asked for.
 fn read_data(component: &str) -> Value {
     json!({ "anyOf": [schema_ref(component), schema_ref(&format!("{component}Partial"))] })
+}
+
+/// An RFC 7396 merge patch of data of `schema`: an object of the model's top-level fields, any
+/// of them, each with a value of its own schema (a nested object is given whole: it merges
+/// into the one there, and whole it fits), or `null` to remove a field the model does not
+/// require.
+fn merge_patch(schema: &Value) -> Value {
+    let mut patch = json!({ "type": "object" });
+    let required: Vec<&Value> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().collect())
+        .unwrap_or_default();
+    if let Some(Value::Object(properties)) = schema.get("properties") {
+        let fields: Map<String, Value> = properties
+            .iter()
+            .map(|(name, field)| {
+                let field = if required.contains(&&Value::String(name.clone())) {
+                    field.clone()
+                } else {
+                    json!({ "anyOf": [field, { "type": "null" }] })
+                };
+                (name.clone(), field)
+            })
+            .collect();
+        patch["properties"] = Value::Object(fields);
+    }
+    if let Some(extra) = schema.get("additionalProperties") {
+        patch["additionalProperties"] = extra.clone();
+    }
+    patch
 }
 
 /// `schema` with nothing required, at any depth, its references to the model's hoisted
@@ -296,6 +362,60 @@ fn rewrite_refs(value: &mut Value, component: &str) {
     }
 }
 
+/// How an operation's own parameter refers to a schema of the model it is documented for:
+/// `#/components/schemas/@RevisionRef` is the model's `{Component}RevisionRef`.
+pub(crate) const MODEL_SCHEMA: &str = "#/components/schemas/@";
+
+/// The shared parameters whose schema is the model's own: each model gets a copy,
+/// `{Component}_{name}`, and operations refer to their model's.
+const MODEL_PARAMETERS: [&str; 6] = [
+    "resource_id",
+    "revision_id",
+    "expected_revision_id",
+    "conditions",
+    "sorts",
+    "If-Match",
+];
+
+/// Adds the model's copies of [`MODEL_PARAMETERS`] to `parameters`, the templates' `@`
+/// references made the model's.
+fn add_model_parameters(parameters: &mut Value, component: &str) {
+    for name in MODEL_PARAMETERS {
+        let mut copy = parameters[name].clone();
+        point_at_model(&mut copy, component);
+        parameters[format!("{component}_{name}")] = copy;
+    }
+}
+
+/// Points `@` references (`#/components/schemas/@RevisionRef`) at `component`'s schemas.
+fn point_at_model(value: &mut Value, component: &str) {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::String(reference)) = object.get_mut("$ref")
+                && let Some(name) = reference.strip_prefix(MODEL_SCHEMA)
+            {
+                *reference = format!("#/components/schemas/{component}{name}");
+            }
+            object
+                .values_mut()
+                .for_each(|v| point_at_model(v, component));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| point_at_model(v, component)),
+        _ => {}
+    }
+}
+
+/// The shared parameters without the templates of [`MODEL_PARAMETERS`] (no operation refers
+/// to them: each refers to its model's copy).
+fn without_model_templates(mut parameters: Value) -> Value {
+    if let Some(object) = parameters.as_object_mut() {
+        for name in MODEL_PARAMETERS {
+            object.remove(name);
+        }
+    }
+    parameters
+}
+
 fn schema_ref(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
@@ -325,13 +445,15 @@ fn error_responses() -> Value {
     json!({
         "E400": problem("Malformed request: bad JSON, query, id or revision id."),
         "E404": problem("No such resource or revision."),
-        "E409": problem("`revision_does_not_fit_model`: the stored data to revert to or restore does not fit the model as declared now (it changed since); `errors` names each field, `revision_id`, `stored_schema_version` and `current_schema_version` say which revision and versions. Nothing was written: the schema version needs a migration."),
+        "E409": problem("`patch_failed` (PATCH): the JSON Patch cannot apply to the current data (a path that is not there, a `test` that fails; RFC 5789). `revision_does_not_fit_model`: the stored data to revert to or restore does not fit the model as declared now (it changed since); `errors` names each field, `revision_id`, `stored_schema_version` and `current_schema_version` say which revision and versions. Nothing was written: the schema version needs a migration."),
         "E410": problem("Gone: the resource is deleted (`resource_deleted`: restore it, or read a revision by `revision_id`), or the revision's data was pruned by retention (`revision_pruned`: its info stays in the history)."),
         "E412": problem("A precondition failed: the expected revision is not current, or the id exists."),
         "E413": problem("The body is larger than the configured limit."),
         "E415": problem("The body's content type is not accepted here."),
-        "E422": problem("The body does not fit the model; `errors` lists every failing field (`path`, `reason`)."),
+        "E422": problem("The body does not fit the model (for a PATCH: the patched data does not); `errors` lists every failing field (`path`, `reason`)."),
         "E500": problem("The store failed."),
+        "E414": { "description": "The request target is longer than the HTTP layer takes (about 64 KB); answered before the API, without a body." },
+        "E431": { "description": "The request's headers are larger than the HTTP layer takes (about 400 KB in all); answered before the API, without a body." },
         "E503": {
             "description": "A limit of the server: `overloaded` (as many requests at once as it takes; `Retry-After`), `request_timeout` (not answered within the request timeout), `too_many_streams` (the change feed's event streams; `Retry-After`), on `/readyz` `not_ready`.",
             "headers": { "Retry-After": { "schema": { "type": "integer", "minimum": 0 } } },
@@ -345,24 +467,23 @@ fn shared_parameters() -> Value {
     let noted = |name: &str, description: &str, schema: Value, note: &str| {
         query(name, &format!("{description} {note}"), schema)
     };
-    let header = |name: &str, description: &str| json!({ "name": name, "in": "header", "required": false, "description": description, "schema": { "type": "string" } });
-    json!({
+    let header = |name: &str, description: &str, schema: Value| json!({ "name": name, "in": "header", "required": false, "description": description, "schema": schema });
+    let mut parameters = json!({
         "resource_id": { "name": "resource_id", "in": "path", "required": true,
-            "description": "The resource id (`{model}:{key}`), or its key alone. A key is 1 to 256 bytes without `:`, `/`, `\\`, whitespace or control characters (else 400 `malformed_id`).",
-            "schema": { "type": "string", "minLength": 1, "pattern": "^([A-Za-z0-9_-]+:)?[^:/\\\\\\s\\u0000-\\u001f\\u007f]+$" } },
-        "returns": query("returns", "Which parts to answer: a comma list of `data`, `revision_info`, `meta`, or `only-data`, `only-meta`, `only-revision_info` for one part bare.", json!({ "type": "string", "default": "data,revision_info,meta" })),
-        "revision_id": query("revision_id", "Read this revision (full id or bare number) instead of the current one; readable even after a delete.", json!({ "type": "string" })),
-        "as_of": query("as_of", "Read the revision that was current at this instant (RFC 3339): the last one created at or before it (of equal times the highest number). 404 `not_yet_created` before the first revision, 410 when it was a tombstone (the tombstone with `include_deleted=true`); not with `revision_id` (400).", json!({ "type": "string", "format": "date-time" })),
+            "description": "The resource id (`{model}:{key}`), or its key alone. A key is 1 to 256 characters without `:`, `/`, `\\`, whitespace or control characters (else 400 `malformed_id`); an id of another model is 400 `foreign_model`. A key that is also a route of the model (`data`, `meta`, `full`, `count`) is given as the full id.",
+            "schema": { "$ref": "#/components/schemas/@Id" } },        "returns": query("returns", "Which parts to answer: a comma list of `data`, `revision_info`, `meta`, or `only-data`, `only-meta`, `only-revision_info` for one part bare.", json!({ "type": "string", "default": "data,revision_info,meta", "pattern": "^(only-(data|meta|revision_info)|(data|revision_info|meta)(,(data|revision_info|meta))*)$" })),
+        "revision_id": query("revision_id", "Read this revision (full id or bare number) instead of the current one; readable even after a delete. With `as_of`: this revision if it had been written by then, else 404.", json!({ "$ref": "#/components/schemas/@RevisionRef" })),
+        "as_of": query("as_of", "Read the revision that was current at this instant (RFC 3339): the last one created at or before it (of equal times the highest number). 404 `not_yet_created` before the first revision, 410 when it was a tombstone (the tombstone with `include_deleted=true`).", json!({ "type": "string", "format": "date-time" })),
         "include_deleted": query("include_deleted", "Answer the current revision of a deleted resource (its tombstone) instead of 410.", json!({ "type": "boolean", "default": false })),
         "search_include_deleted": query("include_deleted", "Search deleted resources too (by default they are left out); `is_deleted=true` searches only them.", json!({ "type": "boolean", "default": false })),
         "partial": query("partial", "Only these fields of the data, as slash paths (`/title`); repeatable.", json!({ "type": "array", "items": { "type": "string" } })),
-        "expected_revision_id": query("expected_revision_id", "Write only if this revision is current (else 412).", json!({ "type": "string" })),
-        "qb": noted("qb", "Filter, sort and page as a Query-Builder expression (the reference's Python syntax, parsed, never run), e.g. `(QB['severity'].eq('high') & (QB['status'] == 'open')).sort(QB.created_time().desc()).limit(10)`. Fields: `QB['f']`, `QB.created_time()`, `QB.updated_time()`, `QB.created_by()`, `QB.updated_by()`, `QB.resource_id()`, `QB.is_deleted()`; methods eq, ne, gt, gte, lt, lte, in_, not_in, contains, starts_with, ends_with, is_null, exists, asc, desc; `== != > >= < <=`, `&`, `|`, `~`, `QB.all(...)`, `QB.any(...)`. Only limit, offset and is_deleted may be given with it; an error names the byte offset.", json!({ "type": "string" }), &limits_note("`QB['status'] == 'Draft'`")),
-        "conditions": noted("conditions", "Filter: a JSON array of conditions `{\"field_path\": \"status\", \"operator\": \"eq\", \"value\": \"open\"}` and groups `{\"operator\": \"and\"|\"or\"|\"not\", \"conditions\": [...]}`, and-ed. Operators: eq, ne, gt, gte, lt, lte, in, not_in, contains, starts_with, ends_with, is_null, exists. A field_path naming a meta field (resource_id, created_time, updated_time, created_by, updated_by, is_deleted, schema_version, total_revision_count) tests the meta; any other must be an indexed data field (else 400 `unindexed_field`). On an indexed array field, eq and contains match when an element equals the value, in when an element is in the list, ne and not_in are their negations; ranges, starts_with, ends_with and sorting on an array are refused (400 `invalid_query`).", json!({ "type": "string", "contentMediaType": "application/json" }), &limits_note("`{\"field_path\": \"status\", \"operator\": \"eq\", \"value\": \"Draft\"}`")),
-        "sorts": noted("sorts", "Order: a JSON array of `{\"type\": \"meta\", \"key\": \"created_time\", \"direction\": \"-\"}` or `{\"type\": \"data\", \"field_path\": \"severity\", \"direction\": \"+\"}`; ties are broken by resource id, in the direction of the last sort.", json!({ "type": "string", "contentMediaType": "application/json" }), &format!("At most {} sorts (else 400).", specstar_core::MAX_QUERY_SORTS)),
+        "expected_revision_id": query("expected_revision_id", "Write only if this revision is current (else 412).", json!({ "$ref": "#/components/schemas/@RevisionRef" })),
+        "qb": noted("qb", "Filter, sort and page as a Query-Builder expression (the reference's Python syntax, parsed, never run), e.g. `(QB['severity'].eq('high') & (QB['status'] == 'open')).sort(QB.created_time().desc()).limit(10)`. Fields: `QB['f']`, `QB.created_time()`, `QB.updated_time()`, `QB.created_by()`, `QB.updated_by()`, `QB.resource_id()`, `QB.is_deleted()`; methods eq, ne, gt, gte, lt, lte, in_, not_in, contains, starts_with, ends_with, is_null, exists, asc, desc; `== != > >= < <=`, `&`, `|`, `~`, `QB.all(...)`, `QB.any(...)`. It combines with every other parameter: its filter and theirs are and-ed, its sorts come before `sorts`, `limit` and `offset` win over its own. An error names the byte offset. (Its format, `qb`, is this grammar: a generator that knows it can draw from the `conditions` schema and write them in it.)", json!({ "type": "string", "format": "qb" }), &limits_note("`QB['status'] == 'Draft'`")),
+        "conditions": noted("conditions", "Filter: a JSON array of conditions `{\"field_path\": \"status\", \"operator\": \"eq\", \"value\": \"open\"}` and groups `{\"operator\": \"and\"|\"or\"|\"not\", \"conditions\": [...]}`, and-ed. Operators: eq, ne, gt, gte, lt, lte, in, not_in, contains, starts_with, ends_with, is_null, exists. A field_path naming a meta field (resource_id, created_time, updated_time, created_by, updated_by, is_deleted, schema_version, total_revision_count) tests the meta; any other must be an indexed data field (else 400 `unindexed_field`). On an indexed array field, eq and contains match when an element equals the value, in when an element is in the list, ne and not_in are their negations; ranges, starts_with, ends_with and sorting on an array are refused (400 `invalid_query`).", json!({ "$ref": "#/components/schemas/@Conditions" }), &limits_note("`{\"field_path\": \"status\", \"operator\": \"eq\", \"value\": \"Draft\"}`")),
+        "sorts": noted("sorts", "Order: a JSON array of `{\"type\": \"meta\", \"key\": \"created_time\", \"direction\": \"-\"}` or `{\"type\": \"data\", \"field_path\": \"severity\", \"direction\": \"+\"}`; ties are broken by resource id, in the direction of the last sort.", json!({ "$ref": "#/components/schemas/@Sorts" }), &format!("At most {} sorts, with a `qb` expression's own (else 400).", specstar_core::MAX_QUERY_SORTS)),
         "limit": query("limit", "Page size (at least 1, at most the configured maximum, 1000 by default).", json!({ "type": "integer", "minimum": 1, "default": 100 })),
-        "offset": query("offset", "Matches to skip (after the cursor, with one).", json!({ "type": "integer", "minimum": 0, "default": 0 })),
-        "cursor": query("cursor", "Continue after a previous page: its `X-Next-Cursor`, with the same sorts (else 400). A keyset position, so rows written between pages are neither repeated nor skipped unless they move across it.", json!({ "type": "string" })),
+        "offset": query("offset", "Matches to skip (after the cursor, with one).", json!({ "type": "integer", "minimum": 0, "maximum": i64::MAX, "default": 0 })),
+        "cursor": query("cursor", "Continue after a previous page: its `X-Next-Cursor` as it was given, with the same sorts (else 400); the `next` link of the answer says so. A keyset position, so rows written between pages are neither repeated nor skipped unless they move across it.", json!({ "type": "string", "format": "cursor" })),
         "is_deleted": query("is_deleted", "`false`: live resources only; `true`: deleted ones only.", json!({ "type": "boolean", "default": false })),
         "created_time_start": query("created_time_start", "Created at or after this instant (RFC 3339).", json!({ "type": "string", "format": "date-time" })),
         "created_time_end": query("created_time_end", "Created at or before this instant (RFC 3339).", json!({ "type": "string", "format": "date-time" })),
@@ -371,9 +492,18 @@ fn shared_parameters() -> Value {
         "created_bys": query("created_bys", "Created by one of these users; repeatable (also `created_bys[]`).", json!({ "type": "array", "items": { "type": "string" } })),
         "updated_bys": query("updated_bys", "Last written by one of these users; repeatable (also `updated_bys[]`).", json!({ "type": "array", "items": { "type": "string" } })),
         "with_total": query("with_total", "Also count every match, in the `X-Total-Count` header.", json!({ "type": "boolean", "default": false })),
-        "If-Match": header("If-Match", "Write only if this ETag (or bare revision id) is current (else 412)."),
-        "If-None-Match": header("If-None-Match", "On GET: an ETag; a match answers 304. On PUT: `*` creates the resource with this id (412 if it exists).")
-    })
+        "If-Match": header("If-Match", "Write only if this ETag (or bare revision id) is current (else 412); `*` for any.", json!({ "$ref": "#/components/schemas/@IfMatch" })),
+        "If-None-Match": header("If-None-Match", "On GET: ETags; a match answers 304. On PUT: `*` creates the resource with this id (412 if it exists).", json!({ "type": "string", "pattern": "^[\\t -~]*$" }))
+    });
+    // JSON values in the query: a generator writes them as JSON, by their schemas.
+    for name in ["conditions", "sorts"] {
+        if let Some(object) = parameters[name].as_object_mut()
+            && let Some(schema) = object.remove("schema")
+        {
+            object.insert("content".into(), json_content(schema));
+        }
+    }
+    parameters
 }
 
 /// The paths of one model, from the table of operations: each path item holds the operations
@@ -395,7 +525,7 @@ fn operation_object(operation: &Operation, model: &str, component: &str) -> Valu
         .parameters
         .iter()
         .flat_map(|group| group.iter())
-        .map(parameter)
+        .map(|param| parameter(param, component))
         .collect();
     let mut responses: Map<String, Value> = operation
         .answers
@@ -416,12 +546,18 @@ fn operation_object(operation: &Operation, model: &str, component: &str) -> Valu
     object
 }
 
-/// A parameter: a reference to a shared one, or one written in place.
-fn parameter(param: &Param) -> Value {
+/// A parameter: a reference to a shared one (the model's own form of those that depend on the
+/// model), or one written in place (its schema's `@` references made the model's).
+fn parameter(param: &Param, component: &str) -> Value {
     match param {
+        Param::Shared(name) if MODEL_PARAMETERS.contains(name) => {
+            json!({ "$ref": format!("#/components/parameters/{component}_{name}") })
+        }
         Param::Shared(name) => json!({ "$ref": format!("#/components/parameters/{name}") }),
         Param::Own(own) => {
-            let mut object = json!({ "name": own.name, "in": if own.in_path { "path" } else { "query" }, "schema": (own.schema)() });
+            let mut schema = (own.schema)();
+            point_at_model(&mut schema, component);
+            let mut object = json!({ "name": own.name, "in": if own.in_path { "path" } else { "query" }, "schema": schema });
             if own.in_path {
                 object["required"] = Value::Bool(true);
             }
@@ -461,7 +597,7 @@ fn request_body(body: Body, component: &str) -> Value {
     let content = match body {
         Body::Patch => json!({
             "application/json-patch+json": { "schema": schema_ref("JsonPatch") },
-            "application/merge-patch+json": { "schema": { "type": "object" } },
+            "application/merge-patch+json": { "schema": schema_ref(&format!("{component}MergePatch")) },
             "application/json": { "schema": body_schema(Body::Patch, component) } }),
         other => json_content(body_schema(other, component)),
     };
@@ -486,7 +622,9 @@ fn body_schema(body: Body, component: &str) -> Value {
         Body::Verification => schema_ref("Verification"),
         Body::Pins => schema_ref("Pins"),
         Body::Page(item) => json!({ "type": "array", "items": body_schema(*item, component) }),
-        Body::Patch => json!({ "oneOf": [schema_ref("JsonPatch"), { "type": "object" }] }),
+        Body::Patch => {
+            json!({ "oneOf": [schema_ref("JsonPatch"), schema_ref(&format!("{component}MergePatch"))] })
+        }
     }
 }
 

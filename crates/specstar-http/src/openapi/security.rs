@@ -63,7 +63,9 @@ pub(crate) fn declare_permissions(document: &mut Value, name: &str) {
     let base = format!("/{name}");
     let prefix = format!("/{name}/");
     for (path, item) in paths.iter_mut() {
-        if *path != base && !path.starts_with(&prefix) {
+        // The feed names the model in `model=`: its rules apply there too.
+        let feed = path == crate::handlers::feed::PATH;
+        if *path != base && !path.starts_with(&prefix) && !feed {
             continue;
         }
         let Some(item) = item.as_object_mut() else {

@@ -15,7 +15,8 @@ pub(crate) const fn core(code: ErrorCode) -> (StatusCode, &'static str) {
     match code {
         C::MalformedId => (StatusCode::BAD_REQUEST, "Malformed id"),
         C::ForeignModel => (StatusCode::BAD_REQUEST, "Id of another model"),
-        C::ForeignRevision => (StatusCode::BAD_REQUEST, "Revision of another resource"),
+        // Well-formed, but not one of this resource's revisions: not found here.
+        C::ForeignRevision => (StatusCode::NOT_FOUND, "Revision of another resource"),
         C::UnindexedField => (StatusCode::BAD_REQUEST, "Field is not indexed"),
         C::InvalidQuery => (StatusCode::BAD_REQUEST, "Invalid query"),
         C::ResourceNotFound => (StatusCode::NOT_FOUND, "Resource not found"),
@@ -31,7 +32,8 @@ pub(crate) const fn core(code: ErrorCode) -> (StatusCode, &'static str) {
         C::AlreadyExists => (StatusCode::PRECONDITION_FAILED, "Resource already exists"),
         C::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "Precondition failed"),
         C::ValidationFailed => (StatusCode::UNPROCESSABLE_ENTITY, "Validation failed"),
-        C::PatchFailed => (StatusCode::UNPROCESSABLE_ENTITY, "Patch cannot be applied"),
+        // RFC 5789 §2.2: a patch the resource's current state cannot take is a conflict.
+        C::PatchFailed => (StatusCode::CONFLICT, "Patch cannot be applied"),
         C::CorruptData | C::StoreError | C::InternalError => {
             (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
         }

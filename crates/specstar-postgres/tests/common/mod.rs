@@ -8,6 +8,7 @@
 
 #![allow(dead_code, reason = "each test binary uses a part of these helpers")]
 
+use std::any::Any;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -239,4 +240,26 @@ pub(crate) async fn raw(url: &str, schema: &str) -> tokio_postgres::Client {
         .await
         .expect("search_path");
     client
+}
+
+/// A store to serve, by name, with what keeps it alive (a directory, a schema).
+pub(crate) type Served = (&'static str, Arc<dyn Store>, Box<dyn Any + Send>);
+
+/// The stores to serve: memory, SQLite in a temporary directory, and PostgreSQL when
+/// [`test_url`] gives one.
+pub(crate) async fn served_stores() -> Vec<Served> {
+    let mut out: Vec<Served> = vec![(
+        "memory",
+        Arc::new(specstar_memory::MemoryStore::new()),
+        Box::new(()),
+    )];
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let sqlite = specstar_sqlite::SqliteStore::open(dir.path().join("s.db")).expect("opens");
+    out.push(("sqlite", Arc::new(sqlite), Box::new(dir)));
+    if let Some(url) = test_url() {
+        let schema = TestSchema::new(&url);
+        let store = schema.store().await;
+        out.push(("postgres", Arc::new(store), Box::new(schema)));
+    }
+    out
 }
