@@ -66,6 +66,7 @@ mod live;
 mod metrics;
 mod openapi;
 mod operations;
+mod parse_errors;
 mod problem;
 mod qb;
 mod routes;

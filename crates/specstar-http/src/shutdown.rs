@@ -89,6 +89,7 @@ pub async fn serve_with(
         tracing::info!("shutting down: no new connections; finishing the requests in flight");
         let _ = begin.send(true);
     };
+    let listener = crate::parse_errors::ProblemListener(listener);
     let server = axum::serve(listener, router).with_graceful_shutdown(signal);
     let deadline = async {
         drain.started().await;

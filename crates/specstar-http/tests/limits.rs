@@ -1,6 +1,8 @@
 //! The server's hard limits, each refused with a clear RFC 9457 problem: requests at once
 //! (load shedding, 503 with `Retry-After`), the request timeout, the open event streams, JSON
-//! nested too deeply; and a listener with a large backlog. Real servers on 127.0.0.1.
+//! nested too deeply, and what hyper refuses before the router (a request target over 64 KB,
+//! headers over its buffer, a request that is not HTTP); and a listener with a large backlog.
+//! Real servers on 127.0.0.1.
 
 #[allow(
     dead_code,
@@ -120,4 +122,72 @@ async fn bind_listens_with_the_backlog_it_is_given() {
         .await
         .unwrap();
     assert_eq!(text, "up");
+}
+
+/// Sends `requests` on one raw connection and answers everything the server wrote until it
+/// closed the connection.
+async fn raw_exchange(server: &Server, requests: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let addr = server.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(requests).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .expect("the server closes the connection")
+        .unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// The problem body at the end of a raw answer, checked against its status line.
+fn last_problem(answer: &str, status: u16, code: &str) -> serde_json::Value {
+    let at = answer
+        .rfind(&format!("HTTP/1.1 {status} "))
+        .unwrap_or_else(|| panic!("{status} in {}", &answer[..300.min(answer.len())]));
+    let (head, body) = answer[at..].split_once("\r\n\r\n").unwrap();
+    assert!(
+        head.contains("content-type: application/problem+json"),
+        "{head}"
+    );
+    let body: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(
+        (body["status"].as_u64(), body["code"].as_str()),
+        (Some(u64::from(status)), Some(code))
+    );
+    body
+}
+
+#[tokio::test]
+async fn what_hyper_refuses_before_the_router_is_a_problem_too() {
+    let server = Server::start().await;
+    // Raw: HTTP clients refuse to send a target this long themselves.
+    let long = format!("/issue?qb={}", "x".repeat(70_000));
+    let one = format!("GET {long} HTTP/1.1\r\nhost: x\r\n\r\n");
+    last_problem(
+        &raw_exchange(&server, one.as_bytes()).await,
+        414,
+        "uri_too_long",
+    );
+    let big = "y".repeat(1_100_000);
+    let answer = server
+        .get("/issue")
+        .header("x-big", &big)
+        .send()
+        .await
+        .unwrap();
+    problem(answer, 431, "headers_too_large").await;
+    let garbage = raw_exchange(&server, b"NOT HTTP AT ALL\r\n\r\n").await;
+    last_problem(&garbage, 400, "bad_request");
+    // On a connection already used (keep-alive), the refusal is a problem as well, after the
+    // first answer, untouched.
+    let two =
+        format!("GET /healthz HTTP/1.1\r\nhost: x\r\n\r\nGET {long} HTTP/1.1\r\nhost: x\r\n\r\n");
+    let answer = raw_exchange(&server, two.as_bytes()).await;
+    assert!(
+        answer.starts_with("HTTP/1.1 200 OK\r\n"),
+        "{}",
+        &answer[..200.min(answer.len())]
+    );
+    last_problem(&answer, 414, "uri_too_long");
+    assert_eq!(server.get("/healthz").send().await.unwrap().status(), 200);
 }

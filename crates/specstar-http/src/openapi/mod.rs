@@ -49,7 +49,7 @@ fn declare_page_size(document: &mut Value, config: &crate::HttpConfig) {
 
 /// The server's limits can refuse any operation: 503 (`overloaded`, `request_timeout`, and on
 /// the feed `too_many_streams`), each a problem with `Retry-After` but the timeout; and the
-/// HTTP layer's own 414 and 431, answered before the API (without a body).
+/// HTTP layer's own 414 and 431, answered before the API (made problems by `parse_errors`).
 fn declare_limits(document: &mut Value) {
     let Some(paths) = document["paths"].as_object_mut() else {
         return;
@@ -452,8 +452,8 @@ fn error_responses() -> Value {
         "E415": problem("The body's content type is not accepted here."),
         "E422": problem("The body does not fit the model (for a PATCH: the patched data does not); `errors` lists every failing field (`path`, `reason`)."),
         "E500": problem("The store failed."),
-        "E414": { "description": "The request target is longer than the HTTP layer takes (about 64 KB); answered before the API, without a body." },
-        "E431": { "description": "The request's headers are larger than the HTTP layer takes (about 400 KB in all); answered before the API, without a body." },
+        "E414": problem("`uri_too_long`: the request target is longer than the HTTP layer takes (65,534 bytes); answered before the API."),
+        "E431": problem("`headers_too_large`: the request's headers are larger than the HTTP layer's read buffer; answered before the API."),
         "E503": {
             "description": "A limit of the server: `overloaded` (as many requests at once as it takes; `Retry-After`), `request_timeout` (not answered within the request timeout), `too_many_streams` (the change feed's event streams; `Retry-After`), on `/readyz` `not_ready`.",
             "headers": { "Retry-After": { "schema": { "type": "integer", "minimum": 0 } } },
