@@ -132,6 +132,10 @@ pub(crate) struct LimitArgs {
     /// The time a request gets to be answered (`60s` by default).
     #[arg(long, value_name = "DURATION")]
     pub(crate) request_timeout: Option<String>,
+    /// The time a client gets to send a request's line and headers (`30s` by default); a
+    /// slower one is disconnected.
+    #[arg(long, value_name = "DURATION")]
+    pub(crate) header_read_timeout: Option<String>,
     /// The change feed's event streams open at once. 1024 by default.
     #[arg(long, value_name = "N")]
     pub(crate) max_event_streams: Option<usize>,

@@ -76,6 +76,7 @@ pub(crate) struct Settings {
 pub(crate) struct ServeLimits {
     pub(crate) max_concurrent_requests: usize,
     pub(crate) request_timeout: Duration,
+    pub(crate) header_read_timeout: Duration,
     pub(crate) max_event_streams: usize,
     pub(crate) listen_backlog: u32,
 }
@@ -95,6 +96,7 @@ struct Layer {
     metrics: Option<bool>,
     max_concurrent_requests: Option<usize>,
     request_timeout: Option<String>,
+    header_read_timeout: Option<String>,
     max_event_streams: Option<usize>,
     listen_backlog: Option<u32>,
     auth_jwt_secret_file: Option<PathBuf>,
@@ -246,7 +248,7 @@ fn file_layer(given: Option<&Path>) -> anyhow::Result<Layer> {
         format!(
             "the settings file {} is not valid (keys: models, data_dir, database_url, \
              database_schema, addr, prune_every, shutdown_deadline, admin_ui, metrics, max_concurrent_requests, \
-             request_timeout, max_event_streams, listen_backlog, auth_jwt_secret_file, auth_jwt_public_key, auth_jwks_file, \
+             request_timeout, header_read_timeout, max_event_streams, listen_backlog, auth_jwt_secret_file, auth_jwt_public_key, auth_jwks_file, \
              auth_jwt_issuer, auth_jwt_audience, auth_user_claim, auth_roles_claim)",
             path.display()
         )
@@ -271,23 +273,37 @@ fn file_layer(given: Option<&Path>) -> anyhow::Result<Layer> {
 
 impl ServeLimits {
     /// The limits the flags, the environment (`SPECSTAR_MAX_CONCURRENT_REQUESTS`,
-    /// `SPECSTAR_REQUEST_TIMEOUT`, `SPECSTAR_MAX_EVENT_STREAMS`, `SPECSTAR_LISTEN_BACKLOG`) and
-    /// the file say, in that order, else the defaults.
+    /// `SPECSTAR_REQUEST_TIMEOUT`, `SPECSTAR_HEADER_READ_TIMEOUT`, `SPECSTAR_MAX_EVENT_STREAMS`,
+    /// `SPECSTAR_LISTEN_BACKLOG`) and the file say, in that order, else the defaults.
     fn merge(flags: &Layer, file: &Layer) -> anyhow::Result<Self> {
         use specstar::http::{
             DEFAULT_LISTEN_BACKLOG, DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_MAX_EVENT_STREAMS,
             DEFAULT_REQUEST_TIMEOUT,
         };
-        let timeout = match flags
-            .request_timeout
-            .clone()
-            .or(env_value::<String>("SPECSTAR_REQUEST_TIMEOUT")?)
-            .or(file.request_timeout.clone())
-        {
-            None => DEFAULT_REQUEST_TIMEOUT,
-            Some(text) => crate::retention_policy::duration(&text)
-                .map_err(|why| anyhow::anyhow!("the request timeout {why}"))?,
-        };
+        let duration =
+            |flag: &Option<String>, var: &str, file: &Option<String>, default, what| match flag
+                .clone()
+                .or(env_value::<String>(var)?)
+                .or(file.clone())
+            {
+                None => Ok(default),
+                Some(text) => crate::retention_policy::duration(&text)
+                    .map_err(|why| anyhow::anyhow!("the {what} {why}")),
+            };
+        let timeout = duration(
+            &flags.request_timeout,
+            "SPECSTAR_REQUEST_TIMEOUT",
+            &file.request_timeout,
+            DEFAULT_REQUEST_TIMEOUT,
+            "request timeout",
+        )?;
+        let header_read_timeout = duration(
+            &flags.header_read_timeout,
+            "SPECSTAR_HEADER_READ_TIMEOUT",
+            &file.header_read_timeout,
+            specstar::http::DEFAULT_HEADER_READ_TIMEOUT,
+            "header read timeout",
+        )?;
         Ok(Self {
             max_concurrent_requests: flags
                 .max_concurrent_requests
@@ -295,6 +311,7 @@ impl ServeLimits {
                 .or(file.max_concurrent_requests)
                 .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS),
             request_timeout: timeout,
+            header_read_timeout,
             max_event_streams: flags
                 .max_event_streams
                 .or(env_value("SPECSTAR_MAX_EVENT_STREAMS")?)
@@ -350,6 +367,7 @@ fn env_layer() -> Layer {
         metrics: None,
         max_concurrent_requests: None,
         request_timeout: None,
+        header_read_timeout: None,
         max_event_streams: None,
         listen_backlog: None,
         auth_jwt_secret_file: var("SPECSTAR_AUTH_JWT_SECRET_FILE").map(PathBuf::from),
@@ -413,6 +431,7 @@ fn flag_layer(command: &Command) -> Layer {
         metrics,
         max_concurrent_requests: limits.and_then(|l| l.max_concurrent_requests),
         request_timeout: limits.and_then(|l| l.request_timeout.clone()),
+        header_read_timeout: limits.and_then(|l| l.header_read_timeout.clone()),
         max_event_streams: limits.and_then(|l| l.max_event_streams),
         listen_backlog: limits.and_then(|l| l.listen_backlog),
         auth_jwt_secret_file: auth.and_then(|a| a.auth_jwt_secret_file.clone()),

@@ -55,6 +55,7 @@
 //! accepted as a shorthand for `issue:0193…`. A revision id in a path, in `revision_id=`,
 //! `expected_revision_id=` or `If-Match` may likewise be a bare revision number (`3`).
 
+mod accept;
 pub mod auth;
 mod config;
 mod docs;
@@ -100,7 +101,9 @@ pub use limits::{DEFAULT_LISTEN_BACKLOG, bind};
 pub use metrics::Metrics;
 pub use problem::{PROBLEM_JSON, Problem};
 pub use qb::{QbError, QbQuery, parse as parse_qb, parse_scope};
-pub use shutdown::{DEFAULT_SHUTDOWN_DEADLINE, ServeOptions, serve_with};
+pub use shutdown::{
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_SHUTDOWN_DEADLINE, ServeOptions, serve_with,
+};
 
 /// The router of every model registered in `registry`, over `store`, now and later.
 ///

@@ -1,7 +1,7 @@
 //! Requests hyper cannot parse get problems too. hyper answers them itself, before any layer
 //! of ours runs, with a bare head and no body: 400 (a malformed request line or header), 414
 //! (a request target over 65,534 bytes, its fixed limit) and 431 (headers over its buffer).
-//! A connection's writes pass through [`ProblemIo`], which swaps such a head for the same
+//! A connection's writes ([`crate::accept`] wraps each) pass through [`ProblemIo`], which swaps such a head for the same
 //! status as an RFC 9457 problem. hyper closes the connection right after, so the longer
 //! answer cannot shift any framing.
 //!
@@ -10,37 +10,10 @@
 //! problem body.
 
 use std::io;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
-
-/// A TCP listener whose connections answer hyper's parse errors with problems.
-pub(crate) struct ProblemListener(pub(crate) TcpListener);
-
-impl axum::serve::Listener for ProblemListener {
-    type Io = ProblemIo<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            match self.0.accept().await {
-                Ok((stream, addr)) => return (ProblemIo::new(stream), addr),
-                // Out of file descriptors and the like: wait, as axum's own listener does.
-                Err(error) => {
-                    tracing::warn!(%error, "accepting a connection failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                }
-            }
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.0.local_addr()
-    }
-}
 
 /// A connection whose writes of hyper's bare error heads become problems.
 pub(crate) struct ProblemIo<T> {
@@ -51,7 +24,7 @@ pub(crate) struct ProblemIo<T> {
 }
 
 impl<T> ProblemIo<T> {
-    fn new(inner: T) -> Self {
+    pub(crate) fn new(inner: T) -> Self {
         Self {
             inner,
             pending: Vec::new(),

@@ -16,17 +16,25 @@ use tokio::sync::watch;
 /// How long the requests in flight get to finish after the shutdown signal, by default.
 pub const DEFAULT_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(30);
 
+/// How long a client gets to send a request's head (its line and headers), from the
+/// connection's start or the end of its previous request, by default; then the connection is
+/// closed (a client sending a byte at a time holds nothing for long).
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// How [`serve_with`] serves.
 #[derive(Clone, Copy, Debug)]
 pub struct ServeOptions {
     /// How long the requests in flight get after the shutdown signal (default 30 s).
     pub shutdown_deadline: Duration,
+    /// How long a client gets to send each request's head (default 30 s).
+    pub header_read_timeout: Duration,
 }
 
 impl Default for ServeOptions {
     fn default() -> Self {
         Self {
             shutdown_deadline: DEFAULT_SHUTDOWN_DEADLINE,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
         }
     }
 }
@@ -89,8 +97,10 @@ pub async fn serve_with(
         tracing::info!("shutting down: no new connections; finishing the requests in flight");
         let _ = begin.send(true);
     };
-    let listener = crate::parse_errors::ProblemListener(listener);
-    let server = axum::serve(listener, router).with_graceful_shutdown(signal);
+    let server = async move {
+        crate::accept::serve(listener, router, signal, options.header_read_timeout).await;
+        Ok(())
+    };
     let deadline = async {
         drain.started().await;
         tokio::time::sleep(options.shutdown_deadline).await;

@@ -38,6 +38,7 @@ async fn start(
     let (stop, stopped) = oneshot::channel::<()>();
     let options = ServeOptions {
         shutdown_deadline: deadline,
+        ..ServeOptions::default()
     };
     let served = tokio::spawn(serve_with(
         listener,
@@ -124,4 +125,47 @@ async fn requests_still_open_at_the_deadline_are_dropped() {
         .unwrap()
         .unwrap();
     hanging.abort();
+}
+
+/// A client that sends a request's head a byte at a time is disconnected once the header read
+/// timeout passes; the server goes on answering others.
+#[tokio::test]
+async fn a_client_sending_a_byte_at_a_time_is_disconnected() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let app = Router::new().route("/", axum::routing::get(|| async { "ok" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let options = ServeOptions {
+        header_read_timeout: Duration::from_millis(500),
+        ..ServeOptions::default()
+    };
+    tokio::spawn(serve_with(listener, app, std::future::pending(), options));
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut closed = false;
+    for byte in b"GET / HTTP/1.1\r\nhost: x\r\nx-slow: "
+        .iter()
+        .cycle()
+        .take(200)
+    {
+        if slow.write_all(&[*byte]).await.is_err() {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut buf = [0u8; 256];
+        if let Ok(Ok(0)) = tokio::time::timeout(Duration::from_millis(1), slow.read(&mut buf)).await
+        {
+            closed = true;
+            break;
+        }
+    }
+    assert!(closed, "the slow client was never disconnected");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let answer = reqwest::get(format!("http://{addr}/")).await.unwrap();
+    assert_eq!(answer.text().await.unwrap(), "ok");
 }

@@ -56,6 +56,7 @@ pub(crate) async fn run(settings: &Settings) -> anyhow::Result<()> {
     );
     let options = specstar::http::ServeOptions {
         shutdown_deadline: settings.shutdown_deadline,
+        header_read_timeout: settings.limits.header_read_timeout,
     };
     let served =
         specstar::http::serve_with(listener, app, specstar::http::shutdown_signal(), options).await;
