@@ -1,7 +1,9 @@
 #!/bin/bash
-# The benchmarks of issue 6 in one go: the versioning workload (bench/workload.md) on the Python
-# reference (specstar 0.12.3) and on specstar for Rust, on the same machine in the same run; the
-# disk's fsync rate; HTTP load with wrk; the scale runs and their plot. Prints the tables.
+# The benchmarks in one go: the versioning workload (bench/workload.md) on the Python reference
+# (specstar 0.12.3) and on specstar for Rust, on the same machine in the same run; the machine's
+# own limits beside them (the disk's fsync rate, raw rusqlite and tokio-postgres baselines, a
+# bare axum handler); HTTP load with wrk; the scale runs and their plot. Prints the tables and
+# every goal of issue 18 with its measured ratio, met or missed.
 #
 #   bench/compare.sh                     # everything, N=10000
 #   N=2000 DUR=5s SKIP=scale bench/compare.sh
@@ -112,6 +114,12 @@ if ! skip rust; then
     fi
   fi
   fsync_rate after
+  say "the machine's baselines: raw rusqlite lookups and batched inserts, raw tokio-postgres inserts"
+  base_url=""
+  if ! skip pg && base_url=$(fresh_db base); then :; else base_url=""; fi
+  "$BENCH" baselines --n "$N" --pg-n "$PG_N" ${base_url:+--database-url "$base_url"} > "$OUT/baselines.json" \
+    || echo "baselines failed" >&2
+  [ -n "$base_url" ] && drop_db "$base_url"
 fi
 
 # --- HTTP ---------------------------------------------------------------------------------------
@@ -141,6 +149,24 @@ if ! skip http; then
       "$SERVER" --store "$s" --data-dir "$dir" --addr 127.0.0.1:8012
     rm -rf "$dir"
   done
+  # The HTTP baseline: a bare axum handler answering a real GET answer's bytes.
+  body=$(mktemp)
+  "$SERVER" --store memory --addr 127.0.0.1:8013 > "$OUT/server-bare-seed.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do curl -sf -o /dev/null http://127.0.0.1:8013/openapi.json && break; sleep 0.2; done
+  id=$(curl -sf -H 'content-type: application/json' \
+    -d '{"title": "Issue 000001: search returns duplicate rows", "status": "open", "severity": "high", "assignee": "user01"}' \
+    http://127.0.0.1:8013/issue | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["resource_id"])')
+  curl -sf "http://127.0.0.1:8013/issue/$id" > "$body"
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  "$SERVER" --bare-body "$body" --addr 127.0.0.1:8013 >> "$OUT/server-bare.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do curl -sf -o /dev/null http://127.0.0.1:8013/x && break; sleep 0.2; done
+  say "http bare handler ($(wc -c < "$body") bytes a GET)"
+  printf 'get ' > "$OUT/http-bare-memory.txt"
+  wrk -t2 -c32 -d"$DUR" -s bench/http/report.lua http://127.0.0.1:8013/issue/x | tail -1 >> "$OUT/http-bare-memory.txt"
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  rm -f "$body"
 fi
 
 # --- scale --------------------------------------------------------------------------------------

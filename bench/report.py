@@ -1,8 +1,9 @@
 """Prints the tables of a compare.sh run from its results directory (stdlib only).
 
-Reads the JSON lines the runs left there (ref-*.json, rust-*.json, fsync.json, http-*.txt) and
-prints markdown: ops/s per phase side by side with the ratio Rust/reference per store class, the
-goals of issue 6 as measured ratios, and the HTTP figures. A run that failed or was not made
+Reads the JSON lines the runs left there (ref-*.json, rust-*.json, fsync.json, baselines.json,
+http-*.txt, scale.jsonl) and prints markdown: ops/s per phase side by side with the ratio
+Rust/reference per store class, the goals of issue 6 as measured ratios, the HTTP figures, and
+every goal of issue 18 against the reference, the machine's baselines or itself. A run that failed or was not made
 shows as n/a.
 """
 import json
@@ -136,6 +137,72 @@ def http_runs(out, system, store):
     return runs
 
 
+def load_lines(out, name):
+    try:
+        with open(os.path.join(out, name)) as f:
+            return [json.loads(l) for l in f if l.startswith("{")]
+    except (OSError, ValueError):
+        return []
+
+
+def scale_spread(out, kind, key):
+    """Largest over smallest median latency of `key` across a scale run's sizes or depths."""
+    rows = [r for r in load_lines(out, "scale.jsonl") if r.get("kind") == kind and key in r]
+    medians = [r[key]["p50_us"] for r in rows]
+    return None if len(medians) < 2 else max(medians) / min(medians)
+
+
+def goals_table(out, ref, rust, fsync, base):
+    """Every goal of issue 18 as a measured ratio against the reference, the machine's
+    baselines or itself, measured in this run, with met or missed."""
+    rows = []
+    mem_ratios = [ratio(get(rust["memory"], p), get(ref["memory"], p)) for p in PHASES]
+    known = [r for r in mem_ratios if r is not None]
+    rows.append(("memory vs reference memory, every phase (the lowest)", min(known) if known else None, 50, "≥ 50×"))
+    sq, rsq = rust["sqlite"], ref["sqlite"]
+    for phase in ["get", "get_rev1"]:
+        rows.append((f"embedded {phase} vs reference sqlite", ratio(get(sq, phase), get(rsq, phase)), 50, "≥ 50×"))
+        rows.append((f"embedded {phase} vs raw rusqlite lookup (1 = equal, 0.5 = 2× slower)",
+                     ratio(get(sq, phase), get(base, "sqlite_get_per_s")), 0.5, "≥ 0.5×"))
+    rows.append(("embedded history vs reference sqlite", ratio(get(sq, "history"), get(rsq, "history")), 30, "≥ 30×"))
+    rows.append(("embedded search vs reference sqlite", ratio(get(sq, "search"), get(rsq, "search")), 20, "≥ 20×"))
+    rows.append(("embedded searches/s", get(sq, "search"), 20000, "≥ 20,000"))
+    for phase in sorted(DURABLE_WRITES):
+        rows.append((f"embedded {phase} vs the disk's write+fsync rate", ratio(get(sq, phase), get(fsync, "fsync_per_s")), FSYNC_GOAL, "≥ 80%"))
+    rows.append(("32 concurrent creates vs one caller, SQLite", ratio(get(sq, "create_concurrent"), get(sq, "create")), 10, "≥ 10×"))
+    rows.append(("32 concurrent creates vs raw batched insert, SQLite",
+                 ratio(get(sq, "create_concurrent"), get(base, "sqlite_batched_insert_per_s")), 0.5, "≥ 50%"))
+    pg = rust["postgres"]
+    rows.append(("32 concurrent creates vs one caller, PostgreSQL", ratio(get(pg, "create_concurrent"), get(pg, "create")), 10, "≥ 10×"))
+    rows.append(("32 concurrent creates vs raw 32-connection inserts, PostgreSQL (no goal: the headroom)",
+                 ratio(get(pg, "create_concurrent"), get(base, "postgres_insert_32_per_s")), 0, "— ×"))
+    rows.append(("two server processes vs one, PostgreSQL creates (not measured by this script yet)", None, 1.6, "≥ 1.6×"))
+    rows.append(("PostgreSQL search vs reference postgres", ratio(get(pg, "search"), get(ref["postgres"], "search")), 50, "≥ 50×"))
+    bare = http_runs(out, "bare", "memory").get("get")
+    mem = http_runs(out, "rust", "memory")
+    for route, goal, text in [("get", 0.7, "≥ 70%"), ("create", 0.5, "≥ 50%"), ("update", 0.5, "≥ 50%")]:
+        rows.append((f"HTTP {route} on memory vs the bare axum handler", ratio(get(mem.get(route), "rps"), get(bare, "rps")), goal, text))
+    for kind, key, label in [("size", "get", "get, 10k to 1M resources"), ("size", "get_rev1", "get_rev1, 10k to 1M resources"),
+                             ("size", "search", "search, 10k to 1M resources"), ("revisions", "get", "get, 1 to 1,000 revisions"),
+                             ("revisions", "get_rev1", "get_rev1, 1 to 1,000 revisions"), ("revisions", "as_of", "as-of, 1 to 1,000 revisions")]:
+        spread = scale_spread(out, kind, key)
+        rows.append((f"scale: {label} (median spread)", None if spread is None else spread, None, "≤ 2×"))
+    print("\n### The goals of issue 18, measured in this run\n")
+    print("| what | measured | goal | verdict |")
+    print("|---|---|---|---|")
+    for what, value, goal, text in rows:
+        if goal is None:
+            shown = "n/a" if value is None else fmt_ratio(value)
+            v = "n/a" if value is None else ("met" if value <= 2 else f"missed ({value:.1f}× apart)")
+        elif text.endswith("%"):
+            shown = "n/a" if value is None else f"{value:.0%}"
+            v = verdict(value, goal)
+        else:
+            shown = "n/a" if value is None else (fmt_ratio(value) if text.endswith("×") else fmt(value))
+            v = verdict(value, goal) if goal else "—"
+        print(f"| {what} | {shown} | {text.replace('— ×', '—')} | {v} |")
+
+
 def main():
     out = sys.argv[1]
     fsync = fsync_rate(out)
@@ -151,6 +218,7 @@ def main():
                 [("disk", ref["disk"]), ("sqlite", ref["sqlite"])], fsync, True)
     class_table("postgres vs postgres", rust["postgres"], [("postgres", ref["postgres"])], fsync, True)
     http_table(out)
+    goals_table(out, ref, rust, fsync, load(out, "baselines.json"))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release -p specstar-bench -- --store memory|sqlite [--n N] [--data-dir DIR]
 //! cargo run --release -p specstar-bench -- fsync-rate [--n N] [--dir DIR]
+//! cargo run --release -p specstar-bench -- baselines [--n N] [--database-url URL]
 //! ```
 //!
 //! The JSON line has the keys of the reference's `bench/reference/specstar_lib.py` (ops/s per
@@ -15,7 +16,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use specstar::{ResourceManager, Spec};
 use specstar_bench::store::{OpenedStore, StoreArgs, StoreKind, open_store};
-use specstar_bench::{fsync, phases, scale, system, workload};
+use specstar_bench::{baselines, fsync, phases, scale, system, workload};
 
 /// Runs the versioning workload (bench/workload.md) and prints one JSON line.
 #[derive(Parser)]
@@ -40,6 +41,19 @@ enum Command {
         /// The directory on the disk to measure (default: the temporary directory).
         #[arg(long)]
         dir: Option<PathBuf>,
+    },
+    /// The machine's limits on the workload's data: raw rusqlite lookups and batched durable
+    /// inserts, and (with a database) 32 tokio-postgres connections inserting; one JSON line.
+    Baselines {
+        /// Rows each baseline reads or writes.
+        #[arg(long, default_value_t = 10_000)]
+        n: usize,
+        /// Rows of the PostgreSQL baseline.
+        #[arg(long, default_value_t = 2_000)]
+        pg_n: usize,
+        /// A PostgreSQL database for the insert baseline (its table is dropped after).
+        #[arg(long)]
+        database_url: Option<String>,
     },
     /// Read latency against size on the embedded store, and against history depth; one JSON
     /// line per size and per depth.
@@ -73,6 +87,11 @@ async fn main() -> anyhow::Result<()> {
             budget_s,
             data_dir,
         }) => scale_run(&sizes, &revisions, budget_s, data_dir).await?,
+        Some(Command::Baselines {
+            n,
+            pg_n,
+            database_url,
+        }) => baselines_run(n, pg_n, database_url.as_deref()).await?,
         None => workload_run(&cli.store, cli.n).await?,
     }
     Ok(())
@@ -106,6 +125,24 @@ async fn workload_run(args: &StoreArgs, n: usize) -> anyhow::Result<()> {
     if let (Some(line), Some(extra)) = (line.as_object_mut(), extra.as_object()) {
         line.extend(extra.clone());
     }
+    println!("{line}");
+    Ok(())
+}
+
+/// The baselines, in a temporary directory on the disk the workload's stores use.
+async fn baselines_run(n: usize, pg_n: usize, database_url: Option<&str>) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let postgres = match database_url {
+        Some(url) => Some(baselines::postgres_inserts(url, pg_n, phases::WRITERS).await?),
+        None => None,
+    };
+    let line = serde_json::json!({
+        "sqlite_get_per_s": baselines::sqlite_get(dir.path(), n)?,
+        "sqlite_batched_insert_per_s": baselines::sqlite_batched_insert(dir.path(), n)?,
+        "postgres_insert_32_per_s": postgres,
+        "n": n,
+        "pg_n": pg_n,
+    });
     println!("{line}");
     Ok(())
 }
