@@ -8,6 +8,9 @@ use crate::settings::Settings;
 use crate::{model_files, request_log};
 
 pub(crate) async fn run(settings: &Settings) -> anyhow::Result<()> {
+    // Listening for SIGTERM and Ctrl-C from the start: one sent while the store opens or the
+    // first prune runs stops the server cleanly too, never with the default action.
+    let stop = specstar::http::shutdown_signal();
     let models = model_files::load(settings.models_dir()?)?;
     // The keys are read before the store is opened: a bad key changes nothing.
     let mut config = specstar::http::HttpConfig::new();
@@ -58,8 +61,7 @@ pub(crate) async fn run(settings: &Settings) -> anyhow::Result<()> {
         shutdown_deadline: settings.shutdown_deadline,
         header_read_timeout: settings.limits.header_read_timeout,
     };
-    let served =
-        specstar::http::serve_with(listener, app, specstar::http::shutdown_signal(), options).await;
+    let served = specstar::http::serve_with(listener, app, stop, options).await;
     if let Some(pruner) = pruner {
         // Its clone of the store must go before the store can close.
         pruner.abort();

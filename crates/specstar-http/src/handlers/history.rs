@@ -28,10 +28,8 @@ pub(crate) async fn diff(
             let to_info = mgr.get(&id, Some(&to), true).await?.info;
             // The default `from`, the parent, does not exist for a first revision.
             let parent = to_info.parent_revision_id.ok_or_else(|| {
-                Problem::new(
-                    StatusCode::NOT_FOUND,
-                    "revision_not_found",
-                    "Revision not found",
+                Problem::of(
+                    specstar_core::ErrorCode::RevisionNotFound,
                     format!(
                         "revision {} is the first: it has no parent to compare with; name `from`",
                         to_info.revision_id

@@ -44,10 +44,8 @@ async fn find(
         .await;
     let found = unless_pruned(mgr, read, with_data).await?;
     match as_of {
-        Some(time) if found.info.created_time > time => Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            "not_yet_created",
-            "Resource not yet created",
+        Some(time) if found.info.created_time > time => Err(Problem::of(
+            specstar_core::ErrorCode::NotYetCreated,
             format!(
                 "revision {} was written at {}, after as_of {time}",
                 found.info.revision_id, found.info.created_time
