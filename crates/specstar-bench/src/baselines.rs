@@ -67,7 +67,8 @@ pub fn sqlite_get(dir: &Path, n: usize) -> anyhow::Result<f64> {
     Ok(rate)
 }
 
-/// Rows per second inserted in transactions of [`BATCH`] rows, each commit durable.
+/// Rows per second inserted in transactions of 32 rows (phase h's writers), each commit
+/// durable.
 ///
 /// # Errors
 /// A SQLite error.

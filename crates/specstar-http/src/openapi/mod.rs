@@ -47,9 +47,10 @@ fn declare_page_size(document: &mut Value, config: &crate::HttpConfig) {
     limit["default"] = config.default_page_size().into();
 }
 
-/// The server's limits can refuse any operation: 503 (`overloaded`, `request_timeout`, and on
-/// the feed `too_many_streams`), each a problem with `Retry-After` but the timeout; and the
-/// HTTP layer's own 414 and 431, answered before the API (made problems by `parse_errors`).
+/// What any operation can answer beside its own: 500 (the store failed), the server's limits'
+/// 503 (`overloaded`, `request_timeout`, and on the feed `too_many_streams`), each a problem
+/// with `Retry-After` but the timeout; and the HTTP layer's own 414 and 431, answered before
+/// the API (made problems by `parse_errors`).
 fn declare_limits(document: &mut Value) {
     let Some(paths) = document["paths"].as_object_mut() else {
         return;
@@ -63,7 +64,7 @@ fn declare_limits(document: &mut Value) {
             .get_mut("responses")
             .and_then(Value::as_object_mut)
         {
-            for status in ["414", "431", "503"] {
+            for status in ["414", "431", "500", "503"] {
                 responses.insert(
                     status.into(),
                     json!({ "$ref": format!("#/components/responses/E{status}") }),
